@@ -1,0 +1,206 @@
+//! From the syntax tree to the typed model, with every finding located.
+
+mod checker;
+mod global;
+mod lvs;
+pub(crate) mod reader;
+mod vrrp;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use reader::Cx;
+
+use super::diagnostic::Diagnostics;
+use super::model::{Config, Family, VsKey};
+use super::source::Span;
+use super::tree::Stmt;
+
+/// Top-level keywords keepalived has that holdfast reads but does not act on yet.
+const TOP_NOT_IMPLEMENTED: &[&str] = &[
+    "static_ipaddress", "static_routes", "static_rules", "net_namespace", "net_namespace_ipvs",
+    "linkbeat_interfaces", "interface_up_down_delays", "track_group", "track_file", "vrrp_track_file",
+    "vrrp_track_process", "bfd_instance", "garp_group", "SSL", "namespace_with_ipsets", "use_pid_dir",
+    "instance",
+];
+
+/// Builds the model; problems go to `diags`. The model is only meaningful
+/// when `diags` has no errors.
+pub fn build(tree: &[Stmt], diags: &mut Diagnostics) -> Config {
+    let mut cx = Cx { diags };
+    let mut config = Config::default();
+
+    // keepalived applies global defaults after reading everything, so a
+    // global_defs below the instances still counts: read it first.
+    for s in tree.iter().filter(|s| s.name() == "global_defs") {
+        global::global_defs(&mut cx, s, &mut config.global);
+    }
+
+    let mut script_spans: BTreeMap<String, Span> = BTreeMap::new();
+    let mut groups = Vec::new();
+    let mut instances = Vec::new();
+    let mut vsg_names: BTreeMap<String, Span> = BTreeMap::new();
+    let mut servers = Vec::new();
+    for s in tree {
+        match s.name() {
+            "global_defs" => {}
+            "vrrp_script" => {
+                if let Some((script, span)) = vrrp::vrrp_script(&mut cx, s) {
+                    if let Some(first) = script_spans.get(&script.name) {
+                        cx.error(span, format!("vrrp_script `{}` is defined twice (first on line {})", script.name, first.line), "a unique name");
+                    } else {
+                        script_spans.insert(script.name.clone(), span);
+                        config.vrrp_scripts.push(script);
+                    }
+                }
+            }
+            "vrrp_sync_group" => groups.extend(vrrp::sync_group(&mut cx, s, &config.global)),
+            "vrrp_instance" => instances.extend(vrrp::instance(&mut cx, s, &config.global)),
+            "virtual_server_group" => {
+                if let Some((g, span)) = lvs::virtual_server_group(&mut cx, s) {
+                    if let Some(first) = vsg_names.get(&g.name) {
+                        cx.error(span, format!("virtual_server_group `{}` is defined twice (first on line {})", g.name, first.line), "a unique name");
+                    } else {
+                        vsg_names.insert(g.name.clone(), span);
+                        config.virtual_server_groups.push(g);
+                    }
+                }
+            }
+            "virtual_server" => servers.extend(lvs::virtual_server(&mut cx, s, &config.global)),
+            k if TOP_NOT_IMPLEMENTED.contains(&k) => cx.not_implemented(s),
+            _ => cx.unknown(s, "the top level"),
+        }
+    }
+
+    // Instances: unique names, unique VRID per interface and family, known
+    // tracked scripts.
+    let mut inst_spans: BTreeMap<String, Span> = BTreeMap::new();
+    let mut vrids: BTreeMap<(String, Family, u8), (String, Span)> = BTreeMap::new();
+    let mut advert_spans: BTreeMap<String, Span> = BTreeMap::new();
+    let mut kept_instances = Vec::new();
+    for mut d in instances {
+        if let Some(first) = inst_spans.get(&d.inst.name) {
+            cx.error(d.name_span, format!("vrrp_instance `{}` is defined twice (first on line {})", d.inst.name, first.line), "a unique name");
+            continue;
+        }
+        if let Some(ifname) = &d.inst.interface {
+            let key = (ifname.clone(), d.inst.family, d.inst.virtual_router_id);
+            if let Some((other, span)) = vrids.get(&key) {
+                cx.error(
+                    d.vrid_span,
+                    format!(
+                        "virtual_router_id {} is already used on interface {} ({}) by vrrp_instance `{other}` (line {})",
+                        key.2,
+                        key.0,
+                        if key.1 == Family::Ipv4 { "IPv4" } else { "IPv6" },
+                        span.line
+                    ),
+                    "a VRID that is unique per interface and address family",
+                );
+            } else {
+                vrids.insert(key, (d.inst.name.clone(), d.vrid_span));
+            }
+        }
+        resolve_track_scripts(&mut cx, &config, &mut d.inst.track_scripts, &d.track_script_spans, &d.track_script_weights, &d.inst.name);
+        inst_spans.insert(d.inst.name.clone(), d.name_span);
+        advert_spans.insert(d.inst.name.clone(), d.advert_span);
+        kept_instances.push(d.inst);
+    }
+    let instances = kept_instances;
+
+    // Sync groups: unique names, members exist and belong to one group only,
+    // equal advert intervals.
+    let mut group_names: BTreeMap<String, Span> = BTreeMap::new();
+    let mut member_of: BTreeMap<String, String> = BTreeMap::new();
+    for mut d in groups {
+        if let Some(first) = group_names.get(&d.group.name) {
+            cx.error(d.name_span, format!("vrrp_sync_group `{}` is defined twice (first on line {})", d.group.name, first.line), "a unique name");
+            continue;
+        }
+        let mut seen = BTreeSet::new();
+        let mut ok_members = Vec::new();
+        for (m, span) in d.group.members.iter().zip(&d.member_spans) {
+            if !inst_spans.contains_key(m) {
+                cx.error(*span, format!("sync group `{}` names vrrp_instance `{m}`, which does not exist", d.group.name), "the name of a vrrp_instance");
+                continue;
+            }
+            if !seen.insert(m.clone()) {
+                cx.warn(*span, format!("`{m}` is listed twice in sync group `{}`", d.group.name));
+                continue;
+            }
+            if let Some(other) = member_of.get(m) {
+                cx.error(*span, format!("vrrp_instance `{m}` is already a member of sync group `{other}`"), "each instance in at most one sync group");
+                continue;
+            }
+            member_of.insert(m.clone(), d.group.name.clone());
+            ok_members.push(m.clone());
+        }
+        if ok_members.is_empty() {
+            cx.warn(d.name_span, format!("sync group `{}` has no members; it is removed (as keepalived)", d.group.name));
+            continue;
+        }
+        if ok_members.len() == 1 {
+            cx.warn(d.name_span, format!("sync group `{}` has only one member; it synchronises nothing", d.group.name));
+        }
+        let mut intervals = ok_members.iter().filter_map(|m| instances.iter().find(|i| &i.name == m));
+        if let Some(first) = intervals.next() {
+            for other in intervals {
+                if other.advert_int != first.advert_int {
+                    cx.warn(
+                        advert_spans[&other.name],
+                        format!(
+                            "vrrp_instance `{}` in sync group `{}` advertises every {:?} but `{}` every {:?}; members of a sync group should use one interval",
+                            other.name, d.group.name, other.advert_int, first.name, first.advert_int
+                        ),
+                    );
+                }
+            }
+        }
+        d.group.members = ok_members;
+        let name = d.group.name.clone();
+        resolve_track_scripts(&mut cx, &config, &mut d.group.track_scripts, &d.track_script_spans, &d.track_script_weights, &name);
+        group_names.insert(d.group.name.clone(), d.name_span);
+        config.sync_groups.push(d.group);
+    }
+    config.instances = instances;
+
+    // Virtual servers: group references.
+    for d in servers {
+        if let VsKey::Group { name } = &d.vs.key {
+            if !vsg_names.contains_key(name) {
+                cx.error(d.key_span, format!("virtual_server_group `{name}` does not exist"), "the name of a virtual_server_group");
+                continue;
+            }
+        }
+        config.virtual_servers.push(d.vs);
+    }
+    config
+}
+
+/// Gives each tracked script its weight (the entry's, else the script's)
+/// and drops, with a warning as keepalived, entries naming no script.
+fn resolve_track_scripts(
+    cx: &mut Cx,
+    config: &Config,
+    entries: &mut Vec<super::model::TrackScript>,
+    spans: &[Span],
+    weights: &[Option<i32>],
+    owner: &str,
+) {
+    let mut kept = Vec::new();
+    for ((mut e, span), w) in std::mem::take(entries).into_iter().zip(spans).zip(weights) {
+        match config.vrrp_scripts.iter().find(|s| s.name == e.name) {
+            Some(script) => {
+                if w.is_none() {
+                    e.weight = script.weight;
+                    e.reverse = e.reverse || script.reverse;
+                }
+                kept.push(e);
+            }
+            None => cx.warn(
+                *span,
+                format!("`{owner}` tracks script `{}`, which is not defined (or was removed); the tracker is ignored, as keepalived does", e.name),
+            ),
+        }
+    }
+    *entries = kept;
+}

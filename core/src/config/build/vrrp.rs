@@ -1,0 +1,677 @@
+//! `vrrp_script`, `vrrp_sync_group` and `vrrp_instance`.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::reader::Cx;
+use crate::config::lexer::Token;
+use crate::config::model::{
+    AuthType, Authentication, Family, GarpTiming, GlobalDefs, InitialState, Notify, Scope, SyncGroup, TrackInterface,
+    TrackScript, UnicastPeer, VirtualIp, VrrpInstance, VrrpScript,
+};
+use crate::config::source::Span;
+use crate::config::tree::Stmt;
+use crate::config::value;
+
+/// Instance keywords keepalived has that holdfast reads but does not act on yet.
+const INSTANCE_NOT_IMPLEMENTED: &[&str] = &[
+    "virtual_routes", "virtual_rules", "track_file", "track_process", "track_bfd", "mcast_dst_ip",
+    "track_src_ip", "unicast_ttl", "check_unicast_src", "unicast_fault_no_peer", "old_unicast_checksum",
+    "use_vmac_addr", "vmac_xmit_base", "use_ipvlan", "garp_extra_if", "vmac_garp_intvl",
+    "timer_expired_backup", "lower_prio_no_advert", "higher_prio_send_advert", "owner_ignore_adverts",
+    "skip_check_adv_addr", "strict_mode", "notify_deleted", "notify_master_rx_lower_pri",
+    "notify_priority_changes", "promote_secondaries", "linkbeat_use_polling", "kernel_rx_buf_size",
+    "debug", "native_ipv6", "vrf", "no_virtual_ipaddress", "auth_hmac",
+];
+
+/// Reads `vrrp_script NAME { ... }`; `None` when it cannot be used.
+pub fn vrrp_script(cx: &mut Cx, stmt: &Stmt) -> Option<(VrrpScript, Span)> {
+    cx.arity(stmt, 1, 1, "vrrp_script NAME { ... }");
+    let name = stmt.args.first()?;
+    if !cx.need_block(stmt, "vrrp_script NAME { script ...; interval ... }") {
+        return None;
+    }
+    let mut script = None;
+    let mut interval = Duration::from_secs(1);
+    let mut timeout = None;
+    let mut weight = 0;
+    let mut reverse = false;
+    let mut rise = 1;
+    let mut fall = 1;
+    let mut init_fail = false;
+    let mut user = None;
+    for s in stmt.items() {
+        match s.name() {
+            "script" => {
+                cx.no_block(s);
+                if cx.arity(s, 1, usize::MAX, "script <command line>") {
+                    // An unquoted script line is the rest of the line, words joined by a space.
+                    let words: Vec<&str> = s.args.iter().map(|t| t.text.as_str()).collect();
+                    script = Some(words.join(" "));
+                }
+            }
+            "interval" => interval = cx.timer(s, Duration::from_micros(1), Duration::from_secs(86_400)).unwrap_or(interval),
+            "timeout" => timeout = cx.timer(s, Duration::from_micros(1), Duration::from_secs(86_400)).or(timeout),
+            "weight" => {
+                cx.no_block(s);
+                if cx.arity(s, 1, 2, "weight <-253..253> [reverse]") {
+                    if let Some(w) = cx.int_tok(&s.args[0], -253, 253, "weight") {
+                        weight = w as i32;
+                    }
+                    match s.args.get(1).map(|t| t.text.as_str()) {
+                        None => {}
+                        Some("reverse") => reverse = true,
+                        Some("noreverse") => reverse = false,
+                        Some(other) => cx.error(s.args[1].span, format!("unexpected `{other}`"), "`reverse` or `noreverse`"),
+                    }
+                }
+            }
+            "rise" => rise = cx.int(s, 1, 1_000_000).map_or(rise, |n| n as u32),
+            "fall" => fall = cx.int(s, 1, 1_000_000).map_or(fall, |n| n as u32),
+            "init_fail" => {
+                cx.bare(s);
+                init_fail = true;
+            }
+            "user" => {
+                cx.no_block(s);
+                if cx.arity(s, 1, 2, "user <user> [group]") {
+                    user = Some((s.args[0].text.clone(), s.args.get(1).map(|t| t.text.clone())));
+                }
+            }
+            _ => cx.unknown(s, "vrrp_script"),
+        }
+    }
+    let Some(command) = script else {
+        cx.warn(
+            stmt.keyword.span,
+            format!("vrrp_script `{}` has no `script`; it is removed (keepalived does the same)", name.text),
+        );
+        return None;
+    };
+    let (user, group) = user.map_or((None, None), |(u, g)| (Some(u), g));
+    let script = crate::config::model::Script { command, user, group };
+    Some((
+        VrrpScript {
+            name: name.text.clone(),
+            script,
+            interval,
+            timeout: timeout.unwrap_or(interval),
+            weight,
+            reverse,
+            rise,
+            fall,
+            init_fail,
+        },
+        name.span,
+    ))
+}
+
+/// A sync group as read, with the places of its member names.
+pub struct SyncGroupDraft {
+    /// The group.
+    pub group: SyncGroup,
+    /// Where its name is.
+    pub name_span: Span,
+    /// Where each member name is.
+    pub member_spans: Vec<Span>,
+    /// Where each tracked script's name is.
+    pub track_script_spans: Vec<Span>,
+    /// Tracked-script weights as written (`None`: take the script's).
+    pub track_script_weights: Vec<Option<i32>>,
+}
+
+/// Reads `vrrp_sync_group NAME { ... }`.
+pub fn sync_group(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<SyncGroupDraft> {
+    cx.arity(stmt, 1, 1, "vrrp_sync_group NAME { group { ... } }");
+    let name = stmt.args.first()?;
+    if !cx.need_block(stmt, "vrrp_sync_group NAME { group { INSTANCE ... } }") {
+        return None;
+    }
+    let mut draft = SyncGroupDraft {
+        group: SyncGroup {
+            name: name.text.clone(),
+            members: Vec::new(),
+            notify: Notify::default(),
+            smtp_alert: g.smtp_alert_vrrp.or(g.smtp_alert).unwrap_or(false),
+            track_interfaces: Vec::new(),
+            track_scripts: Vec::new(),
+            sync_group_tracking_weight: false,
+        },
+        name_span: name.span,
+        member_spans: Vec::new(),
+        track_script_spans: Vec::new(),
+        track_script_weights: Vec::new(),
+    };
+    for s in stmt.items() {
+        match s.name() {
+            "group" => {
+                if cx.need_block(s, "group { INSTANCE ... }") {
+                    for t in s.items().iter().flat_map(Stmt::words) {
+                        draft.group.members.push(t.text.clone());
+                        draft.member_spans.push(t.span);
+                    }
+                }
+            }
+            "notify" | "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" => {
+                notify_script(cx, s, &mut draft.group.notify)
+            }
+            "smtp_alert" => draft.group.smtp_alert = cx.flag(s).unwrap_or(draft.group.smtp_alert),
+            "track_interface" => draft.group.track_interfaces.extend(track_interfaces(cx, s)),
+            "track_script" => {
+                for (entry, span, weight) in track_scripts(cx, s) {
+                    draft.group.track_scripts.push(entry);
+                    draft.track_script_spans.push(span);
+                    draft.track_script_weights.push(weight);
+                }
+            }
+            "sync_group_tracking_weight" => {
+                cx.bare(s);
+                draft.group.sync_group_tracking_weight = true;
+            }
+            "global_tracking" => {
+                cx.bare(s);
+                cx.deprecated(s, "sync_group_tracking_weight");
+                draft.group.sync_group_tracking_weight = true;
+            }
+            "track_file" | "track_process" | "track_bfd" | "notify_priority_changes" => cx.not_implemented(s),
+            _ if s.block.is_none() && s.args.is_empty() => {
+                // keepalived once listed members directly in the group block.
+                cx.warn(
+                    s.keyword.span,
+                    format!(
+                        "unknown keyword `{}` in vrrp_sync_group; ignored (members belong inside `group {{ ... }}`)",
+                        s.name()
+                    ),
+                );
+            }
+            _ => cx.unknown(s, "vrrp_sync_group"),
+        }
+    }
+    Some(draft)
+}
+
+fn notify_script(cx: &mut Cx, s: &Stmt, n: &mut Notify) {
+    let script = cx.script(s);
+    let slot = match s.name() {
+        "notify" => &mut n.any,
+        "notify_master" => &mut n.master,
+        "notify_backup" => &mut n.backup,
+        "notify_fault" => &mut n.fault,
+        _ => &mut n.stop,
+    };
+    if script.is_some() {
+        *slot = script;
+    }
+}
+
+fn track_interfaces(cx: &mut Cx, s: &Stmt) -> Vec<TrackInterface> {
+    let mut out = Vec::new();
+    if !cx.need_block(s, "track_interface { IFNAME [weight W [reverse]] ... }") {
+        return out;
+    }
+    for entry in s.items() {
+        let words: Vec<&Token> = entry.words().collect();
+        if let Some((weight, reverse)) = cx.tracking_weight(&words[1..], -254, 254) {
+            out.push(TrackInterface { name: words[0].text.clone(), weight: weight.unwrap_or(0), reverse });
+        }
+    }
+    out
+}
+
+fn track_scripts(cx: &mut Cx, s: &Stmt) -> Vec<(TrackScript, Span, Option<i32>)> {
+    let mut out = Vec::new();
+    if !cx.need_block(s, "track_script { NAME [weight W [reverse]] ... }") {
+        return out;
+    }
+    for entry in s.items() {
+        let words: Vec<&Token> = entry.words().collect();
+        if let Some((weight, reverse)) = cx.tracking_weight(&words[1..], -253, 253) {
+            out.push((TrackScript { name: words[0].text.clone(), weight: weight.unwrap_or(0), reverse }, words[0].span, weight));
+        }
+    }
+    out
+}
+
+/// An instance as read, with the places that cross-block checks report.
+pub struct InstanceDraft {
+    /// The instance.
+    pub inst: VrrpInstance,
+    /// Where its name is.
+    pub name_span: Span,
+    /// Where its VRID is (its name if it has none).
+    pub vrid_span: Span,
+    /// Where its `advert_int` is (its name if defaulted).
+    pub advert_span: Span,
+    /// Where each tracked script's name is.
+    pub track_script_spans: Vec<Span>,
+    /// Tracked-script weights as written (`None`: take the script's).
+    pub track_script_weights: Vec<Option<i32>>,
+}
+
+/// Reads `vrrp_instance NAME { ... }`; `None` when it cannot be used.
+pub fn instance(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<InstanceDraft> {
+    cx.arity(stmt, 1, 1, "vrrp_instance NAME { ... }");
+    let name = stmt.args.first()?;
+    if !cx.need_block(stmt, "vrrp_instance NAME { interface ...; virtual_router_id ...; ... }") {
+        return None;
+    }
+    let mut state = InitialState::Backup;
+    let mut state_span = None;
+    let mut interface = None;
+    let mut vrid: Option<(u8, Span)> = None;
+    let mut vrid_written = false;
+    let mut priority = 100u8;
+    let mut advert: Option<&Token> = None;
+    let mut version: Option<(u8, Span)> = None;
+    let mut auth: Option<(Authentication, Span)> = None;
+    let mut vips: Vec<(VirtualIp, Span)> = Vec::new();
+    let mut excluded: Vec<(VirtualIp, Span)> = Vec::new();
+    let mut nopreempt: Option<Span> = None;
+    let mut preempt_delay: Option<(Duration, Span)> = None;
+    let mut mcast_src_ip = None;
+    let mut unicast_src_ip = None;
+    let mut unicast_peers: Vec<(UnicastPeer, Span)> = Vec::new();
+    let mut track_if = Vec::new();
+    let mut track_sc = Vec::new();
+    let mut dont_track_primary = false;
+    let mut notify = Notify::default();
+    let mut smtp_alert = None;
+    let mut garp = g.garp;
+    let mut use_vmac = None;
+    let mut accept = None;
+    let mut down_timer_adverts = g.vrrp_down_timer_adverts;
+
+    for s in stmt.items() {
+        match s.name() {
+            "state" => {
+                if let Some(t) = cx.one(s, "state MASTER|BACKUP") {
+                    match t.text.as_str() {
+                        "MASTER" => state = InitialState::Master,
+                        "BACKUP" => state = InitialState::Backup,
+                        other => cx.error(t.span, format!("state `{other}` is not valid"), "MASTER or BACKUP"),
+                    }
+                    state_span = Some(t.span);
+                }
+            }
+            "interface" => interface = cx.string(s).or(interface),
+            "virtual_router_id" => {
+                vrid_written = true;
+                if let Some(n) = cx.int(s, 1, 255) {
+                    vrid = Some((n as u8, s.args[0].span));
+                }
+            }
+            "priority" => priority = cx.int(s, 1, 255).map_or(priority, |n| n as u8),
+            "advert_int" => {
+                if let Some(t) = cx.one(s, "advert_int <seconds>") {
+                    if cx.timer_tok(t, Duration::from_millis(10), Duration::from_secs(255), "advert_int").is_some() {
+                        advert = Some(t);
+                    }
+                }
+            }
+            "version" => {
+                if let Some(n) = cx.int(s, 2, 3) {
+                    version = Some((n as u8, s.args[0].span));
+                }
+            }
+            "authentication" => auth = authentication(cx, s).or(auth),
+            "virtual_ipaddress" => vips.extend(virtual_ips(cx, s)),
+            "virtual_ipaddress_excluded" => excluded.extend(virtual_ips(cx, s)),
+            "nopreempt" => {
+                cx.bare(s);
+                nopreempt = Some(s.keyword.span);
+            }
+            "preempt" => {
+                cx.bare(s);
+                nopreempt = None;
+            }
+            "preempt_delay" => {
+                if let Some(d) = cx.timer(s, Duration::ZERO, Duration::from_secs(1000)) {
+                    preempt_delay = Some((d, s.keyword.span));
+                }
+            }
+            "mcast_src_ip" => mcast_src_ip = cx.ip(s).or(mcast_src_ip),
+            "unicast_src_ip" => unicast_src_ip = cx.ip(s).or(unicast_src_ip),
+            "unicast_peer" => unicast_peers.extend(unicast_peer_block(cx, s)),
+            "track_interface" => track_if.extend(track_interfaces(cx, s)),
+            "track_script" => track_sc.extend(track_scripts(cx, s)),
+            "dont_track_primary" => {
+                cx.bare(s);
+                dont_track_primary = true;
+            }
+            "notify" | "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" => notify_script(cx, s, &mut notify),
+            "smtp_alert" => smtp_alert = cx.flag(s).or(smtp_alert),
+            "garp_master_delay" => garp.master_delay = cx.int(s, 0, 1000).map_or(garp.master_delay, |n| Duration::from_secs(n as u64)),
+            "garp_master_repeat" => garp.master_repeat = cx.int(s, 0, 1000).map_or(garp.master_repeat, |n| n as u32),
+            "garp_master_refresh" => {
+                if let Some(n) = cx.int(s, 0, 86_400) {
+                    garp.master_refresh = (n > 0).then(|| Duration::from_secs(n as u64));
+                }
+            }
+            "garp_master_refresh_repeat" => {
+                garp.master_refresh_repeat = cx.int(s, 1, 1000).map_or(garp.master_refresh_repeat, |n| n as u32)
+            }
+            "garp_lower_prio_delay" => {
+                garp.lower_prio_delay = cx.int(s, 0, 1000).map_or(garp.lower_prio_delay, |n| Duration::from_secs(n as u64))
+            }
+            "garp_lower_prio_repeat" => garp.lower_prio_repeat = cx.int(s, 0, 1000).map_or(garp.lower_prio_repeat, |n| n as u32),
+            "use_vmac" => {
+                cx.no_block(s);
+                cx.arity(s, 0, 1, "use_vmac [NAME]");
+                use_vmac = Some(s.args.first().map(|t| t.text.clone()));
+            }
+            "accept" => {
+                cx.bare(s);
+                accept = Some(true);
+            }
+            "no_accept" => {
+                cx.bare(s);
+                accept = Some(false);
+            }
+            "down_timer_adverts" => down_timer_adverts = cx.int(s, 1, 100).map_or(down_timer_adverts, |n| n as u32),
+            "lvs_sync_daemon_interface" => {
+                cx.warn(
+                    s.keyword.span,
+                    "`lvs_sync_daemon_interface` in a vrrp_instance is deprecated (keepalived: use global `lvs_sync_daemon`) and not implemented by holdfast; it is ignored",
+                );
+            }
+            k if INSTANCE_NOT_IMPLEMENTED.contains(&k) => cx.not_implemented(s),
+            _ => cx.unknown(s, "vrrp_instance"),
+        }
+    }
+
+    let Some((vrid, vrid_span)) = vrid else {
+        if vrid_written {
+            // Already reported where it was written.
+            return None;
+        }
+        cx.error(
+            name.span,
+            format!("vrrp_instance `{}` has no virtual_router_id", name.text),
+            "virtual_router_id <1..255> in the block",
+        );
+        return None;
+    };
+    if interface.is_none() && unicast_peers.is_empty() {
+        cx.error(
+            name.span,
+            format!("vrrp_instance `{}` has no interface", name.text),
+            "interface <name> in the block (required unless unicast_peer is used)",
+        );
+        return None;
+    }
+
+    // The family is the first VIP's (keepalived), else the unicast addresses'.
+    let family = vips
+        .first()
+        .map(|(v, _)| Family::of(&v.address))
+        .or_else(|| unicast_src_ip.as_ref().map(Family::of))
+        .or_else(|| unicast_peers.first().map(|(p, _)| Family::of(&p.address)))
+        .unwrap_or_default();
+    let mut advertised = Vec::new();
+    for (vip, span) in vips {
+        if Family::of(&vip.address) == family {
+            advertised.push(vip);
+        } else {
+            cx.warn(
+                span,
+                format!(
+                    "{} is not of the instance's address family; it is managed as virtual_ipaddress_excluded (not advertised)",
+                    vip.address
+                ),
+            );
+            excluded.push((vip, span));
+        }
+    }
+    for (peer, span) in &unicast_peers {
+        if Family::of(&peer.address) != family {
+            cx.error(*span, format!("unicast peer {} is not of the instance's address family", peer.address), "peers of the same family as the VIPs");
+        }
+    }
+
+    let version = match (family, version) {
+        (Family::Ipv6, Some((2, span))) => {
+            cx.warn(span, "IPv6 instances use VRRP version 3; `version 2` is ignored");
+            3
+        }
+        (Family::Ipv6, _) => 3,
+        (_, Some((v, _))) => v,
+        (_, None) => g.vrrp_version,
+    };
+
+    let advert_int = advert_interval(cx, advert, version);
+    let advert_span = advert.map_or(name.span, |t| t.span);
+
+    let authentication = match auth {
+        Some((_, span)) if version == 3 => {
+            cx.warn(span, "VRRP version 3 does not support authentication; the authentication block is ignored (as keepalived)");
+            None
+        }
+        Some((_, span)) if g.vrrp_strict => {
+            cx.warn(span, "vrrp_strict does not allow authentication; the authentication block is ignored (as keepalived)");
+            None
+        }
+        Some((a, _)) => Some(a),
+        None => None,
+    };
+
+    if state == InitialState::Master && authentication.as_ref().is_some_and(|a| a.auth_type == AuthType::Ah) {
+        cx.warn(
+            state_span.unwrap_or(name.span),
+            "initial state MASTER is incompatible with AH authentication; starting as BACKUP (as keepalived)",
+        );
+        state = InitialState::Backup;
+    }
+    let mut nopreempt_flag = nopreempt.is_some();
+    if let (Some(span), InitialState::Master) = (nopreempt, state) {
+        cx.warn(span, "`nopreempt` does not work with `state MASTER`; it is cleared (as keepalived)");
+        nopreempt_flag = false;
+    }
+    let mut preempt_delay_value = preempt_delay.map_or(Duration::ZERO, |(d, _)| d);
+    if let (Some((_, span)), InitialState::Master) = (preempt_delay, state) {
+        cx.warn(span, "`preempt_delay` does not work with `state MASTER`; it is cleared (as keepalived)");
+        preempt_delay_value = Duration::ZERO;
+    }
+
+    let track_script_spans = track_sc.iter().map(|(_, s, _)| *s).collect();
+    let track_script_weights = track_sc.iter().map(|(_, _, w)| *w).collect();
+    let inst = VrrpInstance {
+        name: name.text.clone(),
+        initial_state: state,
+        interface,
+        family,
+        virtual_router_id: vrid,
+        priority,
+        advert_int,
+        version,
+        authentication,
+        virtual_ipaddress: advertised,
+        virtual_ipaddress_excluded: excluded.into_iter().map(|(v, _)| v).collect(),
+        nopreempt: nopreempt_flag,
+        preempt_delay: preempt_delay_value,
+        mcast_src_ip,
+        unicast_src_ip,
+        unicast_peers: unicast_peers.into_iter().map(|(p, _)| p).collect(),
+        track_interfaces: track_if,
+        track_scripts: track_sc.into_iter().map(|(t, _, _)| t).collect(),
+        dont_track_primary,
+        notify,
+        smtp_alert: smtp_alert.or(g.smtp_alert_vrrp).or(g.smtp_alert).unwrap_or(false),
+        garp: GarpTiming { ..garp },
+        use_vmac: use_vmac.map(|n| n.unwrap_or_else(|| format!("vrrp.{vrid}"))),
+        accept: accept.unwrap_or(!g.vrrp_strict),
+        down_timer_adverts,
+    };
+    Some(InstanceDraft { inst, name_span: name.span, vrid_span, advert_span, track_script_spans, track_script_weights })
+}
+
+/// v2 intervals are whole seconds and v3 intervals centiseconds: keepalived
+/// rounds other values with a warning, and so do we.
+fn advert_interval(cx: &mut Cx, tok: Option<&Token>, version: u8) -> Duration {
+    let Some(tok) = tok else {
+        return Duration::from_secs(1);
+    };
+    let written = value::timer(&tok.text).unwrap_or(Duration::from_secs(1));
+    let micros = written.as_micros() as u64;
+    if version == 2 {
+        let secs = ((micros + 500_000) / 1_000_000).clamp(1, 255);
+        if secs * 1_000_000 != micros {
+            cx.warn(tok.span, format!("VRRPv2 advert_int must be whole seconds; {} is rounded to {secs} (as keepalived)", tok.text));
+        }
+        Duration::from_secs(secs)
+    } else {
+        let cs = ((micros + 5_000) / 10_000).clamp(1, 4095);
+        if cs * 10_000 != micros {
+            cx.warn(
+                tok.span,
+                format!("VRRPv3 advert_int is in centiseconds (0.01 to 40.95); {} is rounded to {}", tok.text, value::format_timer(Duration::from_millis(cs * 10))),
+            );
+        }
+        Duration::from_millis(cs * 10)
+    }
+}
+
+fn authentication(cx: &mut Cx, s: &Stmt) -> Option<(Authentication, Span)> {
+    if !cx.need_block(s, "authentication { auth_type PASS|AH; auth_pass PASSWORD }") {
+        return None;
+    }
+    let mut kind = None;
+    let mut pass: Option<&Token> = None;
+    for item in s.items() {
+        match item.name() {
+            "auth_type" => {
+                if let Some(t) = cx.one(item, "auth_type PASS|AH") {
+                    match t.text.as_str() {
+                        "PASS" => kind = Some(AuthType::Pass),
+                        "AH" => kind = Some(AuthType::Ah),
+                        other => cx.error(t.span, format!("auth_type `{other}` is not valid"), "PASS or AH"),
+                    }
+                }
+            }
+            "auth_pass" => pass = cx.one(item, "auth_pass PASSWORD").or(pass),
+            _ => cx.unknown(item, "authentication"),
+        }
+    }
+    let Some(kind) = kind else {
+        cx.error(s.keyword.span, "authentication has no auth_type", "auth_type PASS or auth_type AH in the block");
+        return None;
+    };
+    let Some(pass) = pass else {
+        cx.error(s.keyword.span, "authentication has no auth_pass", "auth_pass PASSWORD in the block");
+        return None;
+    };
+    let mut password = pass.text.clone();
+    if password.len() > 8 {
+        let mut cut = 8;
+        while !password.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        password.truncate(cut);
+        cx.warn(
+            pass.span,
+            format!("auth_pass is longer than 8 characters; only `{password}` is used (keepalived truncates it too)"),
+        );
+    }
+    Some((Authentication { auth_type: kind, password }, s.keyword.span))
+}
+
+fn virtual_ips(cx: &mut Cx, s: &Stmt) -> Vec<(VirtualIp, Span)> {
+    let mut out = Vec::new();
+    if !cx.need_block(s, "virtual_ipaddress { IP[/PREFIX] [dev IF] [label L] ... }") {
+        return out;
+    }
+    for entry in s.items() {
+        if let Some(vip) = virtual_ip(cx, entry) {
+            out.push((vip, entry.keyword.span));
+        }
+    }
+    out
+}
+
+fn virtual_ip(cx: &mut Cx, entry: &Stmt) -> Option<VirtualIp> {
+    cx.no_block(entry);
+    let (address, prefix) = match value::ip_prefix(&entry.keyword.text) {
+        Ok(v) => v,
+        Err(e) => {
+            cx.error(entry.keyword.span, format!("invalid virtual IP address: {e}"), "IP[/PREFIX], e.g. 192.168.200.10/24");
+            return None;
+        }
+    };
+    let mut vip = VirtualIp {
+        address,
+        prefix_len: prefix.unwrap_or(if address.is_ipv4() { 32 } else { 128 }),
+        broadcast: None,
+        dev: None,
+        scope: None,
+        label: None,
+        no_track: false,
+    };
+    let mut words = entry.args.iter();
+    while let Some(opt) = words.next() {
+        let mut value_of = |cx: &mut Cx| -> Option<&Token> {
+            let v = words.next();
+            if v.is_none() {
+                cx.error(opt.span, format!("`{}` is missing its value", opt.text), format!("{} <value>", opt.text));
+            }
+            v
+        };
+        match opt.text.as_str() {
+            "brd" | "broadcast" => {
+                let v = value_of(cx)?;
+                vip.broadcast = Some(cx.ip_tok(v, "broadcast address")?);
+            }
+            "dev" => vip.dev = Some(value_of(cx)?.text.clone()),
+            "label" => vip.label = Some(value_of(cx)?.text.clone()),
+            "scope" => {
+                let v = value_of(cx)?;
+                match Scope::from_name(&v.text) {
+                    Some(sc) => vip.scope = Some(sc),
+                    None => {
+                        cx.error(v.span, format!("scope `{}` is not valid", v.text), "global, site, link, host or nowhere");
+                        return None;
+                    }
+                }
+            }
+            "no_track" => vip.no_track = true,
+            "peer" | "preferred_lft" => {
+                value_of(cx)?;
+                cx.warn(opt.span, format!("virtual_ipaddress option `{}` is not implemented by holdfast yet; it is ignored", opt.text));
+            }
+            "home" | "-nodad" | "nodad" | "mngtmpaddr" | "noprefixroute" | "autojoin" | "track" | "use_vmac" => {
+                cx.warn(opt.span, format!("virtual_ipaddress option `{}` is not implemented by holdfast yet; it is ignored", opt.text));
+            }
+            other => {
+                cx.error(opt.span, format!("unknown virtual_ipaddress option `{other}`"), "brd, dev, scope, label or no_track");
+                return None;
+            }
+        }
+    }
+    Some(vip)
+}
+
+fn unicast_peer_block(cx: &mut Cx, s: &Stmt) -> Vec<(UnicastPeer, Span)> {
+    let mut out = Vec::new();
+    if !cx.need_block(s, "unicast_peer { IP [min_ttl N] [max_ttl N] ... }") {
+        return out;
+    }
+    for entry in s.items() {
+        let Some(address) = cx.ip_tok(&entry.keyword, "unicast peer") else { continue };
+        let mut peer = UnicastPeer { address: address as IpAddr, min_ttl: None, max_ttl: None };
+        let mut it = entry.args.iter();
+        while let Some(opt) = it.next() {
+            let slot = match opt.text.as_str() {
+                "min_ttl" => &mut peer.min_ttl,
+                "max_ttl" => &mut peer.max_ttl,
+                other => {
+                    cx.error(opt.span, format!("unknown unicast_peer option `{other}`"), "min_ttl N or max_ttl N");
+                    break;
+                }
+            };
+            match it.next() {
+                Some(v) => *slot = cx.int_tok(v, 0, 255, &opt.text).map(|n| n as u8),
+                None => cx.error(opt.span, format!("`{}` is missing its value", opt.text), format!("{} <0..255>", opt.text)),
+            }
+        }
+        out.push((peer, entry.keyword.span));
+    }
+    out
+}

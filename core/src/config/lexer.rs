@@ -1,0 +1,472 @@
+//! keepalived's lexical layer: lines, comments, quotes, braces, `include`,
+//! `@ID` conditional lines and `$NAME` parameters.
+//!
+//! keepalived reads a configuration line by line. A `#` or `!` starts a
+//! comment wherever it stands, even inside a word; only double quotes protect
+//! it. `{` and `}` are tokens of their own even when they touch a word. The
+//! output is a flat list of tokens, each with the file, line and column it
+//! came from; [`super::tree`] gives them structure.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use nom::bytes::complete::{take_till1, take_while};
+use nom::IResult;
+
+use super::diagnostic::{Diagnostic, Diagnostics};
+use super::source::{FileId, SourceLoader, SourceMap, Span};
+
+/// What a token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A bare word.
+    Word,
+    /// A double-quoted string (quotes removed).
+    Quoted,
+    /// `{`
+    Open,
+    /// `}`
+    Close,
+}
+
+/// One token with its place in the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// What kind of token.
+    pub kind: TokenKind,
+    /// Its text (without quotes for [`TokenKind::Quoted`]).
+    pub text: String,
+    /// Where it starts.
+    pub span: Span,
+}
+
+/// Choices that change how the text is read.
+#[derive(Debug, Clone, Default)]
+pub struct LexOptions {
+    /// The config id that `@ID` / `@^ID` lines are compared with; `None`
+    /// drops every `@ID` line and keeps every `@^ID` line.
+    pub config_id: Option<String>,
+}
+
+/// How deep `include` may nest before we call it a loop.
+const MAX_INCLUDE_DEPTH: usize = 32;
+/// How many rounds of `$NAME` substitution before we call it recursive.
+const MAX_SUBSTITUTION_ROUNDS: usize = 16;
+
+/// Reads files and turns them into tokens.
+pub struct Lexer<'a> {
+    loader: &'a dyn SourceLoader,
+    opts: &'a LexOptions,
+    sources: &'a mut SourceMap,
+    diags: &'a mut Diagnostics,
+    defs: BTreeMap<String, String>,
+    include_stack: Vec<PathBuf>,
+    tokens: Vec<Token>,
+}
+
+impl<'a> Lexer<'a> {
+    /// A lexer that records files in `sources` and findings in `diags`.
+    pub fn new(
+        loader: &'a dyn SourceLoader,
+        opts: &'a LexOptions,
+        sources: &'a mut SourceMap,
+        diags: &'a mut Diagnostics,
+    ) -> Self {
+        Self { loader, opts, sources, diags, defs: BTreeMap::new(), include_stack: Vec::new(), tokens: Vec::new() }
+    }
+
+    /// Reads the file at `path` (and everything it includes).
+    pub fn lex_path(mut self, path: &Path) -> Result<Vec<Token>, std::io::Error> {
+        let text = self.loader.read(path)?;
+        self.lex_file(path.to_path_buf(), text);
+        Ok(self.tokens)
+    }
+
+    /// Reads `text` as if it were the file `path` (its includes are read
+    /// through the loader).
+    pub fn lex_text(mut self, path: &Path, text: String) -> Vec<Token> {
+        self.lex_file(path.to_path_buf(), text);
+        self.tokens
+    }
+
+    fn lex_file(&mut self, path: PathBuf, text: String) {
+        let file = self.sources.add(path.clone(), text.clone());
+        self.include_stack.push(path);
+        for (index, raw) in text.split('\n').enumerate() {
+            let line = index as u32 + 1;
+            let raw = raw.strip_suffix('\r').unwrap_or(raw);
+            self.lex_line(file, line, raw);
+        }
+        self.include_stack.pop();
+    }
+
+    fn lex_line(&mut self, file: FileId, line: u32, raw: &str) {
+        let span_at = |col: u32| Span { file, line, col };
+        let Some(start) = self.conditional(raw) else {
+            return;
+        };
+        let body = &raw[start..];
+        let first_col = raw[..start].chars().count() as u32 + 1;
+
+        if let Some((name, value)) = definition(body) {
+            if value.ends_with('\\') {
+                self.diags.warning(
+                    span_at(first_col),
+                    format!("multi-line parameter definitions are not implemented yet; `${name}` keeps the text up to the `\\`"),
+                );
+            }
+            self.defs.insert(name.to_string(), value.trim_end_matches('\\').trim_end().to_string());
+            return;
+        }
+
+        let mut cols: Vec<u32> = Vec::with_capacity(body.len());
+        let mut col = first_col;
+        for ch in body.chars() {
+            for _ in 0..ch.len_utf8() {
+                cols.push(col);
+            }
+            col += 1;
+        }
+        let mut text = std::borrow::Cow::Borrowed(body);
+        if body.contains('$') && !self.defs.is_empty() {
+            let mut owned = body.to_string();
+            let mut rounds = 0;
+            while let Some((next, next_cols)) = substitute_once(&owned, &cols, &self.defs) {
+                owned = next;
+                cols = next_cols;
+                rounds += 1;
+                if rounds >= MAX_SUBSTITUTION_ROUNDS {
+                    self.diags.push(
+                        Diagnostic::error(span_at(first_col), "parameter substitution does not end (a `$NAME` refers to itself)")
+                            .expected("parameter definitions that do not refer back to themselves"),
+                    );
+                    return;
+                }
+            }
+            text = std::borrow::Cow::Owned(owned);
+        }
+
+        let first_token = self.tokens.len();
+        tokenize(&text, &cols, file, line, &mut self.tokens, self.diags);
+        let is_include = self.tokens.get(first_token).is_some_and(|t| {
+            t.kind == TokenKind::Word && matches!(t.text.as_str(), "include" | "includer" | "includem" | "includew" | "includeb" | "includea")
+        });
+        if is_include {
+            let args: Vec<Token> = self.tokens.drain(first_token..).collect();
+            self.include(&args);
+        }
+    }
+
+    /// Applies `@ID` / `@^ID`: `None` drops the line, `Some(offset)` is where
+    /// the kept text starts.
+    fn conditional(&self, raw: &str) -> Option<usize> {
+        let lead = raw.len() - raw.trim_start().len();
+        let rest = &raw[lead..];
+        let Some(cond) = rest.strip_prefix('@') else {
+            return Some(0);
+        };
+        let (negate, cond) = match cond.strip_prefix('^') {
+            Some(c) => (true, c),
+            None => (false, cond),
+        };
+        let id_len = cond.find(char::is_whitespace).unwrap_or(cond.len());
+        let id = &cond[..id_len];
+        let matches = self.opts.config_id.as_deref() == Some(id);
+        if matches != negate {
+            Some(raw.len() - cond.len() + id_len)
+        } else {
+            None
+        }
+    }
+
+    fn include(&mut self, tokens: &[Token]) {
+        let keyword = &tokens[0];
+        if tokens.len() < 2 {
+            self.diags.push(
+                Diagnostic::error(keyword.span, "`include` needs a file name or pattern").expected("include PATTERN"),
+            );
+            return;
+        }
+        let base = self
+            .include_stack
+            .last()
+            .and_then(|p| p.parent())
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        for pattern_tok in &tokens[1..] {
+            if matches!(pattern_tok.kind, TokenKind::Open | TokenKind::Close) {
+                self.diags.error(pattern_tok.span, "a brace cannot follow `include`");
+                continue;
+            }
+            let pattern = Path::new(&pattern_tok.text);
+            let full = if pattern.is_absolute() { pattern.to_path_buf() } else { base.join(pattern) };
+            let paths = self.loader.glob(&full);
+            if paths.is_empty() {
+                self.diags.warning(
+                    pattern_tok.span,
+                    format!("`include {}` matches no file (looked for {})", pattern_tok.text, full.display()),
+                );
+                continue;
+            }
+            for path in paths {
+                if self.include_stack.contains(&path) {
+                    self.diags.error(pattern_tok.span, format!("`{}` includes itself (include loop)", path.display()));
+                    continue;
+                }
+                if self.include_stack.len() >= MAX_INCLUDE_DEPTH {
+                    self.diags.error(pattern_tok.span, format!("includes nest deeper than {MAX_INCLUDE_DEPTH} files"));
+                    return;
+                }
+                match self.loader.read(&path) {
+                    Ok(text) => self.lex_file(path, text),
+                    Err(e) => self.diags.error(pattern_tok.span, format!("cannot read included file {}: {e}", path.display())),
+                }
+            }
+        }
+    }
+}
+
+/// `$NAME=value` (only white space may stand before the `$`).
+fn definition(body: &str) -> Option<(&str, &str)> {
+    let rest = body.trim_start().strip_prefix('$')?;
+    let name_len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+    let name = &rest[..name_len];
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let value = rest[name_len..].strip_prefix('=')?;
+    Some((name, value.trim()))
+}
+
+/// One round of `$NAME` (followed by white space or the end) and `${NAME}`
+/// replacement; `None` when nothing was replaced. Replaced text takes the
+/// column of its `$`, so diagnostics point at the parameter.
+fn substitute_once(input: &str, cols: &[u32], defs: &BTreeMap<String, String>) -> Option<(String, Vec<u32>)> {
+    let mut out = String::with_capacity(input.len());
+    let mut out_cols = Vec::with_capacity(cols.len());
+    let mut changed = false;
+    let mut i = 0;
+    let bytes = input.as_bytes();
+    while i < bytes.len() {
+        if bytes[i] == b'$' {
+            let after = &input[i + 1..];
+            let (name, consumed) = if let Some(braced) = after.strip_prefix('{') {
+                match braced.find('}') {
+                    Some(end) => (&braced[..end], end + 2),
+                    None => ("", 0),
+                }
+            } else {
+                let len = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+                let next = after[len..].chars().next();
+                if next.is_none_or(char::is_whitespace) {
+                    (&after[..len], len)
+                } else {
+                    ("", 0)
+                }
+            };
+            if let Some(value) = (!name.is_empty()).then(|| defs.get(name)).flatten() {
+                out.push_str(value);
+                out_cols.extend(std::iter::repeat_n(cols[i], value.len()));
+                i += 1 + consumed;
+                changed = true;
+                continue;
+            }
+        }
+        let ch_len = input[i..].chars().next().map_or(1, char::len_utf8);
+        out.push_str(&input[i..i + ch_len]);
+        out_cols.extend_from_slice(&cols[i..i + ch_len]);
+        i += ch_len;
+    }
+    changed.then_some((out, out_cols))
+}
+
+fn is_space(c: char) -> bool {
+    c.is_whitespace()
+}
+
+fn is_word_end(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '{' | '}' | '#' | '!')
+}
+
+fn spaces(input: &str) -> IResult<&str, &str> {
+    take_while(is_space)(input)
+}
+
+fn word(input: &str) -> IResult<&str, &str> {
+    take_till1(is_word_end)(input)
+}
+
+/// Splits one (already substituted) line into tokens.
+fn tokenize(text: &str, cols: &[u32], file: FileId, line: u32, out: &mut Vec<Token>, diags: &mut Diagnostics) {
+    let span_of = |offset: usize| Span { file, line, col: cols.get(offset).copied().unwrap_or(1) };
+    let mut rest = text;
+    // Where the last word ended, to spot a comment that cuts a word.
+    let mut last_word: Option<(usize, usize)> = None;
+    loop {
+        rest = match spaces(rest) {
+            Ok((r, _)) => r,
+            Err(_) => rest,
+        };
+        let Some(c) = rest.chars().next() else { break };
+        let offset = text.len() - rest.len();
+        match c {
+            '#' | '!' => {
+                if let Some((start, end)) = last_word.filter(|&(_, end)| end == offset) {
+                    let whole_end = text[start..].find(is_space).map_or(text.len(), |n| start + n);
+                    let whole = &text[start..whole_end];
+                    let kept = &text[start..end];
+                    diags.push(
+                        Diagnostic::warning(
+                            span_of(offset),
+                            format!(
+                                "`{c}` starts a comment in the middle of `{whole}`, so the value read is `{kept}` (keepalived reads it the same way)"
+                            ),
+                        )
+                        .expected(format!("\"{whole}\" in double quotes if the whole word is meant")),
+                    );
+                }
+                break;
+            }
+            '{' | '}' => {
+                let kind = if c == '{' { TokenKind::Open } else { TokenKind::Close };
+                out.push(Token { kind, text: c.to_string(), span: span_of(offset) });
+                rest = &rest[1..];
+                last_word = None;
+            }
+            '"' => match quoted(&rest[1..]) {
+                Some((value, consumed)) => {
+                    out.push(Token { kind: TokenKind::Quoted, text: value, span: span_of(offset) });
+                    rest = &rest[1 + consumed..];
+                    last_word = None;
+                }
+                None => {
+                    diags.push(
+                        Diagnostic::error(span_of(offset), "unterminated string: this `\"` is not closed on its line")
+                            .expected(format!("a closing `\"` before the end of line {line}")),
+                    );
+                    break;
+                }
+            },
+            _ => {
+                let (r, w) = match word(rest) {
+                    Ok(v) => v,
+                    Err(_) => break,
+                };
+                out.push(Token { kind: TokenKind::Word, text: w.to_string(), span: span_of(offset) });
+                last_word = Some((offset, offset + w.len()));
+                rest = r;
+            }
+        }
+    }
+}
+
+/// The inside of a double-quoted string, after its opening quote: the value
+/// (with `\"` and `\\` unescaped) and how many bytes were consumed including
+/// the closing quote.
+fn quoted(input: &str) -> Option<(String, usize)> {
+    let mut value = String::new();
+    let mut chars = input.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return Some((value, i + 1)),
+            '\\' => match chars.next() {
+                Some((_, e @ ('"' | '\\'))) => value.push(e),
+                Some((_, other)) => {
+                    value.push('\\');
+                    value.push(other);
+                }
+                None => value.push('\\'),
+            },
+            _ => value.push(c),
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::source::MemLoader;
+
+    fn lex(text: &str, id: Option<&str>) -> (Vec<Token>, Diagnostics) {
+        let loader = MemLoader::new();
+        let opts = LexOptions { config_id: id.map(str::to_string) };
+        let mut sources = SourceMap::default();
+        let mut diags = Diagnostics::default();
+        let toks = Lexer::new(&loader, &opts, &mut sources, &mut diags).lex_text(Path::new("t.conf"), text.to_string());
+        (toks, diags)
+    }
+
+    fn texts(toks: &[Token]) -> Vec<&str> {
+        toks.iter().map(|t| t.text.as_str()).collect()
+    }
+
+    #[test]
+    fn braces_hug_words_and_comments_cut_words() {
+        let (toks, diags) = lex("group{VI_1 VI_2}\nauth_pass k@l!ve1\n", None);
+        assert_eq!(texts(&toks), ["group", "{", "VI_1", "VI_2", "}", "auth_pass", "k@l"]);
+        let w: Vec<_> = diags.iter().collect();
+        assert_eq!(w.len(), 1);
+        assert_eq!((w[0].span.line, w[0].span.col), (2, 14));
+        assert!(w[0].message.contains("`k@l!ve1`") && w[0].message.contains("`k@l`"), "{}", w[0].message);
+    }
+
+    #[test]
+    fn quotes_protect_comment_characters() {
+        let (toks, diags) = lex("auth_pass \"k@l!ve1\" # trailing\n", None);
+        assert_eq!(texts(&toks), ["auth_pass", "k@l!ve1"]);
+        assert_eq!(toks[1].kind, TokenKind::Quoted);
+        assert!(diags.as_slice().is_empty());
+    }
+
+    #[test]
+    fn unterminated_string_names_its_line() {
+        let (_, diags) = lex("a\n  script \"/bin/true\n", None);
+        let d = &diags.as_slice()[0];
+        assert_eq!((d.span.line, d.span.col), (2, 10));
+        assert!(d.message.contains("unterminated"));
+    }
+
+    #[test]
+    fn conditional_lines() {
+        let text = "@high priority 150\n@low priority 100\n@^high nopreempt\n";
+        assert_eq!(texts(&lex(text, Some("high")).0), ["priority", "150"]);
+        assert_eq!(texts(&lex(text, Some("low")).0), ["priority", "100", "nopreempt"]);
+        assert_eq!(texts(&lex(text, None).0), ["nopreempt"]);
+        let (toks, _) = lex(text, Some("high"));
+        assert_eq!(toks[1].span.col, 16);
+    }
+
+    #[test]
+    fn parameters_are_substituted_with_their_column() {
+        let text = "$BASE=10.2.${SUB}\n$SUB=0\nip ${BASE}.100/32 $SUB\n$SUB=10\n${BASE}.1\n$UNDEF x\n";
+        let (toks, _) = lex(text, None);
+        assert_eq!(texts(&toks), ["ip", "10.2.0.100/32", "0", "10.2.10.1", "$UNDEF", "x"]);
+        assert_eq!(toks[1].span.col, 4);
+        assert_eq!(toks[2].span.col, 18);
+    }
+
+    #[test]
+    fn self_referencing_parameter_is_an_error() {
+        let (_, diags) = lex("$A=${A}x\nv $A\n", None);
+        assert!(diags.has_errors());
+    }
+
+    #[test]
+    fn include_is_relative_to_the_including_file() {
+        let loader = MemLoader::new()
+            .with("/etc/k/main.conf", "a 1\ninclude conf.d/*.conf\nb 2\n")
+            .with("/etc/k/conf.d/x.conf", "x 1\n")
+            .with("/etc/k/conf.d/y.conf", "y 1\ninclude ../main.conf\n");
+        let opts = LexOptions::default();
+        let mut sources = SourceMap::default();
+        let mut diags = Diagnostics::default();
+        let toks = Lexer::new(&loader, &opts, &mut sources, &mut diags).lex_path(Path::new("/etc/k/main.conf")).unwrap();
+        assert_eq!(texts(&toks), ["a", "1", "x", "1", "y", "1", "b", "2"]);
+        assert_eq!(sources.files().len(), 3);
+        // y.conf including main.conf again is a loop.
+        let d = &diags.as_slice()[0];
+        assert!(d.message.contains("include loop"), "{}", d.message);
+        assert_eq!((d.span.file, d.span.line, d.span.col), (2, 2, 9));
+    }
+}

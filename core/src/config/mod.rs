@@ -1,0 +1,86 @@
+//! keepalived.conf: reading, checking and printing it.
+//!
+//! The pipeline is [`lexer`] (lines, comments, includes, conditionals and
+//! parameters to tokens) → [`tree`] (statements and blocks) → `build` (the
+//! typed [`model`] with keepalived's defaults, every finding located) →
+//! [`printer`] (the model back as canonical text).
+
+pub(crate) mod build;
+pub mod diagnostic;
+pub mod lexer;
+pub mod model;
+pub mod printer;
+pub mod source;
+pub mod tree;
+pub mod value;
+
+use std::path::Path;
+
+pub use diagnostic::{Diagnostic, Diagnostics, Severity};
+pub use lexer::LexOptions;
+pub use model::Config;
+pub use source::{FsLoader, MemLoader, SourceLoader, SourceMap, Span};
+
+/// How to read a configuration.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// The config id for `@ID` lines.
+    pub config_id: Option<String>,
+    /// Treat every warning as an error.
+    pub strict: bool,
+}
+
+/// The outcome of reading a configuration.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The model, present only when there is no error: a configuration
+    /// with errors is never half-applied.
+    pub config: Option<Config>,
+    /// Every finding, in source order.
+    pub diagnostics: Diagnostics,
+    /// The files read, to quote in diagnostics.
+    pub sources: SourceMap,
+}
+
+impl Loaded {
+    /// Every finding rendered for a terminal.
+    pub fn render(&self) -> String {
+        self.diagnostics.iter().map(|d| d.render(&self.sources)).collect()
+    }
+}
+
+/// Reads the configuration at `path` (and its includes) through `loader`.
+pub fn load(path: &Path, loader: &dyn SourceLoader, opts: &LoadOptions) -> Loaded {
+    let mut sources = SourceMap::default();
+    let mut diags = Diagnostics::default();
+    let lex_opts = LexOptions { config_id: opts.config_id.clone() };
+    let tokens = lexer::Lexer::new(loader, &lex_opts, &mut sources, &mut diags).lex_path(path);
+    match tokens {
+        Ok(tokens) => finish(tokens, sources, diags, opts),
+        Err(e) => {
+            sources.add(path.to_path_buf(), String::new());
+            diags.push(Diagnostic::error(Span { file: 0, line: 1, col: 1 }, format!("cannot read {}: {e}", path.display())));
+            Loaded { config: None, diagnostics: diags, sources }
+        }
+    }
+}
+
+/// Reads `text` as the file `name` (includes are resolved through `loader`).
+pub fn parse_str(name: &str, text: &str, loader: &dyn SourceLoader, opts: &LoadOptions) -> Loaded {
+    let mut sources = SourceMap::default();
+    let mut diags = Diagnostics::default();
+    let lex_opts = LexOptions { config_id: opts.config_id.clone() };
+    let tokens = lexer::Lexer::new(loader, &lex_opts, &mut sources, &mut diags).lex_text(Path::new(name), text.to_string());
+    finish(tokens, sources, diags, opts)
+}
+
+fn finish(tokens: Vec<lexer::Token>, sources: SourceMap, mut diags: Diagnostics, opts: &LoadOptions) -> Loaded {
+    let tree = tree::build(tokens, &mut diags);
+    let config = build::build(&tree, &mut diags);
+    if opts.strict {
+        diags.make_strict();
+    }
+    diags.sort();
+    let config = (!diags.has_errors()).then_some(config);
+    Loaded { config, diagnostics: diags, sources }
+}

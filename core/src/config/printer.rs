@@ -1,0 +1,1 @@
+pub fn print(_c: &crate::config::Config) -> String { String::new() }

@@ -1,0 +1,204 @@
+//! The syntax tree: statements (a keyword and its arguments on one line) and
+//! the blocks they open.
+//!
+//! A statement ends at the end of its line, at `{` (which opens its block) or
+//! at `}`. After `{` the next token starts a statement inside the block, even
+//! on the same line, so `group { VI_1 VI_2 }` and
+//! `authentication { auth_type PASS` both work as they do in keepalived. A
+//! `{` at the start of a line opens the block of the statement just before it.
+
+use super::diagnostic::{Diagnostic, Diagnostics};
+use super::lexer::{Token, TokenKind};
+use super::source::Span;
+
+/// A keyword, its arguments, and the block it opens, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stmt {
+    /// The first word of the statement.
+    pub keyword: Token,
+    /// The words after it on the same line.
+    pub args: Vec<Token>,
+    /// The `{ ... }` that follows it.
+    pub block: Option<Block>,
+}
+
+/// A `{ ... }` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    /// Where the `{` is.
+    pub open: Span,
+    /// The statements inside.
+    pub items: Vec<Stmt>,
+}
+
+impl Stmt {
+    /// The keyword text.
+    pub fn name(&self) -> &str {
+        &self.keyword.text
+    }
+
+    /// The keyword followed by its arguments, as words (list blocks such as
+    /// `group` or `notification_email` read a statement this way).
+    pub fn words(&self) -> impl Iterator<Item = &Token> {
+        std::iter::once(&self.keyword).chain(self.args.iter())
+    }
+
+    /// The statements of its block (empty when it has none).
+    pub fn items(&self) -> &[Stmt] {
+        self.block.as_ref().map_or(&[], |b| &b.items)
+    }
+}
+
+struct Open {
+    stmt: Stmt,
+}
+
+/// Builds the tree; every unbalanced brace is reported.
+pub fn build(tokens: Vec<Token>, diags: &mut Diagnostics) -> Vec<Stmt> {
+    let mut root: Vec<Stmt> = Vec::new();
+    // Statements whose block is open, innermost last.
+    let mut stack: Vec<Open> = Vec::new();
+    // The statement being read on the current line.
+    let mut pending: Option<Stmt> = None;
+
+    fn container<'s>(root: &'s mut Vec<Stmt>, stack: &'s mut [Open]) -> &'s mut Vec<Stmt> {
+        match stack.last_mut() {
+            Some(open) => &mut open.stmt.block.as_mut().expect("open statements have a block").items,
+            None => root,
+        }
+    }
+
+    for tok in tokens {
+        match tok.kind {
+            TokenKind::Word | TokenKind::Quoted => match &mut pending {
+                Some(p) if p.keyword.span.file == tok.span.file && p.keyword.span.line == tok.span.line => {
+                    p.args.push(tok);
+                }
+                _ => {
+                    if let Some(done) = pending.take() {
+                        container(&mut root, &mut stack).push(done);
+                    }
+                    pending = Some(Stmt { keyword: tok, args: Vec::new(), block: None });
+                }
+            },
+            TokenKind::Open => {
+                let stmt = match pending.take() {
+                    Some(p) => Some(p),
+                    // `{` on the line after its keyword.
+                    None => {
+                        let items = container(&mut root, &mut stack);
+                        match items.last() {
+                            Some(last) if last.block.is_none() => items.pop(),
+                            _ => None,
+                        }
+                    }
+                };
+                match stmt {
+                    Some(mut stmt) => {
+                        stmt.block = Some(Block { open: tok.span, items: Vec::new() });
+                        stack.push(Open { stmt });
+                    }
+                    None => {
+                        diags.push(
+                            Diagnostic::error(tok.span, "`{` does not follow a keyword")
+                                .expected("a keyword before `{`, such as `vrrp_instance NAME {`"),
+                        );
+                        // Keep brace matching in step with the text.
+                        let anon = Token { kind: TokenKind::Word, text: String::new(), span: tok.span };
+                        stack.push(Open {
+                            stmt: Stmt { keyword: anon, args: Vec::new(), block: Some(Block { open: tok.span, items: Vec::new() }) },
+                        });
+                    }
+                }
+            }
+            TokenKind::Close => {
+                if let Some(done) = pending.take() {
+                    container(&mut root, &mut stack).push(done);
+                }
+                match stack.pop() {
+                    Some(open) => {
+                        if !open.stmt.keyword.text.is_empty() {
+                            container(&mut root, &mut stack).push(open.stmt);
+                        }
+                    }
+                    None => diags.push(
+                        Diagnostic::error(tok.span, "unexpected `}`: no block is open here")
+                            .expected("a `}` only to close a block opened with `{`"),
+                    ),
+                }
+            }
+        }
+    }
+    if let Some(done) = pending.take() {
+        container(&mut root, &mut stack).push(done);
+    }
+    while let Some(open) = stack.pop() {
+        let block = open.stmt.block.as_ref().expect("open statements have a block");
+        let what = if open.stmt.keyword.text.is_empty() {
+            "this block".to_string()
+        } else {
+            let mut name = format!("`{}", open.stmt.keyword.text);
+            for a in &open.stmt.args {
+                name.push(' ');
+                name.push_str(&a.text);
+            }
+            name.push('`');
+            name
+        };
+        diags.push(
+            Diagnostic::error(block.open, format!("unclosed block: {what} opened on line {} is never closed", block.open.line))
+                .expected("a `}` closing this block"),
+        );
+        if !open.stmt.keyword.text.is_empty() {
+            container(&mut root, &mut stack).push(open.stmt);
+        }
+    }
+    root
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::lexer::{LexOptions, Lexer};
+    use crate::config::source::{MemLoader, SourceMap};
+    use std::path::Path;
+
+    fn parse(text: &str) -> (Vec<Stmt>, Diagnostics) {
+        let loader = MemLoader::new();
+        let opts = LexOptions::default();
+        let mut sources = SourceMap::default();
+        let mut diags = Diagnostics::default();
+        let toks = Lexer::new(&loader, &opts, &mut sources, &mut diags).lex_text(Path::new("t.conf"), text.into());
+        let tree = build(toks, &mut diags);
+        (tree, diags)
+    }
+
+    #[test]
+    fn blocks_on_one_line_and_split_lines() {
+        let (tree, diags) = parse("vrrp_sync_group VG { group { VI_1 VI_2 } }\nauthentication { auth_type PASS\nauth_pass x\n}\nblock\n{\n a 1\n}\n");
+        assert!(diags.as_slice().is_empty());
+        assert_eq!(tree.len(), 3);
+        let group = &tree[0].items()[0];
+        assert_eq!(group.name(), "group");
+        assert_eq!(group.words().map(|t| t.text.as_str()).collect::<Vec<_>>(), ["VI_1", "VI_2"]);
+        let auth = &tree[1];
+        assert_eq!(auth.items().len(), 2);
+        assert_eq!(auth.items()[0].args[0].text, "PASS");
+        assert_eq!(tree[2].items()[0].name(), "a");
+    }
+
+    #[test]
+    fn unclosed_block_names_its_opening_line() {
+        let (_, diags) = parse("global_defs {\n  router_id a\n}\nvrrp_instance VI_1 {\n  state MASTER\n");
+        let d = &diags.as_slice()[0];
+        assert_eq!((d.span.line, d.span.col), (4, 20));
+        assert!(d.message.contains("`vrrp_instance VI_1` opened on line 4"), "{}", d.message);
+    }
+
+    #[test]
+    fn stray_close_brace() {
+        let (_, diags) = parse("a {\n}\n  }\n");
+        let d = &diags.as_slice()[0];
+        assert_eq!((d.span.line, d.span.col), (3, 3));
+    }
+}
