@@ -25,7 +25,11 @@ enum Command {
 #[derive(Debug, Args)]
 struct CheckArgs {
     /// The configuration file.
-    #[arg(short = 'f', long = "use-file", default_value = "/etc/keepalived/keepalived.conf")]
+    #[arg(
+        short = 'f',
+        long = "use-file",
+        default_value = "/etc/keepalived/keepalived.conf"
+    )]
     file: PathBuf,
     /// Config id that `@ID` lines are compared with (default: the short host name, as keepalived).
     #[arg(short = 'i', long)]
@@ -60,13 +64,19 @@ fn default_config_id() -> Option<String> {
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let opts = LoadOptions { config_id: args.config_id.or_else(default_config_id), strict: args.strict };
+    let opts = LoadOptions {
+        config_id: args.config_id.or_else(default_config_id),
+        strict: args.strict,
+    };
     let loaded = config::load(&args.file, &FsLoader, &opts);
     eprint!("{}", loaded.render());
     let errors = loaded.diagnostics.count(Severity::Error);
     let warnings = loaded.diagnostics.count(Severity::Warning);
     let Some(cfg) = loaded.config else {
-        eprintln!("{}: {errors} error(s), {warnings} warning(s); the configuration cannot be used", args.file.display());
+        eprintln!(
+            "{}: {errors} error(s), {warnings} warning(s); the configuration cannot be used",
+            args.file.display()
+        );
         return Ok(ExitCode::from(1));
     };
     if args.json {

@@ -41,12 +41,22 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// An error at `span`.
     pub fn error(span: Span, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Error, span, message: message.into(), expected: None }
+        Self {
+            severity: Severity::Error,
+            span,
+            message: message.into(),
+            expected: None,
+        }
     }
 
     /// A warning at `span`.
     pub fn warning(span: Span, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Warning, span, message: message.into(), expected: None }
+        Self {
+            severity: Severity::Warning,
+            span,
+            message: message.into(),
+            expected: None,
+        }
     }
 
     /// Adds what was expected.
@@ -60,7 +70,9 @@ impl Diagnostic {
     pub fn render(&self, sources: &SourceMap) -> String {
         let mut out = String::new();
         let file = sources.file(self.span.file);
-        let path = file.map(|f| f.path.display().to_string()).unwrap_or_else(|| "<config>".into());
+        let path = file
+            .map(|f| f.path.display().to_string())
+            .unwrap_or_else(|| "<config>".into());
         let _ = writeln!(
             out,
             "{}:{}:{}: {}: {}",

@@ -72,7 +72,15 @@ impl<'a> Lexer<'a> {
         sources: &'a mut SourceMap,
         diags: &'a mut Diagnostics,
     ) -> Self {
-        Self { loader, opts, sources, diags, defs: BTreeMap::new(), include_stack: Vec::new(), tokens: Vec::new() }
+        Self {
+            loader,
+            opts,
+            sources,
+            diags,
+            defs: BTreeMap::new(),
+            include_stack: Vec::new(),
+            tokens: Vec::new(),
+        }
     }
 
     /// Reads the file at `path` (and everything it includes).
@@ -115,7 +123,10 @@ impl<'a> Lexer<'a> {
                     format!("multi-line parameter definitions are not implemented yet; `${name}` keeps the text up to the `\\`"),
                 );
             }
-            self.defs.insert(name.to_string(), value.trim_end_matches('\\').trim_end().to_string());
+            self.defs.insert(
+                name.to_string(),
+                value.trim_end_matches('\\').trim_end().to_string(),
+            );
             return;
         }
 
@@ -137,8 +148,11 @@ impl<'a> Lexer<'a> {
                 rounds += 1;
                 if rounds >= MAX_SUBSTITUTION_ROUNDS {
                     self.diags.push(
-                        Diagnostic::error(span_at(first_col), "parameter substitution does not end (a `$NAME` refers to itself)")
-                            .expected("parameter definitions that do not refer back to themselves"),
+                        Diagnostic::error(
+                            span_at(first_col),
+                            "parameter substitution does not end (a `$NAME` refers to itself)",
+                        )
+                        .expected("parameter definitions that do not refer back to themselves"),
                     );
                     return;
                 }
@@ -149,7 +163,11 @@ impl<'a> Lexer<'a> {
         let first_token = self.tokens.len();
         tokenize(&text, &cols, file, line, &mut self.tokens, self.diags);
         let is_include = self.tokens.get(first_token).is_some_and(|t| {
-            t.kind == TokenKind::Word && matches!(t.text.as_str(), "include" | "includer" | "includem" | "includew" | "includeb" | "includea")
+            t.kind == TokenKind::Word
+                && matches!(
+                    t.text.as_str(),
+                    "include" | "includer" | "includem" | "includew" | "includeb" | "includea"
+                )
         });
         if is_include {
             let args: Vec<Token> = self.tokens.drain(first_token..).collect();
@@ -183,7 +201,8 @@ impl<'a> Lexer<'a> {
         let keyword = &tokens[0];
         if tokens.len() < 2 {
             self.diags.push(
-                Diagnostic::error(keyword.span, "`include` needs a file name or pattern").expected("include PATTERN"),
+                Diagnostic::error(keyword.span, "`include` needs a file name or pattern")
+                    .expected("include PATTERN"),
             );
             return;
         }
@@ -195,41 +214,80 @@ impl<'a> Lexer<'a> {
             .unwrap_or_default();
         for pattern_tok in &tokens[1..] {
             if matches!(pattern_tok.kind, TokenKind::Open | TokenKind::Close) {
-                self.diags.error(pattern_tok.span, "a brace cannot follow `include`");
+                self.diags
+                    .error(pattern_tok.span, "a brace cannot follow `include`");
                 continue;
             }
             let pattern = Path::new(&pattern_tok.text);
-            let full = if pattern.is_absolute() { pattern.to_path_buf() } else { base.join(pattern) };
+            let full = normalize(&if pattern.is_absolute() {
+                pattern.to_path_buf()
+            } else {
+                base.join(pattern)
+            });
             let paths = self.loader.glob(&full);
             if paths.is_empty() {
                 self.diags.warning(
                     pattern_tok.span,
-                    format!("`include {}` matches no file (looked for {})", pattern_tok.text, full.display()),
+                    format!(
+                        "`include {}` matches no file (looked for {})",
+                        pattern_tok.text,
+                        full.display()
+                    ),
                 );
                 continue;
             }
             for path in paths {
                 if self.include_stack.contains(&path) {
-                    self.diags.error(pattern_tok.span, format!("`{}` includes itself (include loop)", path.display()));
+                    self.diags.error(
+                        pattern_tok.span,
+                        format!("`{}` includes itself (include loop)", path.display()),
+                    );
                     continue;
                 }
                 if self.include_stack.len() >= MAX_INCLUDE_DEPTH {
-                    self.diags.error(pattern_tok.span, format!("includes nest deeper than {MAX_INCLUDE_DEPTH} files"));
+                    self.diags.error(
+                        pattern_tok.span,
+                        format!("includes nest deeper than {MAX_INCLUDE_DEPTH} files"),
+                    );
                     return;
                 }
                 match self.loader.read(&path) {
                     Ok(text) => self.lex_file(path, text),
-                    Err(e) => self.diags.error(pattern_tok.span, format!("cannot read included file {}: {e}", path.display())),
+                    Err(e) => self.diags.error(
+                        pattern_tok.span,
+                        format!("cannot read included file {}: {e}", path.display()),
+                    ),
                 }
             }
         }
     }
 }
 
+/// Removes `.` and `..` components without touching the file system, so an
+/// include loop through `../` is recognised and in-memory loaders match.
+fn normalize(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
 /// `$NAME=value` (only white space may stand before the `$`).
 fn definition(body: &str) -> Option<(&str, &str)> {
     let rest = body.trim_start().strip_prefix('$')?;
-    let name_len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(rest.len());
+    let name_len = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
     let name = &rest[..name_len];
     if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
         return None;
@@ -241,7 +299,11 @@ fn definition(body: &str) -> Option<(&str, &str)> {
 /// One round of `$NAME` (followed by white space or the end) and `${NAME}`
 /// replacement; `None` when nothing was replaced. Replaced text takes the
 /// column of its `$`, so diagnostics point at the parameter.
-fn substitute_once(input: &str, cols: &[u32], defs: &BTreeMap<String, String>) -> Option<(String, Vec<u32>)> {
+fn substitute_once(
+    input: &str,
+    cols: &[u32],
+    defs: &BTreeMap<String, String>,
+) -> Option<(String, Vec<u32>)> {
     let mut out = String::with_capacity(input.len());
     let mut out_cols = Vec::with_capacity(cols.len());
     let mut changed = false;
@@ -256,7 +318,9 @@ fn substitute_once(input: &str, cols: &[u32], defs: &BTreeMap<String, String>) -
                     None => ("", 0),
                 }
             } else {
-                let len = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+                let len = after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len());
                 let next = after[len..].chars().next();
                 if next.is_none_or(char::is_whitespace) {
                     (&after[..len], len)
@@ -297,8 +361,19 @@ fn word(input: &str) -> IResult<&str, &str> {
 }
 
 /// Splits one (already substituted) line into tokens.
-fn tokenize(text: &str, cols: &[u32], file: FileId, line: u32, out: &mut Vec<Token>, diags: &mut Diagnostics) {
-    let span_of = |offset: usize| Span { file, line, col: cols.get(offset).copied().unwrap_or(1) };
+fn tokenize(
+    text: &str,
+    cols: &[u32],
+    file: FileId,
+    line: u32,
+    out: &mut Vec<Token>,
+    diags: &mut Diagnostics,
+) {
+    let span_of = |offset: usize| Span {
+        file,
+        line,
+        col: cols.get(offset).copied().unwrap_or(1),
+    };
     let mut rest = text;
     // Where the last word ended, to spot a comment that cuts a word.
     let mut last_word: Option<(usize, usize)> = None;
@@ -312,7 +387,9 @@ fn tokenize(text: &str, cols: &[u32], file: FileId, line: u32, out: &mut Vec<Tok
         match c {
             '#' | '!' => {
                 if let Some((start, end)) = last_word.filter(|&(_, end)| end == offset) {
-                    let whole_end = text[start..].find(is_space).map_or(text.len(), |n| start + n);
+                    let whole_end = text[start..]
+                        .find(is_space)
+                        .map_or(text.len(), |n| start + n);
                     let whole = &text[start..whole_end];
                     let kept = &text[start..end];
                     diags.push(
@@ -328,22 +405,44 @@ fn tokenize(text: &str, cols: &[u32], file: FileId, line: u32, out: &mut Vec<Tok
                 break;
             }
             '{' | '}' => {
-                let kind = if c == '{' { TokenKind::Open } else { TokenKind::Close };
-                out.push(Token { kind, text: c.to_string(), span: span_of(offset) });
+                let kind = if c == '{' {
+                    TokenKind::Open
+                } else {
+                    TokenKind::Close
+                };
+                out.push(Token {
+                    kind,
+                    text: c.to_string(),
+                    span: span_of(offset),
+                });
                 rest = &rest[1..];
                 last_word = None;
             }
             '"' => match quoted(&rest[1..]) {
                 Some((value, consumed)) => {
-                    out.push(Token { kind: TokenKind::Quoted, text: value, span: span_of(offset) });
+                    out.push(Token {
+                        kind: TokenKind::Quoted,
+                        text: value,
+                        span: span_of(offset),
+                    });
                     rest = &rest[1 + consumed..];
                     last_word = None;
                 }
                 None => {
                     diags.push(
-                        Diagnostic::error(span_of(offset), "unterminated string: this `\"` is not closed on its line")
-                            .expected(format!("a closing `\"` before the end of line {line}")),
+                        Diagnostic::error(
+                            span_of(offset),
+                            "unterminated string: this `\"` is not closed on its line",
+                        )
+                        .expected(format!("a closing `\"` before the end of line {line}")),
                     );
+                    // Take the rest of the line as the string, so that one
+                    // missing quote gives one error and not a cascade.
+                    out.push(Token {
+                        kind: TokenKind::Quoted,
+                        text: rest[1..].to_string(),
+                        span: span_of(offset),
+                    });
                     break;
                 }
             },
@@ -352,7 +451,11 @@ fn tokenize(text: &str, cols: &[u32], file: FileId, line: u32, out: &mut Vec<Tok
                     Ok(v) => v,
                     Err(_) => break,
                 };
-                out.push(Token { kind: TokenKind::Word, text: w.to_string(), span: span_of(offset) });
+                out.push(Token {
+                    kind: TokenKind::Word,
+                    text: w.to_string(),
+                    span: span_of(offset),
+                });
                 last_word = Some((offset, offset + w.len()));
                 rest = r;
             }
@@ -390,10 +493,13 @@ mod tests {
 
     fn lex(text: &str, id: Option<&str>) -> (Vec<Token>, Diagnostics) {
         let loader = MemLoader::new();
-        let opts = LexOptions { config_id: id.map(str::to_string) };
+        let opts = LexOptions {
+            config_id: id.map(str::to_string),
+        };
         let mut sources = SourceMap::default();
         let mut diags = Diagnostics::default();
-        let toks = Lexer::new(&loader, &opts, &mut sources, &mut diags).lex_text(Path::new("t.conf"), text.to_string());
+        let toks = Lexer::new(&loader, &opts, &mut sources, &mut diags)
+            .lex_text(Path::new("t.conf"), text.to_string());
         (toks, diags)
     }
 
@@ -404,11 +510,18 @@ mod tests {
     #[test]
     fn braces_hug_words_and_comments_cut_words() {
         let (toks, diags) = lex("group{VI_1 VI_2}\nauth_pass k@l!ve1\n", None);
-        assert_eq!(texts(&toks), ["group", "{", "VI_1", "VI_2", "}", "auth_pass", "k@l"]);
+        assert_eq!(
+            texts(&toks),
+            ["group", "{", "VI_1", "VI_2", "}", "auth_pass", "k@l"]
+        );
         let w: Vec<_> = diags.iter().collect();
         assert_eq!(w.len(), 1);
         assert_eq!((w[0].span.line, w[0].span.col), (2, 14));
-        assert!(w[0].message.contains("`k@l!ve1`") && w[0].message.contains("`k@l`"), "{}", w[0].message);
+        assert!(
+            w[0].message.contains("`k@l!ve1`") && w[0].message.contains("`k@l`"),
+            "{}",
+            w[0].message
+        );
     }
 
     #[test]
@@ -431,7 +544,10 @@ mod tests {
     fn conditional_lines() {
         let text = "@high priority 150\n@low priority 100\n@^high nopreempt\n";
         assert_eq!(texts(&lex(text, Some("high")).0), ["priority", "150"]);
-        assert_eq!(texts(&lex(text, Some("low")).0), ["priority", "100", "nopreempt"]);
+        assert_eq!(
+            texts(&lex(text, Some("low")).0),
+            ["priority", "100", "nopreempt"]
+        );
         assert_eq!(texts(&lex(text, None).0), ["nopreempt"]);
         let (toks, _) = lex(text, Some("high"));
         assert_eq!(toks[1].span.col, 16);
@@ -439,11 +555,15 @@ mod tests {
 
     #[test]
     fn parameters_are_substituted_with_their_column() {
-        let text = "$BASE=10.2.${SUB}\n$SUB=0\nip ${BASE}.100/32 $SUB\n$SUB=10\n${BASE}.1\n$UNDEF x\n";
+        let text =
+            "$BASE=10.2.${SUB}\n$SUB=0\nip ${BASE}.100/32 $SUB\n$SUB=10\n${BASE}.1\n$UNDEF x\n";
         let (toks, _) = lex(text, None);
-        assert_eq!(texts(&toks), ["ip", "10.2.0.100/32", "0", "10.2.10.1", "$UNDEF", "x"]);
+        assert_eq!(
+            texts(&toks),
+            ["ip", "10.2.0.100/32", "0", "10.2.10.1", "$UNDEF", "x"]
+        );
         assert_eq!(toks[1].span.col, 4);
-        assert_eq!(toks[2].span.col, 18);
+        assert_eq!(toks[2].span.col, 19);
     }
 
     #[test]
@@ -461,7 +581,9 @@ mod tests {
         let opts = LexOptions::default();
         let mut sources = SourceMap::default();
         let mut diags = Diagnostics::default();
-        let toks = Lexer::new(&loader, &opts, &mut sources, &mut diags).lex_path(Path::new("/etc/k/main.conf")).unwrap();
+        let toks = Lexer::new(&loader, &opts, &mut sources, &mut diags)
+            .lex_path(Path::new("/etc/k/main.conf"))
+            .unwrap();
         assert_eq!(texts(&toks), ["a", "1", "x", "1", "y", "1", "b", "2"]);
         assert_eq!(sources.files().len(), 3);
         // y.conf including main.conf again is a loop.

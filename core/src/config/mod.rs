@@ -45,7 +45,10 @@ pub struct Loaded {
 impl Loaded {
     /// Every finding rendered for a terminal.
     pub fn render(&self) -> String {
-        self.diagnostics.iter().map(|d| d.render(&self.sources)).collect()
+        self.diagnostics
+            .iter()
+            .map(|d| d.render(&self.sources))
+            .collect()
     }
 }
 
@@ -53,14 +56,27 @@ impl Loaded {
 pub fn load(path: &Path, loader: &dyn SourceLoader, opts: &LoadOptions) -> Loaded {
     let mut sources = SourceMap::default();
     let mut diags = Diagnostics::default();
-    let lex_opts = LexOptions { config_id: opts.config_id.clone() };
+    let lex_opts = LexOptions {
+        config_id: opts.config_id.clone(),
+    };
     let tokens = lexer::Lexer::new(loader, &lex_opts, &mut sources, &mut diags).lex_path(path);
     match tokens {
         Ok(tokens) => finish(tokens, sources, diags, opts),
         Err(e) => {
             sources.add(path.to_path_buf(), String::new());
-            diags.push(Diagnostic::error(Span { file: 0, line: 1, col: 1 }, format!("cannot read {}: {e}", path.display())));
-            Loaded { config: None, diagnostics: diags, sources }
+            diags.push(Diagnostic::error(
+                Span {
+                    file: 0,
+                    line: 1,
+                    col: 1,
+                },
+                format!("cannot read {}: {e}", path.display()),
+            ));
+            Loaded {
+                config: None,
+                diagnostics: diags,
+                sources,
+            }
         }
     }
 }
@@ -69,12 +85,20 @@ pub fn load(path: &Path, loader: &dyn SourceLoader, opts: &LoadOptions) -> Loade
 pub fn parse_str(name: &str, text: &str, loader: &dyn SourceLoader, opts: &LoadOptions) -> Loaded {
     let mut sources = SourceMap::default();
     let mut diags = Diagnostics::default();
-    let lex_opts = LexOptions { config_id: opts.config_id.clone() };
-    let tokens = lexer::Lexer::new(loader, &lex_opts, &mut sources, &mut diags).lex_text(Path::new(name), text.to_string());
+    let lex_opts = LexOptions {
+        config_id: opts.config_id.clone(),
+    };
+    let tokens = lexer::Lexer::new(loader, &lex_opts, &mut sources, &mut diags)
+        .lex_text(Path::new(name), text.to_string());
     finish(tokens, sources, diags, opts)
 }
 
-fn finish(tokens: Vec<lexer::Token>, sources: SourceMap, mut diags: Diagnostics, opts: &LoadOptions) -> Loaded {
+fn finish(
+    tokens: Vec<lexer::Token>,
+    sources: SourceMap,
+    mut diags: Diagnostics,
+    opts: &LoadOptions,
+) -> Loaded {
     let tree = tree::build(tokens, &mut diags);
     let config = build::build(&tree, &mut diags);
     if opts.strict {
@@ -82,5 +106,9 @@ fn finish(tokens: Vec<lexer::Token>, sources: SourceMap, mut diags: Diagnostics,
     }
     diags.sort();
     let config = (!diags.has_errors()).then_some(config);
-    Loaded { config, diagnostics: diags, sources }
+    Loaded {
+        config,
+        diagnostics: diags,
+        sources,
+    }
 }

@@ -93,7 +93,10 @@ impl SourceLoader for FsLoader {
             return Vec::new();
         };
         let mut out: Vec<PathBuf> = match glob::glob(pattern) {
-            Ok(paths) => paths.filter_map(Result::ok).filter(|p| p.is_file()).collect(),
+            Ok(paths) => paths
+                .filter_map(Result::ok)
+                .filter(|p| p.is_file())
+                .collect(),
             Err(_) => Vec::new(),
         };
         out.sort();

@@ -63,7 +63,14 @@ pub fn build(tokens: Vec<Token>, diags: &mut Diagnostics) -> Vec<Stmt> {
 
     fn container<'s>(root: &'s mut Vec<Stmt>, stack: &'s mut [Open]) -> &'s mut Vec<Stmt> {
         match stack.last_mut() {
-            Some(open) => &mut open.stmt.block.as_mut().expect("open statements have a block").items,
+            Some(open) => {
+                &mut open
+                    .stmt
+                    .block
+                    .as_mut()
+                    .expect("open statements have a block")
+                    .items
+            }
             None => root,
         }
     }
@@ -71,14 +78,21 @@ pub fn build(tokens: Vec<Token>, diags: &mut Diagnostics) -> Vec<Stmt> {
     for tok in tokens {
         match tok.kind {
             TokenKind::Word | TokenKind::Quoted => match &mut pending {
-                Some(p) if p.keyword.span.file == tok.span.file && p.keyword.span.line == tok.span.line => {
+                Some(p)
+                    if p.keyword.span.file == tok.span.file
+                        && p.keyword.span.line == tok.span.line =>
+                {
                     p.args.push(tok);
                 }
                 _ => {
                     if let Some(done) = pending.take() {
                         container(&mut root, &mut stack).push(done);
                     }
-                    pending = Some(Stmt { keyword: tok, args: Vec::new(), block: None });
+                    pending = Some(Stmt {
+                        keyword: tok,
+                        args: Vec::new(),
+                        block: None,
+                    });
                 }
             },
             TokenKind::Open => {
@@ -95,7 +109,10 @@ pub fn build(tokens: Vec<Token>, diags: &mut Diagnostics) -> Vec<Stmt> {
                 };
                 match stmt {
                     Some(mut stmt) => {
-                        stmt.block = Some(Block { open: tok.span, items: Vec::new() });
+                        stmt.block = Some(Block {
+                            open: tok.span,
+                            items: Vec::new(),
+                        });
                         stack.push(Open { stmt });
                     }
                     None => {
@@ -104,9 +121,20 @@ pub fn build(tokens: Vec<Token>, diags: &mut Diagnostics) -> Vec<Stmt> {
                                 .expected("a keyword before `{`, such as `vrrp_instance NAME {`"),
                         );
                         // Keep brace matching in step with the text.
-                        let anon = Token { kind: TokenKind::Word, text: String::new(), span: tok.span };
+                        let anon = Token {
+                            kind: TokenKind::Word,
+                            text: String::new(),
+                            span: tok.span,
+                        };
                         stack.push(Open {
-                            stmt: Stmt { keyword: anon, args: Vec::new(), block: Some(Block { open: tok.span, items: Vec::new() }) },
+                            stmt: Stmt {
+                                keyword: anon,
+                                args: Vec::new(),
+                                block: Some(Block {
+                                    open: tok.span,
+                                    items: Vec::new(),
+                                }),
+                            },
                         });
                     }
                 }
@@ -133,7 +161,11 @@ pub fn build(tokens: Vec<Token>, diags: &mut Diagnostics) -> Vec<Stmt> {
         container(&mut root, &mut stack).push(done);
     }
     while let Some(open) = stack.pop() {
-        let block = open.stmt.block.as_ref().expect("open statements have a block");
+        let block = open
+            .stmt
+            .block
+            .as_ref()
+            .expect("open statements have a block");
         let what = if open.stmt.keyword.text.is_empty() {
             "this block".to_string()
         } else {
@@ -146,8 +178,14 @@ pub fn build(tokens: Vec<Token>, diags: &mut Diagnostics) -> Vec<Stmt> {
             name
         };
         diags.push(
-            Diagnostic::error(block.open, format!("unclosed block: {what} opened on line {} is never closed", block.open.line))
-                .expected("a `}` closing this block"),
+            Diagnostic::error(
+                block.open,
+                format!(
+                    "unclosed block: {what} opened on line {} is never closed",
+                    block.open.line
+                ),
+            )
+            .expected("a `}` closing this block"),
         );
         if !open.stmt.keyword.text.is_empty() {
             container(&mut root, &mut stack).push(open.stmt);
@@ -168,7 +206,8 @@ mod tests {
         let opts = LexOptions::default();
         let mut sources = SourceMap::default();
         let mut diags = Diagnostics::default();
-        let toks = Lexer::new(&loader, &opts, &mut sources, &mut diags).lex_text(Path::new("t.conf"), text.into());
+        let toks = Lexer::new(&loader, &opts, &mut sources, &mut diags)
+            .lex_text(Path::new("t.conf"), text.into());
         let tree = build(toks, &mut diags);
         (tree, diags)
     }
@@ -180,7 +219,13 @@ mod tests {
         assert_eq!(tree.len(), 3);
         let group = &tree[0].items()[0];
         assert_eq!(group.name(), "group");
-        assert_eq!(group.words().map(|t| t.text.as_str()).collect::<Vec<_>>(), ["VI_1", "VI_2"]);
+        assert_eq!(
+            group.items()[0]
+                .words()
+                .map(|t| t.text.as_str())
+                .collect::<Vec<_>>(),
+            ["VI_1", "VI_2"]
+        );
         let auth = &tree[1];
         assert_eq!(auth.items().len(), 2);
         assert_eq!(auth.items()[0].args[0].text, "PASS");
@@ -189,10 +234,15 @@ mod tests {
 
     #[test]
     fn unclosed_block_names_its_opening_line() {
-        let (_, diags) = parse("global_defs {\n  router_id a\n}\nvrrp_instance VI_1 {\n  state MASTER\n");
+        let (_, diags) =
+            parse("global_defs {\n  router_id a\n}\nvrrp_instance VI_1 {\n  state MASTER\n");
         let d = &diags.as_slice()[0];
         assert_eq!((d.span.line, d.span.col), (4, 20));
-        assert!(d.message.contains("`vrrp_instance VI_1` opened on line 4"), "{}", d.message);
+        assert!(
+            d.message.contains("`vrrp_instance VI_1` opened on line 4"),
+            "{}",
+            d.message
+        );
     }
 
     #[test]

@@ -24,7 +24,11 @@ pub fn timer(s: &str) -> Option<Duration> {
     if whole.is_empty() && frac.is_none_or(str::is_empty) {
         return None;
     }
-    let secs: u64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let secs: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
     let mut micros: u64 = 0;
     let frac = frac.unwrap_or("");
     for (i, d) in frac.bytes().take(6).enumerate() {
@@ -73,13 +77,19 @@ pub fn ip_prefix(s: &str) -> Result<(IpAddr, Option<u8>), String> {
         Some((a, p)) => (a, Some(p)),
         None => (s, None),
     };
-    let addr: IpAddr = addr.parse().map_err(|_| format!("`{addr}` is not an IPv4 or IPv6 address"))?;
+    let addr: IpAddr = addr
+        .parse()
+        .map_err(|_| format!("`{addr}` is not an IPv4 or IPv6 address"))?;
     let max = if addr.is_ipv4() { 32 } else { 128 };
     let prefix = match prefix {
         None => None,
         Some(p) => match p.parse::<u8>() {
             Ok(n) if n <= max => Some(n),
-            _ => return Err(format!("`/{p}` is not a prefix length for this address (0 to {max})")),
+            _ => {
+                return Err(format!(
+                    "`/{p}` is not a prefix length for this address (0 to {max})"
+                ))
+            }
         },
     };
     Ok((addr, prefix))
@@ -94,13 +104,21 @@ pub fn ip_range(s: &str) -> Result<(IpAddr, IpAddr), String> {
         return Ok(match addr {
             IpAddr::V4(a) => {
                 let host_bits = 32 - u32::from(prefix);
-                let mask = if host_bits == 32 { 0 } else { u32::MAX << host_bits };
+                let mask = if host_bits == 32 {
+                    0
+                } else {
+                    u32::MAX << host_bits
+                };
                 let first = u32::from(a) & mask;
                 (IpAddr::V4(first.into()), IpAddr::V4((first | !mask).into()))
             }
             IpAddr::V6(a) => {
                 let host_bits = 128 - u32::from(prefix);
-                let mask = if host_bits == 128 { 0 } else { u128::MAX << host_bits };
+                let mask = if host_bits == 128 {
+                    0
+                } else {
+                    u128::MAX << host_bits
+                };
                 let first = u128::from(a) & mask;
                 (IpAddr::V6(first.into()), IpAddr::V6((first | !mask).into()))
             }
@@ -110,17 +128,21 @@ pub fn ip_range(s: &str) -> Result<(IpAddr, IpAddr), String> {
         let a = ip(s).ok_or_else(|| format!("`{s}` is not an IPv4 or IPv6 address"))?;
         return Ok((a, a));
     };
-    let first_addr = ip(first).ok_or_else(|| format!("`{first}` is not an IPv4 or IPv6 address"))?;
+    let first_addr =
+        ip(first).ok_or_else(|| format!("`{first}` is not an IPv4 or IPv6 address"))?;
     let last_addr = match (first_addr, ip(last)) {
         (IpAddr::V4(_), Some(l @ IpAddr::V4(_))) | (IpAddr::V6(_), Some(l @ IpAddr::V6(_))) => l,
         (IpAddr::V4(a), None) => {
-            let n: u8 = last.parse().map_err(|_| format!("`{last}` is not the last byte of an IPv4 range (0 to 255)"))?;
+            let n: u8 = last.parse().map_err(|_| {
+                format!("`{last}` is not the last byte of an IPv4 range (0 to 255)")
+            })?;
             let o = a.octets();
             IpAddr::V4(Ipv4Addr::new(o[0], o[1], o[2], n))
         }
         (IpAddr::V6(a), None) => {
-            let n = u16::from_str_radix(last, 16)
-                .map_err(|_| format!("`{last}` is not the last group of an IPv6 range (hex 0 to ffff)"))?;
+            let n = u16::from_str_radix(last, 16).map_err(|_| {
+                format!("`{last}` is not the last group of an IPv6 range (hex 0 to ffff)")
+            })?;
             let mut seg = a.segments();
             seg[7] = n;
             IpAddr::V6(Ipv6Addr::from(seg))
@@ -141,8 +163,13 @@ pub fn ip_range(s: &str) -> Result<(IpAddr, IpAddr), String> {
 /// `N` or `N-M` for status codes.
 pub fn status_range(s: &str) -> Option<(u16, u16)> {
     let single = map_res(digit1, str::parse::<u16>);
-    let range = separated_pair(map_res(digit1, str::parse::<u16>), tag("-"), map_res(digit1, str::parse::<u16>));
-    let parsed: IResult<&str, (u16, u16)> = all_consuming(alt((range, nom::combinator::map(single, |n| (n, n)))))(s);
+    let range = separated_pair(
+        map_res(digit1, str::parse::<u16>),
+        tag("-"),
+        map_res(digit1, str::parse::<u16>),
+    );
+    let parsed: IResult<&str, (u16, u16)> =
+        all_consuming(alt((range, nom::combinator::map(single, |n| (n, n)))))(s);
     parsed.ok().map(|(_, r)| r)
 }
 
@@ -177,11 +204,20 @@ mod tests {
     #[test]
     fn ranges() {
         let (a, b) = ip_range("192.168.200.3-10").unwrap();
-        assert_eq!((a.to_string(), b.to_string()), ("192.168.200.3".into(), "192.168.200.10".into()));
+        assert_eq!(
+            (a.to_string(), b.to_string()),
+            ("192.168.200.3".into(), "192.168.200.10".into())
+        );
         let (a, b) = ip_range("ae00::2-9").unwrap();
-        assert_eq!((a.to_string(), b.to_string()), ("ae00::2".into(), "ae00::9".into()));
+        assert_eq!(
+            (a.to_string(), b.to_string()),
+            ("ae00::2".into(), "ae00::9".into())
+        );
         let (a, b) = ip_range("192.168.202.8/29").unwrap();
-        assert_eq!((a.to_string(), b.to_string()), ("192.168.202.8".into(), "192.168.202.15".into()));
+        assert_eq!(
+            (a.to_string(), b.to_string()),
+            ("192.168.202.8".into(), "192.168.202.15".into())
+        );
         assert!(ip_range("10.0.0.9-3").is_err());
         assert_eq!(status_range("200-299"), Some((200, 299)));
         assert_eq!(status_range("503"), Some((503, 503)));

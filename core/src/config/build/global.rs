@@ -10,22 +10,77 @@ use crate::config::tree::Stmt;
 /// Keywords of `global_defs` that keepalived has and holdfast reads but does
 /// not act on yet; each is a warning that says so.
 const NOT_IMPLEMENTED: &[&str] = &[
-    "vrrp_lower_prio_no_advert", "vrrp_higher_prio_send_advert", "vrrp_check_unicast_src",
-    "vrrp_skip_check_adv_addr", "vrrp_owner_ignore_adverts", "log_unknown_vrids", "nftables",
-    "nftables_priority", "nftables_counters", "nftables_ifindex", "vrrp_iptables", "vrrp_ipsets",
-    "nftables_ipvs", "disable_local_igmp", "lvs_sync_daemon", "lvs_timeouts", "lvs_flush",
-    "lvs_flush_on_stop", "startup_script", "startup_script_timeout", "shutdown_script",
-    "shutdown_script_timeout", "notify_fifo", "notify_fifo_script", "vrrp_notify_fifo",
-    "vrrp_notify_fifo_script", "lvs_notify_fifo", "lvs_notify_fifo_script", "vrrp_startup_delay",
-    "vrrp_delay_after_boot", "max_auto_priority", "min_auto_priority_delay", "vrrp_priority",
-    "checker_priority", "bfd_priority", "vrrp_no_swap", "checker_no_swap", "vrrp_rt_priority",
-    "checker_rt_priority", "dynamic_interfaces", "snmp_socket", "enable_snmp_vrrp",
-    "enable_snmp_checker", "enable_snmp_rfc", "enable_snmp_rfcv2", "enable_snmp_rfcv3",
-    "enable_traps", "enable_dbus", "net_namespace", "instance", "use_pid_dir", "process_names",
-    "vmac_prefix", "vmac_addr_prefix", "default_interface", "no_email_faults", "no_checker_emails",
-    "checker_log_all_failures", "vrrp_min_garp", "vrrp_garp_extra_if", "vrrp_notify_priority_changes",
-    "json_version", "state_dump_file", "stats_dump_file", "json_dump_file", "random_seed",
-    "reload_check_config", "reload_time_file", "reload_repeat", "reload_file", "include_check",
+    "vrrp_lower_prio_no_advert",
+    "vrrp_higher_prio_send_advert",
+    "vrrp_check_unicast_src",
+    "vrrp_skip_check_adv_addr",
+    "vrrp_owner_ignore_adverts",
+    "log_unknown_vrids",
+    "nftables",
+    "nftables_priority",
+    "nftables_counters",
+    "nftables_ifindex",
+    "vrrp_iptables",
+    "vrrp_ipsets",
+    "nftables_ipvs",
+    "disable_local_igmp",
+    "lvs_sync_daemon",
+    "lvs_timeouts",
+    "lvs_flush",
+    "lvs_flush_on_stop",
+    "startup_script",
+    "startup_script_timeout",
+    "shutdown_script",
+    "shutdown_script_timeout",
+    "notify_fifo",
+    "notify_fifo_script",
+    "vrrp_notify_fifo",
+    "vrrp_notify_fifo_script",
+    "lvs_notify_fifo",
+    "lvs_notify_fifo_script",
+    "vrrp_startup_delay",
+    "vrrp_delay_after_boot",
+    "max_auto_priority",
+    "min_auto_priority_delay",
+    "vrrp_priority",
+    "checker_priority",
+    "bfd_priority",
+    "vrrp_no_swap",
+    "checker_no_swap",
+    "vrrp_rt_priority",
+    "checker_rt_priority",
+    "dynamic_interfaces",
+    "snmp_socket",
+    "enable_snmp_vrrp",
+    "enable_snmp_checker",
+    "enable_snmp_rfc",
+    "enable_snmp_rfcv2",
+    "enable_snmp_rfcv3",
+    "enable_traps",
+    "enable_dbus",
+    "net_namespace",
+    "instance",
+    "use_pid_dir",
+    "process_names",
+    "vmac_prefix",
+    "vmac_addr_prefix",
+    "default_interface",
+    "no_email_faults",
+    "no_checker_emails",
+    "checker_log_all_failures",
+    "vrrp_min_garp",
+    "vrrp_garp_extra_if",
+    "vrrp_notify_priority_changes",
+    "json_version",
+    "state_dump_file",
+    "stats_dump_file",
+    "json_dump_file",
+    "random_seed",
+    "reload_check_config",
+    "reload_time_file",
+    "reload_repeat",
+    "reload_file",
+    "include_check",
 ];
 
 /// Reads one `global_defs` block into `g` (several blocks add up, later wins).
@@ -45,10 +100,17 @@ pub fn global_defs(cx: &mut Cx, stmt: &Stmt, g: &mut GlobalDefs) {
             }
             "notification_email" => {
                 if cx.need_block(s, "notification_email { ADDRESS ... }") {
-                    g.notification_email.extend(s.items().iter().flat_map(Stmt::words).map(|t| t.text.clone()));
+                    g.notification_email.extend(
+                        s.items()
+                            .iter()
+                            .flat_map(Stmt::words)
+                            .map(|t| t.text.clone()),
+                    );
                 }
             }
-            "notification_email_from" => g.notification_email_from = cx.string(s).or(g.notification_email_from.take()),
+            "notification_email_from" => {
+                g.notification_email_from = cx.string(s).or(g.notification_email_from.take())
+            }
             "smtp_server" => {
                 cx.no_block(s);
                 if cx.arity(s, 1, 2, "smtp_server <IP address|host name> [port]") {
@@ -57,7 +119,10 @@ pub fn global_defs(cx: &mut Cx, stmt: &Stmt, g: &mut GlobalDefs) {
                         None => Some(25),
                     };
                     if let Some(port) = port {
-                        g.smtp_server = Some(SmtpServer { host: s.args[0].text.clone(), port });
+                        g.smtp_server = Some(SmtpServer {
+                            host: s.args[0].text.clone(),
+                            port,
+                        });
                     }
                 }
             }
@@ -77,12 +142,20 @@ pub fn global_defs(cx: &mut Cx, stmt: &Stmt, g: &mut GlobalDefs) {
             }
             "vrrp_mcast_group4" => match cx.ip(s) {
                 Some(IpAddr::V4(a)) if a.is_multicast() => g.vrrp_mcast_group4 = a,
-                Some(_) => cx.error(s.args[0].span, "vrrp_mcast_group4 must be an IPv4 multicast address", "an address in 224.0.0.0/4"),
+                Some(_) => cx.error(
+                    s.args[0].span,
+                    "vrrp_mcast_group4 must be an IPv4 multicast address",
+                    "an address in 224.0.0.0/4",
+                ),
                 None => {}
             },
             "vrrp_mcast_group6" => match cx.ip(s) {
                 Some(IpAddr::V6(a)) if a.is_multicast() => g.vrrp_mcast_group6 = a,
-                Some(_) => cx.error(s.args[0].span, "vrrp_mcast_group6 must be an IPv6 multicast address", "an address in ff00::/8"),
+                Some(_) => cx.error(
+                    s.args[0].span,
+                    "vrrp_mcast_group6 must be an IPv6 multicast address",
+                    "an address in ff00::/8",
+                ),
                 None => {}
             },
             "vrrp_garp_master_delay" => {
@@ -135,10 +208,15 @@ pub fn global_defs(cx: &mut Cx, stmt: &Stmt, g: &mut GlobalDefs) {
             "script_user" => {
                 cx.no_block(s);
                 if cx.arity(s, 1, 2, "script_user <user> [group]") {
-                    g.script_user = Some(ScriptUser { user: s.args[0].text.clone(), group: s.args.get(1).map(|t| t.text.clone()) });
+                    g.script_user = Some(ScriptUser {
+                        user: s.args[0].text.clone(),
+                        group: s.args.get(1).map(|t| t.text.clone()),
+                    });
                 }
             }
-            "enable_script_security" => g.enable_script_security = cx.flag(s).unwrap_or(g.enable_script_security),
+            "enable_script_security" => {
+                g.enable_script_security = cx.flag(s).unwrap_or(g.enable_script_security)
+            }
             "vrrp_strict" => g.vrrp_strict = cx.flag(s).unwrap_or(g.vrrp_strict),
             "v3_checksum_as_v2" => g.v3_checksum_as_v2 = cx.flag(s).unwrap_or(g.v3_checksum_as_v2),
             k if NOT_IMPLEMENTED.contains(&k) => cx.not_implemented(s),

@@ -5,8 +5,8 @@ use std::time::Duration;
 use super::checker::{checker, Inherited, CHECKER_KEYWORDS};
 use super::reader::Cx;
 use crate::config::model::{
-    Family, ForwardingMethod, GlobalDefs, Protocol, RealServer, Scheduler, SchedulerFlags, SorryServer, TunnelChecksum,
-    TunnelType, VirtualServer, VirtualServerGroup, VsKey, VsgEntry,
+    Family, ForwardingMethod, GlobalDefs, Protocol, RealServer, Scheduler, SchedulerFlags,
+    SorryServer, TunnelChecksum, TunnelType, VirtualServer, VirtualServerGroup, VsKey, VsgEntry,
 };
 use crate::config::source::Span;
 use crate::config::tree::Stmt;
@@ -26,23 +26,36 @@ pub fn virtual_server_group(cx: &mut Cx, stmt: &Stmt) -> Option<(VirtualServerGr
             if !cx.arity(e, 1, 2, "fwmark <integer> [inet|inet6]") {
                 continue;
             }
-            let Some(mark) = cx.int_tok(&e.args[0], 1, u32::MAX as i64, "fwmark") else { continue };
+            let Some(mark) = cx.int_tok(&e.args[0], 1, u32::MAX as i64, "fwmark") else {
+                continue;
+            };
             let family = match e.args.get(1).map(|t| t.text.as_str()) {
                 None => None,
                 Some("inet") => Some(Family::Ipv4),
                 Some("inet6") => Some(Family::Ipv6),
                 Some(other) => {
-                    cx.error(e.args[1].span, format!("unknown family `{other}`"), "inet or inet6");
+                    cx.error(
+                        e.args[1].span,
+                        format!("unknown family `{other}`"),
+                        "inet or inet6",
+                    );
                     continue;
                 }
             };
-            entries.push(VsgEntry::Fwmark { mark: mark as u32, family });
+            entries.push(VsgEntry::Fwmark {
+                mark: mark as u32,
+                family,
+            });
             continue;
         }
         let (first, last) = match value::ip_range(e.name()) {
             Ok(r) => r,
             Err(msg) => {
-                cx.error(e.keyword.span, format!("invalid virtual_server_group entry: {msg}"), "IP[-LAST] [PORT] or fwmark N");
+                cx.error(
+                    e.keyword.span,
+                    format!("invalid virtual_server_group entry: {msg}"),
+                    "IP[-LAST] [PORT] or fwmark N",
+                );
                 continue;
             }
         };
@@ -56,7 +69,13 @@ pub fn virtual_server_group(cx: &mut Cx, stmt: &Stmt) -> Option<(VirtualServerGr
         };
         entries.push(VsgEntry::Range { first, last, port });
     }
-    Some((VirtualServerGroup { name: name.text.clone(), entries }, name.span))
+    Some((
+        VirtualServerGroup {
+            name: name.text.clone(),
+            entries,
+        },
+        name.span,
+    ))
 }
 
 /// A virtual server as read, with the place of its group reference.
@@ -85,7 +104,11 @@ fn method(cx: &mut Cx, s: &Stmt) -> Option<ForwardingMethod> {
                 match t.text.as_str() {
                     "type" => {
                         let Some(ty) = it.next() else {
-                            cx.error(t.span, "`type` is missing its value", "type ipip|gue port N|gre");
+                            cx.error(
+                                t.span,
+                                "`type` is missing its value",
+                                "type ipip|gue port N|gre",
+                            );
                             return None;
                         };
                         tunnel = match ty.text.as_str() {
@@ -93,7 +116,9 @@ fn method(cx: &mut Cx, s: &Stmt) -> Option<ForwardingMethod> {
                             "gre" => TunnelType::Gre,
                             "gue" => {
                                 let port = match (it.next(), it.next()) {
-                                    (Some(kw), Some(p)) if kw.text == "port" => cx.port_tok(p, "gue port")?,
+                                    (Some(kw), Some(p)) if kw.text == "port" => {
+                                        cx.port_tok(p, "gue port")?
+                                    }
                                     _ => {
                                         cx.error(ty.span, "`gue` needs a port", "type gue port N");
                                         return None;
@@ -102,7 +127,11 @@ fn method(cx: &mut Cx, s: &Stmt) -> Option<ForwardingMethod> {
                                 TunnelType::Gue { port }
                             }
                             other => {
-                                cx.error(ty.span, format!("unknown tunnel type `{other}`"), "ipip, gue or gre");
+                                cx.error(
+                                    ty.span,
+                                    format!("unknown tunnel type `{other}`"),
+                                    "ipip, gue or gre",
+                                );
                                 return None;
                             }
                         }
@@ -119,7 +148,11 @@ fn method(cx: &mut Cx, s: &Stmt) -> Option<ForwardingMethod> {
             return Some(ForwardingMethod::Tun { tunnel, checksum });
         }
         other => {
-            cx.error(kind.span, format!("forwarding method `{other}` is not valid"), "NAT, DR or TUN");
+            cx.error(
+                kind.span,
+                format!("forwarding method `{other}` is not valid"),
+                "NAT, DR or TUN",
+            );
             return None;
         }
     };
@@ -137,17 +170,29 @@ pub fn virtual_server(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<Virtua
     let key = match first.text.as_str() {
         "fwmark" => {
             let Some(n) = stmt.args.get(1) else {
-                cx.error(first.span, "`fwmark` is missing its value", "virtual_server fwmark <integer>");
+                cx.error(
+                    first.span,
+                    "`fwmark` is missing its value",
+                    "virtual_server fwmark <integer>",
+                );
                 return None;
             };
-            VsKey::Fwmark { mark: cx.int_tok(n, 1, u32::MAX as i64, "fwmark")? as u32 }
+            VsKey::Fwmark {
+                mark: cx.int_tok(n, 1, u32::MAX as i64, "fwmark")? as u32,
+            }
         }
         "group" => {
             let Some(n) = stmt.args.get(1) else {
-                cx.error(first.span, "`group` is missing its name", "virtual_server group <name>");
+                cx.error(
+                    first.span,
+                    "`group` is missing its name",
+                    "virtual_server group <name>",
+                );
                 return None;
             };
-            VsKey::Group { name: n.text.clone() }
+            VsKey::Group {
+                name: n.text.clone(),
+            }
         }
         _ => {
             let address = cx.ip_tok(first, "virtual server address")?;
@@ -158,7 +203,12 @@ pub fn virtual_server(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<Virtua
             VsKey::Addr { address, port }
         }
     };
-    let key_span = stmt.args.get(1).filter(|_| matches!(key, VsKey::Group { .. })).unwrap_or(first).span;
+    let key_span = stmt
+        .args
+        .get(1)
+        .filter(|_| matches!(key, VsKey::Group { .. }))
+        .unwrap_or(first)
+        .span;
     if !cx.need_block(stmt, "virtual_server ... { real_server ... }") {
         return None;
     }
@@ -195,9 +245,16 @@ pub fn virtual_server(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<Virtua
 
     for s in stmt.items() {
         match s.name() {
-            "delay_loop" => vs.delay_loop = cx.timer(s, Duration::from_micros(1), Duration::from_secs(86_400)).unwrap_or(vs.delay_loop),
+            "delay_loop" => {
+                vs.delay_loop = cx
+                    .timer(s, Duration::from_micros(1), Duration::from_secs(86_400))
+                    .unwrap_or(vs.delay_loop)
+            }
             "lb_algo" | "lvs_sched" => {
-                if let Some(t) = cx.one(s, "lvs_sched rr|wrr|lc|wlc|lblc|sh|mh|dh|fo|ovf|lblcr|sed|nq|twos") {
+                if let Some(t) = cx.one(
+                    s,
+                    "lvs_sched rr|wrr|lc|wlc|lblc|sh|mh|dh|fo|ovf|lblcr|sed|nq|twos",
+                ) {
                     match Scheduler::from_name(&t.text) {
                         Some(sc) => vs.scheduler = sc,
                         None => cx.error(
@@ -215,14 +272,21 @@ pub fn virtual_server(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<Virtua
                 vs.persistence_timeout = match s.args.first() {
                     // keepalived: the keyword alone means 6 minutes.
                     None => Some(360),
-                    Some(t) => cx.int_tok(t, 1, u32::MAX as i64, "persistence_timeout").map(|n| n as u32).or(vs.persistence_timeout),
+                    Some(t) => cx
+                        .int_tok(t, 1, u32::MAX as i64, "persistence_timeout")
+                        .map(|n| n as u32)
+                        .or(vs.persistence_timeout),
                 };
             }
             "persistence_granularity" => {
                 if let Some(t) = cx.one(s, "persistence_granularity <netmask>") {
                     match value::netmask(&t.text) {
                         Some(p) => vs.persistence_granularity = Some(p),
-                        None => cx.error(t.span, format!("`{}` is not a netmask", t.text), "a netmask such as 255.255.255.0, or a prefix length"),
+                        None => cx.error(
+                            t.span,
+                            format!("`{}` is not a netmask", t.text),
+                            "a netmask such as 255.255.255.0, or a prefix length",
+                        ),
                     }
                 }
             }
@@ -232,7 +296,11 @@ pub fn virtual_server(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<Virtua
                         "TCP" => vs.protocol = Protocol::Tcp,
                         "UDP" => vs.protocol = Protocol::Udp,
                         "SCTP" => vs.protocol = Protocol::Sctp,
-                        other => cx.error(t.span, format!("protocol `{other}` is not valid"), "TCP, UDP or SCTP"),
+                        other => cx.error(
+                            t.span,
+                            format!("protocol `{other}` is not valid"),
+                            "TCP, UDP or SCTP",
+                        ),
                     }
                     protocol_span = Some(s.keyword.span);
                 }
@@ -242,7 +310,11 @@ pub fn virtual_server(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<Virtua
                     match t.text.as_str() {
                         "inet" => vs.ip_family = Some(Family::Ipv4),
                         "inet6" => vs.ip_family = Some(Family::Ipv6),
-                        other => cx.error(t.span, format!("ip_family `{other}` is not valid"), "inet or inet6"),
+                        other => cx.error(
+                            t.span,
+                            format!("ip_family `{other}` is not valid"),
+                            "inet or inet6",
+                        ),
                     }
                 }
             }
@@ -258,8 +330,16 @@ pub fn virtual_server(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<Virtua
             }
             "sorry_server_inhibit" => sorry_inhibit = cx.flag(s).unwrap_or(sorry_inhibit),
             "sorry_server_lvs_method" => sorry_method = method(cx, s).or(sorry_method),
-            "quorum" => vs.quorum = cx.int(s, 1, u32::MAX as i64).map_or(vs.quorum, |n| n as u32),
-            "hysteresis" => vs.hysteresis = cx.int(s, 0, u32::MAX as i64).map_or(vs.hysteresis, |n| n as u32),
+            "quorum" => {
+                vs.quorum = cx
+                    .int(s, 1, u32::MAX as i64)
+                    .map_or(vs.quorum, |n| n as u32)
+            }
+            "hysteresis" => {
+                vs.hysteresis = cx
+                    .int(s, 0, u32::MAX as i64)
+                    .map_or(vs.hysteresis, |n| n as u32)
+            }
             "quorum_up" => vs.quorum_up = cx.script(s).or(vs.quorum_up.take()),
             "quorum_down" => vs.quorum_down = cx.script(s).or(vs.quorum_down.take()),
             "alpha" => vs.alpha = cx.flag(s).unwrap_or(vs.alpha),
@@ -270,7 +350,11 @@ pub fn virtual_server(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<Virtua
             "inhibit_on_failure" => vs_inhibit = cx.flag(s).unwrap_or(vs_inhibit),
             "real_server" => rs_stmts.push(s),
             k if inherit.read(cx, s, k) => {}
-            k if SchedulerFlags::default().named().iter().any(|(n, _)| *n == k) => {
+            k if SchedulerFlags::default()
+                .named()
+                .iter()
+                .any(|(n, _)| *n == k) =>
+            {
                 cx.bare(s);
                 for (n, f) in vs.scheduler_flags.named() {
                     if n == k {
@@ -284,7 +368,11 @@ pub fn virtual_server(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<Virtua
     }
 
     if let (VsKey::Fwmark { .. }, Some(span)) = (&vs.key, protocol_span) {
-        cx.warn(span, "protocol is ignored for fwmark virtual servers (as keepalived)");
+        cx.warn(
+            span,
+            "protocol is ignored for fwmark virtual servers (as keepalived)",
+        );
+        vs.protocol = Protocol::Tcp;
     }
     let vs_port = match vs.key {
         VsKey::Addr { port, .. } if port != 0 => Some(port),
@@ -297,13 +385,13 @@ pub fn virtual_server(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<Virtua
         inhibit: sorry_inhibit,
     });
     inherit.alpha = inherit.alpha.or(Some(vs.alpha));
+    if rs_stmts.is_empty() && vs.sorry_server.is_none() {
+        cx.warn(stmt.keyword.span, "virtual_server has no real_server");
+    }
     for s in rs_stmts {
         if let Some(rs) = real_server(cx, s, &vs, vs_port, vs_inhibit, &inherit, g) {
             vs.real_servers.push(rs);
         }
-    }
-    if vs.real_servers.is_empty() && vs.sorry_server.is_none() {
-        cx.warn(stmt.keyword.span, "virtual_server has no real_server");
     }
     Some(VirtualServerDraft { vs, key_span })
 }
@@ -347,14 +435,30 @@ fn real_server(
         match s.name() {
             "weight" => rs.weight = cx.int(s, 0, 65_535).map_or(rs.weight, |n| n as u32),
             "lvs_method" => rs.method = method(cx, s).unwrap_or(rs.method),
-            "inhibit_on_failure" => rs.inhibit_on_failure = cx.flag(s).unwrap_or(rs.inhibit_on_failure),
+            "inhibit_on_failure" => {
+                rs.inhibit_on_failure = cx.flag(s).unwrap_or(rs.inhibit_on_failure)
+            }
             "notify_up" => rs.notify_up = cx.script(s).or(rs.notify_up.take()),
             "notify_down" => rs.notify_down = cx.script(s).or(rs.notify_down.take()),
-            "uthreshold" => rs.uthreshold = cx.int(s, 0, u32::MAX as i64).map(|n| n as u32).or(rs.uthreshold),
-            "lthreshold" => rs.lthreshold = cx.int(s, 0, u32::MAX as i64).map(|n| n as u32).or(rs.lthreshold),
+            "uthreshold" => {
+                rs.uthreshold = cx
+                    .int(s, 0, u32::MAX as i64)
+                    .map(|n| n as u32)
+                    .or(rs.uthreshold)
+            }
+            "lthreshold" => {
+                rs.lthreshold = cx
+                    .int(s, 0, u32::MAX as i64)
+                    .map(|n| n as u32)
+                    .or(rs.lthreshold)
+            }
             "smtp_alert" => rs.smtp_alert = cx.flag(s).unwrap_or(rs.smtp_alert),
             "virtualhost" => rs.virtualhost = cx.string(s).or(rs.virtualhost.take()),
-            "delay_loop" => rs_delay_loop = cx.timer(s, Duration::from_micros(1), Duration::from_secs(86_400)).or(rs_delay_loop),
+            "delay_loop" => {
+                rs_delay_loop = cx
+                    .timer(s, Duration::from_micros(1), Duration::from_secs(86_400))
+                    .or(rs_delay_loop)
+            }
             k if CHECKER_KEYWORDS.contains(&k) => checker_stmts.push(s),
             k if inherit.read(cx, s, k) => {}
             "snmp_name" => cx.not_implemented(s),
@@ -364,7 +468,11 @@ fn real_server(
     }
     if let (Some(lo), Some(hi)) = (rs.lthreshold, rs.uthreshold) {
         if lo > hi {
-            cx.error(stmt.keyword.span, format!("lthreshold {lo} is above uthreshold {hi}"), "lthreshold <= uthreshold");
+            cx.error(
+                stmt.keyword.span,
+                format!("lthreshold {lo} is above uthreshold {hi}"),
+                "lthreshold <= uthreshold",
+            );
         }
     }
     if rs.port.is_none() && matches!(vs.key, VsKey::Addr { .. }) && vs_port.is_none() {

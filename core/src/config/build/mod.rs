@@ -17,9 +17,22 @@ use super::tree::Stmt;
 
 /// Top-level keywords keepalived has that holdfast reads but does not act on yet.
 const TOP_NOT_IMPLEMENTED: &[&str] = &[
-    "static_ipaddress", "static_routes", "static_rules", "net_namespace", "net_namespace_ipvs",
-    "linkbeat_interfaces", "interface_up_down_delays", "track_group", "track_file", "vrrp_track_file",
-    "vrrp_track_process", "bfd_instance", "garp_group", "SSL", "namespace_with_ipsets", "use_pid_dir",
+    "static_ipaddress",
+    "static_routes",
+    "static_rules",
+    "net_namespace",
+    "net_namespace_ipvs",
+    "linkbeat_interfaces",
+    "interface_up_down_delays",
+    "track_group",
+    "track_file",
+    "vrrp_track_file",
+    "vrrp_track_process",
+    "bfd_instance",
+    "garp_group",
+    "SSL",
+    "namespace_with_ipsets",
+    "use_pid_dir",
     "instance",
 ];
 
@@ -46,7 +59,14 @@ pub fn build(tree: &[Stmt], diags: &mut Diagnostics) -> Config {
             "vrrp_script" => {
                 if let Some((script, span)) = vrrp::vrrp_script(&mut cx, s) {
                     if let Some(first) = script_spans.get(&script.name) {
-                        cx.error(span, format!("vrrp_script `{}` is defined twice (first on line {})", script.name, first.line), "a unique name");
+                        cx.error(
+                            span,
+                            format!(
+                                "vrrp_script `{}` is defined twice (first on line {})",
+                                script.name, first.line
+                            ),
+                            "a unique name",
+                        );
                     } else {
                         script_spans.insert(script.name.clone(), span);
                         config.vrrp_scripts.push(script);
@@ -58,7 +78,14 @@ pub fn build(tree: &[Stmt], diags: &mut Diagnostics) -> Config {
             "virtual_server_group" => {
                 if let Some((g, span)) = lvs::virtual_server_group(&mut cx, s) {
                     if let Some(first) = vsg_names.get(&g.name) {
-                        cx.error(span, format!("virtual_server_group `{}` is defined twice (first on line {})", g.name, first.line), "a unique name");
+                        cx.error(
+                            span,
+                            format!(
+                                "virtual_server_group `{}` is defined twice (first on line {})",
+                                g.name, first.line
+                            ),
+                            "a unique name",
+                        );
                     } else {
                         vsg_names.insert(g.name.clone(), span);
                         config.virtual_server_groups.push(g);
@@ -79,7 +106,14 @@ pub fn build(tree: &[Stmt], diags: &mut Diagnostics) -> Config {
     let mut kept_instances = Vec::new();
     for mut d in instances {
         if let Some(first) = inst_spans.get(&d.inst.name) {
-            cx.error(d.name_span, format!("vrrp_instance `{}` is defined twice (first on line {})", d.inst.name, first.line), "a unique name");
+            cx.error(
+                d.name_span,
+                format!(
+                    "vrrp_instance `{}` is defined twice (first on line {})",
+                    d.inst.name, first.line
+                ),
+                "a unique name",
+            );
             continue;
         }
         if let Some(ifname) = &d.inst.interface {
@@ -100,7 +134,14 @@ pub fn build(tree: &[Stmt], diags: &mut Diagnostics) -> Config {
                 vrids.insert(key, (d.inst.name.clone(), d.vrid_span));
             }
         }
-        resolve_track_scripts(&mut cx, &config, &mut d.inst.track_scripts, &d.track_script_spans, &d.track_script_weights, &d.inst.name);
+        resolve_track_scripts(
+            &mut cx,
+            &config,
+            &mut d.inst.track_scripts,
+            &d.track_script_spans,
+            &d.track_script_weights,
+            &d.inst.name,
+        );
         inst_spans.insert(d.inst.name.clone(), d.name_span);
         advert_spans.insert(d.inst.name.clone(), d.advert_span);
         kept_instances.push(d.inst);
@@ -113,35 +154,70 @@ pub fn build(tree: &[Stmt], diags: &mut Diagnostics) -> Config {
     let mut member_of: BTreeMap<String, String> = BTreeMap::new();
     for mut d in groups {
         if let Some(first) = group_names.get(&d.group.name) {
-            cx.error(d.name_span, format!("vrrp_sync_group `{}` is defined twice (first on line {})", d.group.name, first.line), "a unique name");
+            cx.error(
+                d.name_span,
+                format!(
+                    "vrrp_sync_group `{}` is defined twice (first on line {})",
+                    d.group.name, first.line
+                ),
+                "a unique name",
+            );
             continue;
         }
         let mut seen = BTreeSet::new();
         let mut ok_members = Vec::new();
         for (m, span) in d.group.members.iter().zip(&d.member_spans) {
             if !inst_spans.contains_key(m) {
-                cx.error(*span, format!("sync group `{}` names vrrp_instance `{m}`, which does not exist", d.group.name), "the name of a vrrp_instance");
+                cx.error(
+                    *span,
+                    format!(
+                        "sync group `{}` names vrrp_instance `{m}`, which does not exist",
+                        d.group.name
+                    ),
+                    "the name of a vrrp_instance",
+                );
                 continue;
             }
             if !seen.insert(m.clone()) {
-                cx.warn(*span, format!("`{m}` is listed twice in sync group `{}`", d.group.name));
+                cx.warn(
+                    *span,
+                    format!("`{m}` is listed twice in sync group `{}`", d.group.name),
+                );
                 continue;
             }
             if let Some(other) = member_of.get(m) {
-                cx.error(*span, format!("vrrp_instance `{m}` is already a member of sync group `{other}`"), "each instance in at most one sync group");
+                cx.error(
+                    *span,
+                    format!("vrrp_instance `{m}` is already a member of sync group `{other}`"),
+                    "each instance in at most one sync group",
+                );
                 continue;
             }
             member_of.insert(m.clone(), d.group.name.clone());
             ok_members.push(m.clone());
         }
         if ok_members.is_empty() {
-            cx.warn(d.name_span, format!("sync group `{}` has no members; it is removed (as keepalived)", d.group.name));
+            cx.warn(
+                d.name_span,
+                format!(
+                    "sync group `{}` has no members; it is removed (as keepalived)",
+                    d.group.name
+                ),
+            );
             continue;
         }
         if ok_members.len() == 1 {
-            cx.warn(d.name_span, format!("sync group `{}` has only one member; it synchronises nothing", d.group.name));
+            cx.warn(
+                d.name_span,
+                format!(
+                    "sync group `{}` has only one member; it synchronises nothing",
+                    d.group.name
+                ),
+            );
         }
-        let mut intervals = ok_members.iter().filter_map(|m| instances.iter().find(|i| &i.name == m));
+        let mut intervals = ok_members
+            .iter()
+            .filter_map(|m| instances.iter().find(|i| &i.name == m));
         if let Some(first) = intervals.next() {
             for other in intervals {
                 if other.advert_int != first.advert_int {
@@ -157,7 +233,14 @@ pub fn build(tree: &[Stmt], diags: &mut Diagnostics) -> Config {
         }
         d.group.members = ok_members;
         let name = d.group.name.clone();
-        resolve_track_scripts(&mut cx, &config, &mut d.group.track_scripts, &d.track_script_spans, &d.track_script_weights, &name);
+        resolve_track_scripts(
+            &mut cx,
+            &config,
+            &mut d.group.track_scripts,
+            &d.track_script_spans,
+            &d.track_script_weights,
+            &name,
+        );
         group_names.insert(d.group.name.clone(), d.name_span);
         config.sync_groups.push(d.group);
     }
@@ -167,7 +250,11 @@ pub fn build(tree: &[Stmt], diags: &mut Diagnostics) -> Config {
     for d in servers {
         if let VsKey::Group { name } = &d.vs.key {
             if !vsg_names.contains_key(name) {
-                cx.error(d.key_span, format!("virtual_server_group `{name}` does not exist"), "the name of a virtual_server_group");
+                cx.error(
+                    d.key_span,
+                    format!("virtual_server_group `{name}` does not exist"),
+                    "the name of a virtual_server_group",
+                );
                 continue;
             }
         }

@@ -20,7 +20,8 @@ pub struct Cx<'d> {
 impl Cx<'_> {
     /// An error with what was expected.
     pub fn error(&mut self, span: Span, message: impl Into<String>, expected: impl Into<String>) {
-        self.diags.push(Diagnostic::error(span, message).expected(expected));
+        self.diags
+            .push(Diagnostic::error(span, message).expected(expected));
     }
 
     /// A warning.
@@ -30,33 +31,50 @@ impl Cx<'_> {
 
     /// An unknown keyword: a warning, as keepalived treats it.
     pub fn unknown(&mut self, stmt: &Stmt, parent: &str) {
-        self.warn(stmt.keyword.span, format!("unknown keyword `{}` in {parent}; ignored", stmt.name()));
+        self.warn(
+            stmt.keyword.span,
+            format!("unknown keyword `{}` in {parent}; ignored", stmt.name()),
+        );
     }
 
     /// A keyword we read but do not act on yet.
     pub fn not_implemented(&mut self, stmt: &Stmt) {
         self.warn(
             stmt.keyword.span,
-            format!("`{}` is not implemented by holdfast yet; it is ignored", stmt.name()),
+            format!(
+                "`{}` is not implemented by holdfast yet; it is ignored",
+                stmt.name()
+            ),
         );
     }
 
     /// A deprecated spelling that still works.
     pub fn deprecated(&mut self, stmt: &Stmt, instead: &str) {
-        self.warn(stmt.keyword.span, format!("`{}` is deprecated; use `{instead}`", stmt.name()));
+        self.warn(
+            stmt.keyword.span,
+            format!("`{}` is deprecated; use `{instead}`", stmt.name()),
+        );
     }
 
     /// Reports a block where none belongs.
     pub fn no_block(&mut self, stmt: &Stmt) {
         if let Some(b) = &stmt.block {
-            self.error(b.open, format!("`{}` does not take a block", stmt.name()), format!("`{}` and its values on one line", stmt.name()));
+            self.error(
+                b.open,
+                format!("`{}` does not take a block", stmt.name()),
+                format!("`{}` and its values on one line", stmt.name()),
+            );
         }
     }
 
     /// Reports a missing block; true when there is one.
     pub fn need_block(&mut self, stmt: &Stmt, usage: &str) -> bool {
         if stmt.block.is_none() {
-            self.error(stmt.keyword.span, format!("`{}` needs a block", stmt.name()), usage.to_string());
+            self.error(
+                stmt.keyword.span,
+                format!("`{}` needs a block", stmt.name()),
+                usage.to_string(),
+            );
             return false;
         }
         true
@@ -67,12 +85,23 @@ impl Cx<'_> {
     pub fn arity(&mut self, stmt: &Stmt, min: usize, max: usize, usage: &str) -> bool {
         if stmt.args.len() < min {
             let at = stmt.args.last().map_or(stmt.keyword.span, |t| t.span);
-            self.error(at, format!("`{}` is missing a value", stmt.name()), usage.to_string());
+            self.error(
+                at,
+                format!("`{}` is missing a value", stmt.name()),
+                usage.to_string(),
+            );
             return false;
         }
         if stmt.args.len() > max {
             let extra = &stmt.args[max];
-            self.warn(extra.span, format!("extra value `{}` after `{}` is ignored (expected: {usage})", extra.text, stmt.name()));
+            self.warn(
+                extra.span,
+                format!(
+                    "extra value `{}` after `{}` is ignored (expected: {usage})",
+                    extra.text,
+                    stmt.name()
+                ),
+            );
         }
         true
     }
@@ -92,11 +121,19 @@ impl Cx<'_> {
         match value::integer(&tok.text) {
             Some(n) if (lo..=hi).contains(&n) => Some(n),
             Some(n) => {
-                self.error(tok.span, format!("{what} {n} is out of range"), format!("an integer from {lo} to {hi}"));
+                self.error(
+                    tok.span,
+                    format!("{what} {n} is out of range"),
+                    format!("an integer from {lo} to {hi}"),
+                );
                 None
             }
             None => {
-                self.error(tok.span, format!("{what} `{}` is not an integer", tok.text), format!("an integer from {lo} to {hi}"));
+                self.error(
+                    tok.span,
+                    format!("{what} `{}` is not an integer", tok.text),
+                    format!("an integer from {lo} to {hi}"),
+                );
                 None
             }
         }
@@ -110,16 +147,34 @@ impl Cx<'_> {
     }
 
     /// A timer (seconds, fractions allowed) in `lo..=hi`.
-    pub fn timer_tok(&mut self, tok: &Token, lo: Duration, hi: Duration, what: &str) -> Option<Duration> {
-        let range = format!("seconds from {} to {}", value::format_timer(lo), value::format_timer(hi));
+    pub fn timer_tok(
+        &mut self,
+        tok: &Token,
+        lo: Duration,
+        hi: Duration,
+        what: &str,
+    ) -> Option<Duration> {
+        let range = format!(
+            "seconds from {} to {}",
+            value::format_timer(lo),
+            value::format_timer(hi)
+        );
         match value::timer(&tok.text) {
             Some(d) if d >= lo && d <= hi => Some(d),
             Some(_) => {
-                self.error(tok.span, format!("{what} {} is out of range", tok.text), range);
+                self.error(
+                    tok.span,
+                    format!("{what} {} is out of range", tok.text),
+                    range,
+                );
                 None
             }
             None => {
-                self.error(tok.span, format!("{what} `{}` is not a time in seconds", tok.text), range);
+                self.error(
+                    tok.span,
+                    format!("{what} `{}` is not a time in seconds", tok.text),
+                    range,
+                );
                 None
             }
         }
@@ -135,7 +190,11 @@ impl Cx<'_> {
     pub fn ip_tok(&mut self, tok: &Token, what: &str) -> Option<IpAddr> {
         let parsed = value::ip(&tok.text);
         if parsed.is_none() {
-            self.error(tok.span, format!("{what} `{}` is not a valid IP address", tok.text), "an IPv4 or IPv6 address");
+            self.error(
+                tok.span,
+                format!("{what} `{}` is not a valid IP address", tok.text),
+                "an IPv4 or IPv6 address",
+            );
         }
         parsed
     }
@@ -154,13 +213,22 @@ impl Cx<'_> {
     /// `keyword [BOOL]`: no value means true.
     pub fn flag(&mut self, stmt: &Stmt) -> Option<bool> {
         self.no_block(stmt);
-        self.arity(stmt, 0, 1, &format!("{} [on|off|true|false|yes|no]", stmt.name()));
+        self.arity(
+            stmt,
+            0,
+            1,
+            &format!("{} [on|off|true|false|yes|no]", stmt.name()),
+        );
         match stmt.args.first() {
             None => Some(true),
             Some(t) => {
                 let b = value::boolean(&t.text);
                 if b.is_none() {
-                    self.error(t.span, format!("`{}` is not a boolean", t.text), "on, off, true, false, yes or no");
+                    self.error(
+                        t.span,
+                        format!("`{}` is not a boolean", t.text),
+                        "on, off, true, false, yes or no",
+                    );
                 }
                 b
             }
@@ -175,7 +243,8 @@ impl Cx<'_> {
 
     /// `keyword STRING`.
     pub fn string(&mut self, stmt: &Stmt) -> Option<String> {
-        self.one(stmt, &format!("{} <string>", stmt.name())).map(|t| t.text.clone())
+        self.one(stmt, &format!("{} <string>", stmt.name()))
+            .map(|t| t.text.clone())
     }
 
     /// `keyword SCRIPT [USER [GROUP]]`.
@@ -186,13 +255,25 @@ impl Cx<'_> {
             return None;
         }
         let user = stmt.args.get(1).map(|t| t.text.clone());
-        let group = stmt.args.get(2).map(|t| t.text.trim_start_matches(':').to_string());
-        Some(Script { command: stmt.args[0].text.clone(), user, group })
+        let group = stmt
+            .args
+            .get(2)
+            .map(|t| t.text.trim_start_matches(':').to_string());
+        Some(Script {
+            command: stmt.args[0].text.clone(),
+            user,
+            group,
+        })
     }
 
     /// `weight W [reverse|noreverse]` options after a name (tracked
     /// interfaces and scripts); `None` when no weight was given.
-    pub fn tracking_weight(&mut self, words: &[&Token], lo: i64, hi: i64) -> Option<(Option<i32>, bool)> {
+    pub fn tracking_weight(
+        &mut self,
+        words: &[&Token],
+        lo: i64,
+        hi: i64,
+    ) -> Option<(Option<i32>, bool)> {
         let mut weight = None;
         let mut reverse = false;
         let mut i = 0;
@@ -200,7 +281,11 @@ impl Cx<'_> {
             match words[i].text.as_str() {
                 "weight" => {
                     let Some(v) = words.get(i + 1) else {
-                        self.error(words[i].span, "`weight` is missing its value", format!("weight <integer {lo}..{hi}>"));
+                        self.error(
+                            words[i].span,
+                            "`weight` is missing its value",
+                            format!("weight <integer {lo}..{hi}>"),
+                        );
                         return None;
                     };
                     weight = Some(self.int_tok(v, lo, hi, "weight")? as i32);
@@ -215,7 +300,11 @@ impl Cx<'_> {
                     i += 1;
                 }
                 other => {
-                    self.error(words[i].span, format!("unexpected `{other}`"), "`weight N`, `reverse` or `noreverse`");
+                    self.error(
+                        words[i].span,
+                        format!("unexpected `{other}`"),
+                        "`weight N`, `reverse` or `noreverse`",
+                    );
                     return None;
                 }
             }

@@ -6,8 +6,8 @@ use std::time::Duration;
 use super::reader::Cx;
 use crate::config::lexer::Token;
 use crate::config::model::{
-    AuthType, Authentication, Family, GarpTiming, GlobalDefs, InitialState, Notify, Scope, SyncGroup, TrackInterface,
-    TrackScript, UnicastPeer, VirtualIp, VrrpInstance, VrrpScript,
+    AuthType, Authentication, Family, GarpTiming, GlobalDefs, InitialState, Notify, Scope,
+    SyncGroup, TrackInterface, TrackScript, UnicastPeer, VirtualIp, VrrpInstance, VrrpScript,
 };
 use crate::config::source::Span;
 use crate::config::tree::Stmt;
@@ -15,13 +15,39 @@ use crate::config::value;
 
 /// Instance keywords keepalived has that holdfast reads but does not act on yet.
 const INSTANCE_NOT_IMPLEMENTED: &[&str] = &[
-    "virtual_routes", "virtual_rules", "track_file", "track_process", "track_bfd", "mcast_dst_ip",
-    "track_src_ip", "unicast_ttl", "check_unicast_src", "unicast_fault_no_peer", "old_unicast_checksum",
-    "use_vmac_addr", "vmac_xmit_base", "use_ipvlan", "garp_extra_if", "vmac_garp_intvl",
-    "timer_expired_backup", "lower_prio_no_advert", "higher_prio_send_advert", "owner_ignore_adverts",
-    "skip_check_adv_addr", "strict_mode", "notify_deleted", "notify_master_rx_lower_pri",
-    "notify_priority_changes", "promote_secondaries", "linkbeat_use_polling", "kernel_rx_buf_size",
-    "debug", "native_ipv6", "vrf", "no_virtual_ipaddress", "auth_hmac",
+    "virtual_routes",
+    "virtual_rules",
+    "track_file",
+    "track_process",
+    "track_bfd",
+    "mcast_dst_ip",
+    "track_src_ip",
+    "unicast_ttl",
+    "check_unicast_src",
+    "unicast_fault_no_peer",
+    "old_unicast_checksum",
+    "use_vmac_addr",
+    "vmac_xmit_base",
+    "use_ipvlan",
+    "garp_extra_if",
+    "vmac_garp_intvl",
+    "timer_expired_backup",
+    "lower_prio_no_advert",
+    "higher_prio_send_advert",
+    "owner_ignore_adverts",
+    "skip_check_adv_addr",
+    "strict_mode",
+    "notify_deleted",
+    "notify_master_rx_lower_pri",
+    "notify_priority_changes",
+    "promote_secondaries",
+    "linkbeat_use_polling",
+    "kernel_rx_buf_size",
+    "debug",
+    "native_ipv6",
+    "vrf",
+    "no_virtual_ipaddress",
+    "auth_hmac",
 ];
 
 /// Reads `vrrp_script NAME { ... }`; `None` when it cannot be used.
@@ -50,8 +76,16 @@ pub fn vrrp_script(cx: &mut Cx, stmt: &Stmt) -> Option<(VrrpScript, Span)> {
                     script = Some(words.join(" "));
                 }
             }
-            "interval" => interval = cx.timer(s, Duration::from_micros(1), Duration::from_secs(86_400)).unwrap_or(interval),
-            "timeout" => timeout = cx.timer(s, Duration::from_micros(1), Duration::from_secs(86_400)).or(timeout),
+            "interval" => {
+                interval = cx
+                    .timer(s, Duration::from_micros(1), Duration::from_secs(86_400))
+                    .unwrap_or(interval)
+            }
+            "timeout" => {
+                timeout = cx
+                    .timer(s, Duration::from_micros(1), Duration::from_secs(86_400))
+                    .or(timeout)
+            }
             "weight" => {
                 cx.no_block(s);
                 if cx.arity(s, 1, 2, "weight <-253..253> [reverse]") {
@@ -62,7 +96,11 @@ pub fn vrrp_script(cx: &mut Cx, stmt: &Stmt) -> Option<(VrrpScript, Span)> {
                         None => {}
                         Some("reverse") => reverse = true,
                         Some("noreverse") => reverse = false,
-                        Some(other) => cx.error(s.args[1].span, format!("unexpected `{other}`"), "`reverse` or `noreverse`"),
+                        Some(other) => cx.error(
+                            s.args[1].span,
+                            format!("unexpected `{other}`"),
+                            "`reverse` or `noreverse`",
+                        ),
                     }
                 }
             }
@@ -75,7 +113,10 @@ pub fn vrrp_script(cx: &mut Cx, stmt: &Stmt) -> Option<(VrrpScript, Span)> {
             "user" => {
                 cx.no_block(s);
                 if cx.arity(s, 1, 2, "user <user> [group]") {
-                    user = Some((s.args[0].text.clone(), s.args.get(1).map(|t| t.text.clone())));
+                    user = Some((
+                        s.args[0].text.clone(),
+                        s.args.get(1).map(|t| t.text.clone()),
+                    ));
                 }
             }
             _ => cx.unknown(s, "vrrp_script"),
@@ -84,12 +125,19 @@ pub fn vrrp_script(cx: &mut Cx, stmt: &Stmt) -> Option<(VrrpScript, Span)> {
     let Some(command) = script else {
         cx.warn(
             stmt.keyword.span,
-            format!("vrrp_script `{}` has no `script`; it is removed (keepalived does the same)", name.text),
+            format!(
+                "vrrp_script `{}` has no `script`; it is removed (keepalived does the same)",
+                name.text
+            ),
         );
         return None;
     };
     let (user, group) = user.map_or((None, None), |(u, g)| (Some(u), g));
-    let script = crate::config::model::Script { command, user, group };
+    let script = crate::config::model::Script {
+        command,
+        user,
+        group,
+    };
     Some((
         VrrpScript {
             name: name.text.clone(),
@@ -173,7 +221,9 @@ pub fn sync_group(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<SyncGroupD
                 cx.deprecated(s, "sync_group_tracking_weight");
                 draft.group.sync_group_tracking_weight = true;
             }
-            "track_file" | "track_process" | "track_bfd" | "notify_priority_changes" => cx.not_implemented(s),
+            "track_file" | "track_process" | "track_bfd" | "notify_priority_changes" => {
+                cx.not_implemented(s)
+            }
             _ if s.block.is_none() && s.args.is_empty() => {
                 // keepalived once listed members directly in the group block.
                 cx.warn(
@@ -212,7 +262,11 @@ fn track_interfaces(cx: &mut Cx, s: &Stmt) -> Vec<TrackInterface> {
     for entry in s.items() {
         let words: Vec<&Token> = entry.words().collect();
         if let Some((weight, reverse)) = cx.tracking_weight(&words[1..], -254, 254) {
-            out.push(TrackInterface { name: words[0].text.clone(), weight: weight.unwrap_or(0), reverse });
+            out.push(TrackInterface {
+                name: words[0].text.clone(),
+                weight: weight.unwrap_or(0),
+                reverse,
+            });
         }
     }
     out
@@ -226,7 +280,15 @@ fn track_scripts(cx: &mut Cx, s: &Stmt) -> Vec<(TrackScript, Span, Option<i32>)>
     for entry in s.items() {
         let words: Vec<&Token> = entry.words().collect();
         if let Some((weight, reverse)) = cx.tracking_weight(&words[1..], -253, 253) {
-            out.push((TrackScript { name: words[0].text.clone(), weight: weight.unwrap_or(0), reverse }, words[0].span, weight));
+            out.push((
+                TrackScript {
+                    name: words[0].text.clone(),
+                    weight: weight.unwrap_or(0),
+                    reverse,
+                },
+                words[0].span,
+                weight,
+            ));
         }
     }
     out
@@ -252,7 +314,10 @@ pub struct InstanceDraft {
 pub fn instance(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<InstanceDraft> {
     cx.arity(stmt, 1, 1, "vrrp_instance NAME { ... }");
     let name = stmt.args.first()?;
-    if !cx.need_block(stmt, "vrrp_instance NAME { interface ...; virtual_router_id ...; ... }") {
+    if !cx.need_block(
+        stmt,
+        "vrrp_instance NAME { interface ...; virtual_router_id ...; ... }",
+    ) {
         return None;
     }
     let mut state = InitialState::Backup;
@@ -288,7 +353,11 @@ pub fn instance(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<InstanceDraf
                     match t.text.as_str() {
                         "MASTER" => state = InitialState::Master,
                         "BACKUP" => state = InitialState::Backup,
-                        other => cx.error(t.span, format!("state `{other}` is not valid"), "MASTER or BACKUP"),
+                        other => cx.error(
+                            t.span,
+                            format!("state `{other}` is not valid"),
+                            "MASTER or BACKUP",
+                        ),
                     }
                     state_span = Some(t.span);
                 }
@@ -303,7 +372,15 @@ pub fn instance(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<InstanceDraf
             "priority" => priority = cx.int(s, 1, 255).map_or(priority, |n| n as u8),
             "advert_int" => {
                 if let Some(t) = cx.one(s, "advert_int <seconds>") {
-                    if cx.timer_tok(t, Duration::from_millis(10), Duration::from_secs(255), "advert_int").is_some() {
+                    if cx
+                        .timer_tok(
+                            t,
+                            Duration::from_millis(10),
+                            Duration::from_secs(255),
+                            "advert_int",
+                        )
+                        .is_some()
+                    {
                         advert = Some(t);
                     }
                 }
@@ -338,22 +415,38 @@ pub fn instance(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<InstanceDraf
                 cx.bare(s);
                 dont_track_primary = true;
             }
-            "notify" | "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" => notify_script(cx, s, &mut notify),
+            "notify" | "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" => {
+                notify_script(cx, s, &mut notify)
+            }
             "smtp_alert" => smtp_alert = cx.flag(s).or(smtp_alert),
-            "garp_master_delay" => garp.master_delay = cx.int(s, 0, 1000).map_or(garp.master_delay, |n| Duration::from_secs(n as u64)),
-            "garp_master_repeat" => garp.master_repeat = cx.int(s, 0, 1000).map_or(garp.master_repeat, |n| n as u32),
+            "garp_master_delay" => {
+                garp.master_delay = cx
+                    .int(s, 0, 1000)
+                    .map_or(garp.master_delay, |n| Duration::from_secs(n as u64))
+            }
+            "garp_master_repeat" => {
+                garp.master_repeat = cx.int(s, 0, 1000).map_or(garp.master_repeat, |n| n as u32)
+            }
             "garp_master_refresh" => {
                 if let Some(n) = cx.int(s, 0, 86_400) {
                     garp.master_refresh = (n > 0).then(|| Duration::from_secs(n as u64));
                 }
             }
             "garp_master_refresh_repeat" => {
-                garp.master_refresh_repeat = cx.int(s, 1, 1000).map_or(garp.master_refresh_repeat, |n| n as u32)
+                garp.master_refresh_repeat = cx
+                    .int(s, 1, 1000)
+                    .map_or(garp.master_refresh_repeat, |n| n as u32)
             }
             "garp_lower_prio_delay" => {
-                garp.lower_prio_delay = cx.int(s, 0, 1000).map_or(garp.lower_prio_delay, |n| Duration::from_secs(n as u64))
+                garp.lower_prio_delay = cx
+                    .int(s, 0, 1000)
+                    .map_or(garp.lower_prio_delay, |n| Duration::from_secs(n as u64))
             }
-            "garp_lower_prio_repeat" => garp.lower_prio_repeat = cx.int(s, 0, 1000).map_or(garp.lower_prio_repeat, |n| n as u32),
+            "garp_lower_prio_repeat" => {
+                garp.lower_prio_repeat = cx
+                    .int(s, 0, 1000)
+                    .map_or(garp.lower_prio_repeat, |n| n as u32)
+            }
             "use_vmac" => {
                 cx.no_block(s);
                 cx.arity(s, 0, 1, "use_vmac [NAME]");
@@ -367,7 +460,9 @@ pub fn instance(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<InstanceDraf
                 cx.bare(s);
                 accept = Some(false);
             }
-            "down_timer_adverts" => down_timer_adverts = cx.int(s, 1, 100).map_or(down_timer_adverts, |n| n as u32),
+            "down_timer_adverts" => {
+                down_timer_adverts = cx.int(s, 1, 100).map_or(down_timer_adverts, |n| n as u32)
+            }
             "lvs_sync_daemon_interface" => {
                 cx.warn(
                     s.keyword.span,
@@ -424,13 +519,23 @@ pub fn instance(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<InstanceDraf
     }
     for (peer, span) in &unicast_peers {
         if Family::of(&peer.address) != family {
-            cx.error(*span, format!("unicast peer {} is not of the instance's address family", peer.address), "peers of the same family as the VIPs");
+            cx.error(
+                *span,
+                format!(
+                    "unicast peer {} is not of the instance's address family",
+                    peer.address
+                ),
+                "peers of the same family as the VIPs",
+            );
         }
     }
 
     let version = match (family, version) {
         (Family::Ipv6, Some((2, span))) => {
-            cx.warn(span, "IPv6 instances use VRRP version 3; `version 2` is ignored");
+            cx.warn(
+                span,
+                "IPv6 instances use VRRP version 3; `version 2` is ignored",
+            );
             3
         }
         (Family::Ipv6, _) => 3,
@@ -454,7 +559,11 @@ pub fn instance(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<InstanceDraf
         None => None,
     };
 
-    if state == InitialState::Master && authentication.as_ref().is_some_and(|a| a.auth_type == AuthType::Ah) {
+    if state == InitialState::Master
+        && authentication
+            .as_ref()
+            .is_some_and(|a| a.auth_type == AuthType::Ah)
+    {
         cx.warn(
             state_span.unwrap_or(name.span),
             "initial state MASTER is incompatible with AH authentication; starting as BACKUP (as keepalived)",
@@ -463,12 +572,20 @@ pub fn instance(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<InstanceDraf
     }
     let mut nopreempt_flag = nopreempt.is_some();
     if let (Some(span), InitialState::Master) = (nopreempt, state) {
-        cx.warn(span, "`nopreempt` does not work with `state MASTER`; it is cleared (as keepalived)");
+        cx.warn(
+            span,
+            "`nopreempt` does not work with `state MASTER`; it is cleared (as keepalived)",
+        );
         nopreempt_flag = false;
     }
     let mut preempt_delay_value = preempt_delay.map_or(Duration::ZERO, |(d, _)| d);
-    if let (Some((_, span)), InitialState::Master) = (preempt_delay, state) {
-        cx.warn(span, "`preempt_delay` does not work with `state MASTER`; it is cleared (as keepalived)");
+    if let (Some((d, span)), InitialState::Master) = (preempt_delay, state) {
+        if !d.is_zero() {
+            cx.warn(
+                span,
+                "`preempt_delay` does not work with `state MASTER`; it is cleared (as keepalived)",
+            );
+        }
         preempt_delay_value = Duration::ZERO;
     }
 
@@ -495,13 +612,23 @@ pub fn instance(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<InstanceDraf
         track_scripts: track_sc.into_iter().map(|(t, _, _)| t).collect(),
         dont_track_primary,
         notify,
-        smtp_alert: smtp_alert.or(g.smtp_alert_vrrp).or(g.smtp_alert).unwrap_or(false),
+        smtp_alert: smtp_alert
+            .or(g.smtp_alert_vrrp)
+            .or(g.smtp_alert)
+            .unwrap_or(false),
         garp: GarpTiming { ..garp },
         use_vmac: use_vmac.map(|n| n.unwrap_or_else(|| format!("vrrp.{vrid}"))),
         accept: accept.unwrap_or(!g.vrrp_strict),
         down_timer_adverts,
     };
-    Some(InstanceDraft { inst, name_span: name.span, vrid_span, advert_span, track_script_spans, track_script_weights })
+    Some(InstanceDraft {
+        inst,
+        name_span: name.span,
+        vrid_span,
+        advert_span,
+        track_script_spans,
+        track_script_weights,
+    })
 }
 
 /// v2 intervals are whole seconds and v3 intervals centiseconds: keepalived
@@ -523,7 +650,11 @@ fn advert_interval(cx: &mut Cx, tok: Option<&Token>, version: u8) -> Duration {
         if cs * 10_000 != micros {
             cx.warn(
                 tok.span,
-                format!("VRRPv3 advert_int is in centiseconds (0.01 to 40.95); {} is rounded to {}", tok.text, value::format_timer(Duration::from_millis(cs * 10))),
+                format!(
+                    "VRRPv3 advert_int is in centiseconds (0.01 to 40.95); {} is rounded to {}",
+                    tok.text,
+                    value::format_timer(Duration::from_millis(cs * 10))
+                ),
             );
         }
         Duration::from_millis(cs * 10)
@@ -531,7 +662,10 @@ fn advert_interval(cx: &mut Cx, tok: Option<&Token>, version: u8) -> Duration {
 }
 
 fn authentication(cx: &mut Cx, s: &Stmt) -> Option<(Authentication, Span)> {
-    if !cx.need_block(s, "authentication { auth_type PASS|AH; auth_pass PASSWORD }") {
+    if !cx.need_block(
+        s,
+        "authentication { auth_type PASS|AH; auth_pass PASSWORD }",
+    ) {
         return None;
     }
     let mut kind = None;
@@ -543,7 +677,11 @@ fn authentication(cx: &mut Cx, s: &Stmt) -> Option<(Authentication, Span)> {
                     match t.text.as_str() {
                         "PASS" => kind = Some(AuthType::Pass),
                         "AH" => kind = Some(AuthType::Ah),
-                        other => cx.error(t.span, format!("auth_type `{other}` is not valid"), "PASS or AH"),
+                        other => cx.error(
+                            t.span,
+                            format!("auth_type `{other}` is not valid"),
+                            "PASS or AH",
+                        ),
                     }
                 }
             }
@@ -552,11 +690,19 @@ fn authentication(cx: &mut Cx, s: &Stmt) -> Option<(Authentication, Span)> {
         }
     }
     let Some(kind) = kind else {
-        cx.error(s.keyword.span, "authentication has no auth_type", "auth_type PASS or auth_type AH in the block");
+        cx.error(
+            s.keyword.span,
+            "authentication has no auth_type",
+            "auth_type PASS or auth_type AH in the block",
+        );
         return None;
     };
     let Some(pass) = pass else {
-        cx.error(s.keyword.span, "authentication has no auth_pass", "auth_pass PASSWORD in the block");
+        cx.error(
+            s.keyword.span,
+            "authentication has no auth_pass",
+            "auth_pass PASSWORD in the block",
+        );
         return None;
     };
     let mut password = pass.text.clone();
@@ -571,12 +717,21 @@ fn authentication(cx: &mut Cx, s: &Stmt) -> Option<(Authentication, Span)> {
             format!("auth_pass is longer than 8 characters; only `{password}` is used (keepalived truncates it too)"),
         );
     }
-    Some((Authentication { auth_type: kind, password }, s.keyword.span))
+    Some((
+        Authentication {
+            auth_type: kind,
+            password,
+        },
+        s.keyword.span,
+    ))
 }
 
 fn virtual_ips(cx: &mut Cx, s: &Stmt) -> Vec<(VirtualIp, Span)> {
     let mut out = Vec::new();
-    if !cx.need_block(s, "virtual_ipaddress { IP[/PREFIX] [dev IF] [label L] ... }") {
+    if !cx.need_block(
+        s,
+        "virtual_ipaddress { IP[/PREFIX] [dev IF] [label L] ... }",
+    ) {
         return out;
     }
     for entry in s.items() {
@@ -592,7 +747,11 @@ fn virtual_ip(cx: &mut Cx, entry: &Stmt) -> Option<VirtualIp> {
     let (address, prefix) = match value::ip_prefix(&entry.keyword.text) {
         Ok(v) => v,
         Err(e) => {
-            cx.error(entry.keyword.span, format!("invalid virtual IP address: {e}"), "IP[/PREFIX], e.g. 192.168.200.10/24");
+            cx.error(
+                entry.keyword.span,
+                format!("invalid virtual IP address: {e}"),
+                "IP[/PREFIX], e.g. 192.168.200.10/24",
+            );
             return None;
         }
     };
@@ -610,7 +769,11 @@ fn virtual_ip(cx: &mut Cx, entry: &Stmt) -> Option<VirtualIp> {
         let mut value_of = |cx: &mut Cx| -> Option<&Token> {
             let v = words.next();
             if v.is_none() {
-                cx.error(opt.span, format!("`{}` is missing its value", opt.text), format!("{} <value>", opt.text));
+                cx.error(
+                    opt.span,
+                    format!("`{}` is missing its value", opt.text),
+                    format!("{} <value>", opt.text),
+                );
             }
             v
         };
@@ -626,7 +789,11 @@ fn virtual_ip(cx: &mut Cx, entry: &Stmt) -> Option<VirtualIp> {
                 match Scope::from_name(&v.text) {
                     Some(sc) => vip.scope = Some(sc),
                     None => {
-                        cx.error(v.span, format!("scope `{}` is not valid", v.text), "global, site, link, host or nowhere");
+                        cx.error(
+                            v.span,
+                            format!("scope `{}` is not valid", v.text),
+                            "global, site, link, host or nowhere",
+                        );
                         return None;
                     }
                 }
@@ -636,11 +803,16 @@ fn virtual_ip(cx: &mut Cx, entry: &Stmt) -> Option<VirtualIp> {
                 value_of(cx)?;
                 cx.warn(opt.span, format!("virtual_ipaddress option `{}` is not implemented by holdfast yet; it is ignored", opt.text));
             }
-            "home" | "-nodad" | "nodad" | "mngtmpaddr" | "noprefixroute" | "autojoin" | "track" | "use_vmac" => {
+            "home" | "-nodad" | "nodad" | "mngtmpaddr" | "noprefixroute" | "autojoin" | "track"
+            | "use_vmac" => {
                 cx.warn(opt.span, format!("virtual_ipaddress option `{}` is not implemented by holdfast yet; it is ignored", opt.text));
             }
             other => {
-                cx.error(opt.span, format!("unknown virtual_ipaddress option `{other}`"), "brd, dev, scope, label or no_track");
+                cx.error(
+                    opt.span,
+                    format!("unknown virtual_ipaddress option `{other}`"),
+                    "brd, dev, scope, label or no_track",
+                );
                 return None;
             }
         }
@@ -654,21 +826,35 @@ fn unicast_peer_block(cx: &mut Cx, s: &Stmt) -> Vec<(UnicastPeer, Span)> {
         return out;
     }
     for entry in s.items() {
-        let Some(address) = cx.ip_tok(&entry.keyword, "unicast peer") else { continue };
-        let mut peer = UnicastPeer { address: address as IpAddr, min_ttl: None, max_ttl: None };
+        let Some(address) = cx.ip_tok(&entry.keyword, "unicast peer") else {
+            continue;
+        };
+        let mut peer = UnicastPeer {
+            address: address as IpAddr,
+            min_ttl: None,
+            max_ttl: None,
+        };
         let mut it = entry.args.iter();
         while let Some(opt) = it.next() {
             let slot = match opt.text.as_str() {
                 "min_ttl" => &mut peer.min_ttl,
                 "max_ttl" => &mut peer.max_ttl,
                 other => {
-                    cx.error(opt.span, format!("unknown unicast_peer option `{other}`"), "min_ttl N or max_ttl N");
+                    cx.error(
+                        opt.span,
+                        format!("unknown unicast_peer option `{other}`"),
+                        "min_ttl N or max_ttl N",
+                    );
                     break;
                 }
             };
             match it.next() {
                 Some(v) => *slot = cx.int_tok(v, 0, 255, &opt.text).map(|n| n as u8),
-                None => cx.error(opt.span, format!("`{}` is missing its value", opt.text), format!("{} <0..255>", opt.text)),
+                None => cx.error(
+                    opt.span,
+                    format!("`{}` is missing its value", opt.text),
+                    format!("{} <0..255>", opt.text),
+                ),
             }
         }
         out.push((peer, entry.keyword.span));

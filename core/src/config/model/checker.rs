@@ -236,7 +236,10 @@ impl DnsType {
 
     /// Its name in configuration.
     pub fn as_str(self) -> &'static str {
-        Self::ALL.iter().find(|(t, _)| *t == self).map_or("SOA", |(_, n)| n)
+        Self::ALL
+            .iter()
+            .find(|(t, _)| *t == self)
+            .map_or("SOA", |(_, n)| n)
     }
 }
 

@@ -72,7 +72,10 @@ impl Scheduler {
 
     /// Its name in configuration and in IPVS.
     pub fn as_str(self) -> &'static str {
-        Self::ALL.iter().find(|(s, _)| *s == self).map_or("wlc", |(_, n)| n)
+        Self::ALL
+            .iter()
+            .find(|(s, _)| *s == self)
+            .map_or("wlc", |(_, n)| n)
     }
 
     /// Parses a name.

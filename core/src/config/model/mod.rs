@@ -50,7 +50,11 @@ pub struct Summary {
 impl Config {
     /// Counts of the main objects.
     pub fn summary(&self) -> Summary {
-        let real_servers = self.virtual_servers.iter().map(|v| v.real_servers.len()).sum();
+        let real_servers = self
+            .virtual_servers
+            .iter()
+            .map(|v| v.real_servers.len())
+            .sum();
         let checkers = self
             .virtual_servers
             .iter()
@@ -86,12 +90,18 @@ pub struct Script {
 impl Script {
     /// A script run as the default user.
     pub fn new(command: impl Into<String>) -> Self {
-        Self { command: command.into(), user: None, group: None }
+        Self {
+            command: command.into(),
+            user: None,
+            group: None,
+        }
     }
 }
 
 /// Address family.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Family {
     /// IPv4.
@@ -148,7 +158,9 @@ pub mod secs {
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
             let v = Option::<f64>::deserialize(d)?;
             match v {
-                Some(v) if (0.0..=1e9).contains(&v) => Ok(Some(Duration::from_micros((v * 1e6).round() as u64))),
+                Some(v) if (0.0..=1e9).contains(&v) => {
+                    Ok(Some(Duration::from_micros((v * 1e6).round() as u64)))
+                }
                 Some(_) => Err(serde::de::Error::custom("seconds out of range")),
                 None => Ok(None),
             }

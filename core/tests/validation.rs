@@ -1,0 +1,434 @@
+//! One test per validation rule: each asserts the exact line and column
+//! reported, and the severity.
+
+use holdfast_core::config::{self, LoadOptions, MemLoader, Severity};
+
+/// Findings as (severity, line, col, message).
+fn findings_with(text: &str, opts: &LoadOptions) -> Vec<(Severity, u32, u32, String)> {
+    let loaded = config::parse_str("t.conf", text, &MemLoader::new(), opts);
+    if loaded.diagnostics.has_errors() {
+        assert!(
+            loaded.config.is_none(),
+            "a configuration with errors must not be returned"
+        );
+    }
+    loaded
+        .diagnostics
+        .iter()
+        .map(|d| (d.severity, d.span.line, d.span.col, d.message.clone()))
+        .collect()
+}
+
+fn findings(text: &str) -> Vec<(Severity, u32, u32, String)> {
+    findings_with(text, &LoadOptions::default())
+}
+
+/// Asserts that exactly one finding is reported, where and what.
+#[track_caller]
+fn expect_one(text: &str, severity: Severity, line: u32, col: u32, needle: &str) {
+    let f = findings(text);
+    assert_eq!(f.len(), 1, "expected one finding, got {f:#?}");
+    let (s, l, c, m) = &f[0];
+    assert_eq!((*s, *l, *c), (severity, line, col), "{m}");
+    assert!(
+        m.contains(needle),
+        "message {m:?} does not mention {needle:?}"
+    );
+}
+
+const E: Severity = Severity::Error;
+const W: Severity = Severity::Warning;
+
+/// A minimal valid instance, with `extra` lines added to its block.
+fn inst(extra: &str) -> String {
+    format!("vrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 51\n{extra}    virtual_ipaddress {{\n        10.0.0.1/24\n    }}\n}}\n")
+}
+
+#[test]
+fn vrid_out_of_range() {
+    expect_one(
+        "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 256\n}\n",
+        E,
+        3,
+        23,
+        "virtual_router_id 256 is out of range",
+    );
+}
+
+#[test]
+fn vrid_missing() {
+    expect_one(
+        "vrrp_instance VI_1 {\n    interface eth0\n}\n",
+        E,
+        1,
+        15,
+        "has no virtual_router_id",
+    );
+}
+
+#[test]
+fn interface_missing_without_unicast() {
+    expect_one(
+        "vrrp_instance VI_1 {\n    virtual_router_id 5\n}\n",
+        E,
+        1,
+        15,
+        "has no interface",
+    );
+}
+
+#[test]
+fn priority_out_of_range_is_an_error_not_a_silent_100() {
+    expect_one(
+        &inst("    priority 300\n"),
+        E,
+        4,
+        14,
+        "priority 300 is out of range",
+    );
+    expect_one(
+        &inst("    priority 0\n"),
+        E,
+        4,
+        14,
+        "priority 0 is out of range",
+    );
+}
+
+#[test]
+fn real_server_weight_out_of_range() {
+    let text = "virtual_server 10.0.0.1 80 {\n  real_server 10.0.1.1 80 {\n    weight 70000\n    TCP_CHECK {\n    }\n  }\n}\n";
+    expect_one(text, E, 3, 12, "weight 70000 is out of range");
+}
+
+#[test]
+fn tracking_weight_out_of_range() {
+    expect_one(
+        &inst("    track_interface {\n        eth1 weight 300\n    }\n"),
+        E,
+        5,
+        21,
+        "weight 300 is out of range",
+    );
+    let script = "vrrp_script chk {\n    script /bin/true\n    weight -254\n}\n";
+    expect_one(script, E, 3, 12, "weight -254 is out of range");
+}
+
+#[test]
+fn timer_not_a_number() {
+    let text = "virtual_server 10.0.0.1 80 {\n  delay_loop 10s\n  real_server 10.0.1.1 80 {\n    TCP_CHECK {\n    }\n  }\n}\n";
+    expect_one(text, E, 2, 14, "delay_loop `10s` is not a time");
+}
+
+#[test]
+fn timer_out_of_range() {
+    expect_one(
+        &inst("    advert_int 300\n"),
+        E,
+        4,
+        16,
+        "advert_int 300 is out of range",
+    );
+    expect_one(
+        &inst("    preempt_delay 1001\n"),
+        E,
+        4,
+        19,
+        "preempt_delay 1001 is out of range",
+    );
+}
+
+#[test]
+fn v2_advert_int_is_rounded_with_a_warning() {
+    expect_one(&inst("    advert_int 0.4\n"), W, 4, 16, "rounded to 1");
+}
+
+#[test]
+fn invalid_virtual_ip() {
+    let text = "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {\n        192.168.100./24\n    }\n}\n";
+    expect_one(
+        text,
+        E,
+        5,
+        9,
+        "`192.168.100.` is not an IPv4 or IPv6 address",
+    );
+}
+
+#[test]
+fn invalid_prefix() {
+    let text = "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {\n        10.0.0.1/33\n    }\n}\n";
+    expect_one(text, E, 5, 9, "`/33` is not a prefix length");
+    let text6 = "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {\n        fe80::1/129\n    }\n}\n";
+    expect_one(text6, E, 5, 9, "0 to 128");
+}
+
+#[test]
+fn invalid_real_server_address() {
+    let text = "virtual_server 10.0.0.1 80 {\n  real_server 10.0.1.300 80 {\n    TCP_CHECK {\n    }\n  }\n}\n";
+    expect_one(text, E, 2, 15, "`10.0.1.300` is not a valid IP address");
+}
+
+#[test]
+fn digest_must_be_32_hex_digits() {
+    let text = "virtual_server 10.0.0.1 80 {\n  real_server 10.0.1.1 80 {\n    HTTP_GET {\n      url {\n        path /\n        digest ec90a42b99ea9a2f5ecbe213ac9eba0\n      }\n    }\n  }\n}\n";
+    expect_one(text, E, 6, 16, "not an MD5 digest (31 characters)");
+    let bad_hex = text.replace(
+        "ec90a42b99ea9a2f5ecbe213ac9eba0",
+        "zz90a42b99ea9a2f5ecbe213ac9eba03",
+    );
+    expect_one(&bad_hex, E, 6, 16, "not an MD5 digest");
+}
+
+#[test]
+fn status_code_must_be_a_code_or_range() {
+    let text = "virtual_server 10.0.0.1 80 {\n  real_server 10.0.1.1 80 {\n    HTTP_GET {\n      url {\n        path /\n        status_code 200 299-200\n      }\n    }\n  }\n}\n";
+    expect_one(text, E, 6, 25, "status_code `299-200` is not valid");
+}
+
+#[test]
+fn unknown_scheduler() {
+    let text = "virtual_server 10.0.0.1 80 {\n  lb_algo wrrr\n  real_server 10.0.1.1 80 {\n    TCP_CHECK {\n    }\n  }\n}\n";
+    expect_one(text, E, 2, 11, "scheduler `wrrr` is not an IPVS scheduler");
+}
+
+#[test]
+fn unknown_forwarding_method() {
+    let text = "virtual_server 10.0.0.1 80 {\n  lb_kind NATT\n  real_server 10.0.1.1 80 {\n    TCP_CHECK {\n    }\n  }\n}\n";
+    expect_one(text, E, 2, 11, "forwarding method `NATT` is not valid");
+}
+
+#[test]
+fn sync_group_member_must_exist() {
+    let text = format!(
+        "{}vrrp_sync_group VG {{\n    group {{\n        VI_1\n        VI_9\n    }}\n}}\n",
+        inst("")
+    );
+    let f = findings(&text);
+    assert_eq!(f.len(), 2, "{f:#?}");
+    // The missing member, then (at the group name) that one member is left.
+    assert_eq!((f[0].0, f[0].1, f[0].2), (W, 8, 17), "{}", f[0].3);
+    assert!(f[0].3.contains("only one member"));
+    assert_eq!((f[1].0, f[1].1, f[1].2), (E, 11, 9));
+    assert!(
+        f[1].3.contains("`VI_9`, which does not exist"),
+        "{}",
+        f[1].3
+    );
+}
+
+#[test]
+fn instance_in_two_sync_groups() {
+    let two = format!(
+        "{}{}",
+        inst(""),
+        inst("").replace("VI_1", "VI_2").replace("51", "52")
+    );
+    let text = format!("{two}vrrp_sync_group A {{\n  group {{ VI_1 VI_2 }}\n}}\nvrrp_sync_group B {{\n  group {{ VI_1 }}\n}}\n");
+    let f = findings(&text);
+    let errors: Vec<_> = f.iter().filter(|x| x.0 == E).collect();
+    assert_eq!(errors.len(), 1, "{f:#?}");
+    assert_eq!((errors[0].1, errors[0].2), (19, 11));
+    assert!(errors[0].3.contains("already a member of sync group `A`"));
+}
+
+#[test]
+fn sync_group_interval_mismatch_is_a_warning() {
+    let a = inst("    advert_int 1\n");
+    let b = inst("    advert_int 2\n")
+        .replace("VI_1", "VI_2")
+        .replace("51", "52");
+    let text = format!("{a}{b}vrrp_sync_group VG {{\n  group {{ VI_1 VI_2 }}\n}}\n");
+    // VI_2's advert_int is on line 8 + 4 = 12.
+    expect_one(&text, W, 12, 16, "should use one interval");
+}
+
+#[test]
+fn track_script_must_exist() {
+    expect_one(
+        &inst("    track_script {\n        chk_nginx\n    }\n"),
+        W,
+        5,
+        9,
+        "tracks script `chk_nginx`, which is not defined",
+    );
+}
+
+#[test]
+fn virtual_server_group_must_exist() {
+    let text = "virtual_server group VSG_9 {\n  real_server 10.0.1.1 80 {\n    TCP_CHECK {\n    }\n  }\n}\n";
+    expect_one(
+        text,
+        E,
+        1,
+        22,
+        "virtual_server_group `VSG_9` does not exist",
+    );
+}
+
+#[test]
+fn vrid_used_twice_on_one_interface_and_family() {
+    let twice = format!("{}{}", inst(""), inst("").replace("VI_1", "VI_2"));
+    expect_one(&twice, E, 10, 23, "virtual_router_id 51 is already used on interface eth0 (IPv4) by vrrp_instance `VI_1` (line 3)");
+    // Another interface, or another family, is fine.
+    let other_if = format!(
+        "{}{}",
+        inst(""),
+        inst("").replace("VI_1", "VI_2").replace("eth0", "eth1")
+    );
+    assert!(findings(&other_if).is_empty());
+    let v6 = format!(
+        "{}{}",
+        inst(""),
+        inst("")
+            .replace("VI_1", "VI_2")
+            .replace("10.0.0.1/24", "fd00::1/64")
+    );
+    assert!(findings(&v6).is_empty(), "{:?}", findings(&v6));
+}
+
+#[test]
+fn long_auth_pass_is_truncated_with_a_warning() {
+    let text =
+        inst("    authentication {\n        auth_type PASS\n        auth_pass abcdefghij\n    }\n");
+    expect_one(&text, W, 6, 19, "only `abcdefgh` is used");
+    let cfg = config::parse_str("t.conf", &text, &MemLoader::new(), &LoadOptions::default())
+        .config
+        .unwrap();
+    assert_eq!(
+        cfg.instances[0].authentication.as_ref().unwrap().password,
+        "abcdefgh"
+    );
+}
+
+#[test]
+fn comment_cutting_a_word_is_a_warning_naming_the_value() {
+    let text =
+        inst("    authentication {\n        auth_type PASS\n        auth_pass ab#cd\n    }\n");
+    expect_one(&text, W, 6, 21, "the value read is `ab`");
+    let quoted =
+        inst("    authentication {\n        auth_type PASS\n        auth_pass \"ab#cd\"\n    }\n");
+    let loaded = config::parse_str(
+        "t.conf",
+        &quoted,
+        &MemLoader::new(),
+        &LoadOptions::default(),
+    );
+    assert!(loaded.diagnostics.as_slice().is_empty());
+    assert_eq!(
+        loaded.config.unwrap().instances[0]
+            .authentication
+            .as_ref()
+            .unwrap()
+            .password,
+        "ab#cd"
+    );
+}
+
+#[test]
+fn unknown_keyword_is_a_warning_and_strict_makes_it_an_error() {
+    let text = inst("    priorty 100\n");
+    expect_one(&text, W, 4, 5, "unknown keyword `priorty` in vrrp_instance");
+    let strict = findings_with(
+        &text,
+        &LoadOptions {
+            strict: true,
+            ..LoadOptions::default()
+        },
+    );
+    assert_eq!(strict.len(), 1);
+    assert_eq!((strict[0].0, strict[0].1, strict[0].2), (E, 4, 5));
+    assert!(config::parse_str(
+        "t.conf",
+        &text,
+        &MemLoader::new(),
+        &LoadOptions {
+            strict: true,
+            ..Default::default()
+        }
+    )
+    .config
+    .is_none());
+}
+
+#[test]
+fn unclosed_block_names_the_line_it_opened_on() {
+    let text = "global_defs {\n    router_id a\n}\nvrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 1\n";
+    expect_one(text, E, 4, 20, "opened on line 4 is never closed");
+}
+
+#[test]
+fn unterminated_string_names_its_own_line() {
+    let text = "vrrp_script chk {\n    script \"/usr/bin/check\n    interval 2\n}\n";
+    // The rest of the line is taken as the string, so nothing else is reported.
+    expect_one(text, E, 2, 12, "unterminated string");
+}
+
+#[test]
+fn stray_closing_brace() {
+    expect_one("global_defs {\n}\n}\n", E, 3, 1, "unexpected `}`");
+}
+
+#[test]
+fn missing_value() {
+    expect_one(
+        &inst("    priority\n"),
+        E,
+        4,
+        5,
+        "`priority` is missing a value",
+    );
+}
+
+#[test]
+fn duplicate_instance_name() {
+    let text = format!(
+        "{}{}",
+        inst(""),
+        inst("").replace("51", "52").replace("eth0", "eth1")
+    );
+    expect_one(
+        &text,
+        E,
+        8,
+        15,
+        "vrrp_instance `VI_1` is defined twice (first on line 1)",
+    );
+}
+
+#[test]
+fn unicast_peer_family_must_match() {
+    expect_one(
+        &inst("    unicast_peer {\n        fd00::2\n    }\n"),
+        E,
+        5,
+        9,
+        "not of the instance's address family",
+    );
+}
+
+#[test]
+fn http_get_needs_a_url() {
+    let text = "virtual_server 10.0.0.1 80 {\n  real_server 10.0.1.1 80 {\n    HTTP_GET {\n      connect_timeout 3\n    }\n  }\n}\n";
+    expect_one(text, E, 3, 5, "HTTP_GET has no url");
+}
+
+#[test]
+fn not_implemented_keywords_say_so() {
+    expect_one(
+        &inst("    virtual_routes {\n        10.1.0.0/16 via 10.0.0.254\n    }\n"),
+        W,
+        4,
+        5,
+        "not implemented by holdfast yet",
+    );
+}
+
+#[test]
+fn errors_are_reported_in_source_order() {
+    let text =
+        "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 0\n    priority 999\n}\n";
+    let f = findings(text);
+    let places: Vec<(u32, u32)> = f.iter().map(|x| (x.1, x.2)).collect();
+    assert_eq!(places, vec![(3, 23), (4, 14)]);
+}
