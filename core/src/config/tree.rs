@@ -51,6 +51,8 @@ impl Stmt {
 
 struct Open {
     stmt: Stmt,
+    /// A `{` that followed no keyword: matched, then dropped.
+    anonymous: bool,
 }
 
 /// Builds the tree; every unbalanced brace is reported.
@@ -113,7 +115,10 @@ pub fn build(tokens: Vec<Token>, diags: &mut Diagnostics) -> Vec<Stmt> {
                             open: tok.span,
                             items: Vec::new(),
                         });
-                        stack.push(Open { stmt });
+                        stack.push(Open {
+                            stmt,
+                            anonymous: false,
+                        });
                     }
                     None => {
                         diags.push(
@@ -135,6 +140,7 @@ pub fn build(tokens: Vec<Token>, diags: &mut Diagnostics) -> Vec<Stmt> {
                                     items: Vec::new(),
                                 }),
                             },
+                            anonymous: true,
                         });
                     }
                 }
@@ -145,7 +151,7 @@ pub fn build(tokens: Vec<Token>, diags: &mut Diagnostics) -> Vec<Stmt> {
                 }
                 match stack.pop() {
                     Some(open) => {
-                        if !open.stmt.keyword.text.is_empty() {
+                        if !open.anonymous {
                             container(&mut root, &mut stack).push(open.stmt);
                         }
                     }
@@ -166,7 +172,7 @@ pub fn build(tokens: Vec<Token>, diags: &mut Diagnostics) -> Vec<Stmt> {
             .block
             .as_ref()
             .expect("open statements have a block");
-        let what = if open.stmt.keyword.text.is_empty() {
+        let what = if open.anonymous {
             "this block".to_string()
         } else {
             let mut name = format!("`{}", open.stmt.keyword.text);
@@ -187,7 +193,7 @@ pub fn build(tokens: Vec<Token>, diags: &mut Diagnostics) -> Vec<Stmt> {
             )
             .expected("a `}` closing this block"),
         );
-        if !open.stmt.keyword.text.is_empty() {
+        if !open.anonymous {
             container(&mut root, &mut stack).push(open.stmt);
         }
     }
