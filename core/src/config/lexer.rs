@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use nom::bytes::complete::{take_till1, take_while};
+use compact_str::CompactString;
 use nom::IResult;
 
 use super::diagnostic::{Diagnostic, Diagnostics};
@@ -34,8 +35,10 @@ pub enum TokenKind {
 pub struct Token {
     /// What kind of token.
     pub kind: TokenKind,
-    /// Its text (without quotes for [`TokenKind::Quoted`]).
-    pub text: String,
+    /// Its text (without quotes for [`TokenKind::Quoted`]); short texts
+    /// are stored inline, which keeps a large configuration's tokens from
+    /// costing one allocation each.
+    pub text: CompactString,
     /// Where it starts.
     pub span: Span,
 }
@@ -131,12 +134,8 @@ impl<'a> Lexer<'a> {
         }
 
         let mut cols: Vec<u32> = Vec::with_capacity(body.len());
-        let mut col = first_col;
-        for ch in body.chars() {
-            for _ in 0..ch.len_utf8() {
-                cols.push(col);
-            }
-            col += 1;
+        for (i, ch) in body.chars().enumerate() {
+            cols.extend(std::iter::repeat_n(first_col + i as u32, ch.len_utf8()));
         }
         let mut text = std::borrow::Cow::Borrowed(body);
         if body.contains('$') && !self.defs.is_empty() {
@@ -412,7 +411,7 @@ fn tokenize(
                 };
                 out.push(Token {
                     kind,
-                    text: c.to_string(),
+                    text: CompactString::const_new(if c == '{' { "{" } else { "}" }),
                     span: span_of(offset),
                 });
                 rest = &rest[1..];
@@ -422,7 +421,7 @@ fn tokenize(
                 Some((value, consumed)) => {
                     out.push(Token {
                         kind: TokenKind::Quoted,
-                        text: value,
+                        text: value.into(),
                         span: span_of(offset),
                     });
                     rest = &rest[1 + consumed..];
@@ -440,7 +439,7 @@ fn tokenize(
                     // missing quote gives one error and not a cascade.
                     out.push(Token {
                         kind: TokenKind::Quoted,
-                        text: rest[1..].to_string(),
+                        text: rest[1..].into(),
                         span: span_of(offset),
                     });
                     break;
@@ -453,7 +452,7 @@ fn tokenize(
                 };
                 out.push(Token {
                     kind: TokenKind::Word,
-                    text: w.to_string(),
+                    text: w.into(),
                     span: span_of(offset),
                 });
                 last_word = Some((offset, offset + w.len()));

@@ -11,6 +11,7 @@ pub mod lexer;
 pub mod model;
 pub mod printer;
 pub mod source;
+pub mod synthetic;
 pub mod tree;
 pub mod value;
 

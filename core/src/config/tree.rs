@@ -128,7 +128,7 @@ pub fn build(tokens: Vec<Token>, diags: &mut Diagnostics) -> Vec<Stmt> {
                         // Keep brace matching in step with the text.
                         let anon = Token {
                             kind: TokenKind::Word,
-                            text: String::new(),
+                            text: Default::default(),
                             span: tok.span,
                         };
                         stack.push(Open {

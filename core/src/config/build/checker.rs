@@ -84,8 +84,8 @@ pub fn checker(
     delay_loop: Duration,
     virtualhost: Option<&str>,
 ) -> Option<Checker> {
-    cx.arity(s, 0, 0, &format!("{} {{ ... }}", s.name()));
-    if !cx.need_block(s, &format!("{} {{ ... }}", s.name())) {
+    cx.arity_with(s, 0, 0, || format!("{} {{ ... }}", s.name()));
+    if s.block.is_none() && !cx.need_block(s, &format!("{} {{ ... }}", s.name())) {
         return None;
     }
     let mut own = up.clone();
@@ -182,7 +182,7 @@ pub fn checker(
             ("user", CheckerKind::MiscCheck(m)) => {
                 cx.no_block(item);
                 if cx.arity(item, 1, 2, "user <user> [group]") {
-                    m.user = Some(item.args[0].text.clone());
+                    m.user = Some(item.args[0].text.to_string());
                 }
             }
             ("helo_name", CheckerKind::SmtpCheck(sm)) => {
@@ -320,9 +320,9 @@ fn join_words(words: &[Token]) -> String {
 }
 
 fn hex_string(cx: &mut Cx, s: &Stmt) -> Option<String> {
-    let t = cx.one(s, &format!("{} <hex string>", s.name()))?;
+    let t = cx.one_with(s, || format!("{} <hex string>", s.name()))?;
     if t.text.len() % 2 == 0 && t.text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        Some(t.text.clone())
+        Some(t.text.to_string())
     } else {
         cx.error(
             t.span,

@@ -104,7 +104,7 @@ pub fn global_defs(cx: &mut Cx, stmt: &Stmt, g: &mut GlobalDefs) {
                         s.items()
                             .iter()
                             .flat_map(Stmt::words)
-                            .map(|t| t.text.clone()),
+                            .map(|t| t.text.to_string()),
                     );
                 }
             }
@@ -120,7 +120,7 @@ pub fn global_defs(cx: &mut Cx, stmt: &Stmt, g: &mut GlobalDefs) {
                     };
                     if let Some(port) = port {
                         g.smtp_server = Some(SmtpServer {
-                            host: s.args[0].text.clone(),
+                            host: s.args[0].text.to_string(),
                             port,
                         });
                     }
@@ -209,8 +209,8 @@ pub fn global_defs(cx: &mut Cx, stmt: &Stmt, g: &mut GlobalDefs) {
                 cx.no_block(s);
                 if cx.arity(s, 1, 2, "script_user <user> [group]") {
                     g.script_user = Some(ScriptUser {
-                        user: s.args[0].text.clone(),
-                        group: s.args.get(1).map(|t| t.text.clone()),
+                        user: s.args[0].text.to_string(),
+                        group: s.args.get(1).map(|t| t.text.to_string()),
                     });
                 }
             }

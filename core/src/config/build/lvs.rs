@@ -71,7 +71,7 @@ pub fn virtual_server_group(cx: &mut Cx, stmt: &Stmt) -> Option<(VirtualServerGr
     }
     Some((
         VirtualServerGroup {
-            name: name.text.clone(),
+            name: name.text.to_string(),
             entries,
         },
         name.span,
@@ -191,7 +191,7 @@ pub fn virtual_server(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<Virtua
                 return None;
             };
             VsKey::Group {
-                name: n.text.clone(),
+                name: n.text.to_string(),
             }
         }
         _ => {

@@ -83,24 +83,21 @@ impl Cx<'_> {
     /// Checks the argument count: too few is an error, too many a warning
     /// (keepalived ignores extra words). True when there are enough.
     pub fn arity(&mut self, stmt: &Stmt, min: usize, max: usize, usage: &str) -> bool {
+        self.arity_with(stmt, min, max, || usage.to_string())
+    }
+
+    /// [`Cx::arity`] with the usage text built only when it is needed.
+    pub fn arity_with(&mut self, stmt: &Stmt, min: usize, max: usize, usage: impl FnOnce() -> String) -> bool {
         if stmt.args.len() < min {
             let at = stmt.args.last().map_or(stmt.keyword.span, |t| t.span);
-            self.error(
-                at,
-                format!("`{}` is missing a value", stmt.name()),
-                usage.to_string(),
-            );
+            self.error(at, format!("`{}` is missing a value", stmt.name()), usage());
             return false;
         }
         if stmt.args.len() > max {
             let extra = &stmt.args[max];
             self.warn(
                 extra.span,
-                format!(
-                    "extra value `{}` after `{}` is ignored (expected: {usage})",
-                    extra.text,
-                    stmt.name()
-                ),
+                format!("extra value `{}` after `{}` is ignored (expected: {})", extra.text, stmt.name(), usage()),
             );
         }
         true
@@ -108,8 +105,13 @@ impl Cx<'_> {
 
     /// The single argument of a `keyword VALUE` line.
     pub fn one<'s>(&mut self, stmt: &'s Stmt, usage: &str) -> Option<&'s Token> {
+        self.one_with(stmt, || usage.to_string())
+    }
+
+    /// [`Cx::one`] with the usage text built only when it is needed.
+    pub fn one_with<'s>(&mut self, stmt: &'s Stmt, usage: impl FnOnce() -> String) -> Option<&'s Token> {
         self.no_block(stmt);
-        if self.arity(stmt, 1, 1, usage) {
+        if self.arity_with(stmt, 1, 1, usage) {
             stmt.args.first()
         } else {
             None
@@ -141,8 +143,7 @@ impl Cx<'_> {
 
     /// `keyword INT` with a range.
     pub fn int(&mut self, stmt: &Stmt, lo: i64, hi: i64) -> Option<i64> {
-        let usage = format!("{} <integer {lo}..{hi}>", stmt.name());
-        let tok = self.one(stmt, &usage)?;
+        let tok = self.one_with(stmt, || format!("{} <integer {lo}..{hi}>", stmt.name()))?;
         self.int_tok(tok, lo, hi, stmt.name())
     }
 
@@ -154,18 +155,20 @@ impl Cx<'_> {
         hi: Duration,
         what: &str,
     ) -> Option<Duration> {
-        let range = format!(
-            "seconds from {} to {}",
-            value::format_timer(lo),
-            value::format_timer(hi)
-        );
+        let range = || {
+            format!(
+                "seconds from {} to {}",
+                value::format_timer(lo),
+                value::format_timer(hi)
+            )
+        };
         match value::timer(&tok.text) {
             Some(d) if d >= lo && d <= hi => Some(d),
             Some(_) => {
                 self.error(
                     tok.span,
                     format!("{what} {} is out of range", tok.text),
-                    range,
+                    range(),
                 );
                 None
             }
@@ -173,7 +176,7 @@ impl Cx<'_> {
                 self.error(
                     tok.span,
                     format!("{what} `{}` is not a time in seconds", tok.text),
-                    range,
+                    range(),
                 );
                 None
             }
@@ -182,7 +185,7 @@ impl Cx<'_> {
 
     /// `keyword TIMER` with a range.
     pub fn timer(&mut self, stmt: &Stmt, lo: Duration, hi: Duration) -> Option<Duration> {
-        let tok = self.one(stmt, &format!("{} <seconds>", stmt.name()))?;
+        let tok = self.one_with(stmt, || format!("{} <seconds>", stmt.name()))?;
         self.timer_tok(tok, lo, hi, stmt.name())
     }
 
@@ -201,7 +204,7 @@ impl Cx<'_> {
 
     /// `keyword IP`.
     pub fn ip(&mut self, stmt: &Stmt) -> Option<IpAddr> {
-        let tok = self.one(stmt, &format!("{} <IP address>", stmt.name()))?;
+        let tok = self.one_with(stmt, || format!("{} <IP address>", stmt.name()))?;
         self.ip_tok(tok, stmt.name())
     }
 
@@ -213,12 +216,9 @@ impl Cx<'_> {
     /// `keyword [BOOL]`: no value means true.
     pub fn flag(&mut self, stmt: &Stmt) -> Option<bool> {
         self.no_block(stmt);
-        self.arity(
-            stmt,
-            0,
-            1,
-            &format!("{} [on|off|true|false|yes|no]", stmt.name()),
-        );
+        self.arity_with(stmt, 0, 1, || {
+            format!("{} [on|off|true|false|yes|no]", stmt.name())
+        });
         match stmt.args.first() {
             None => Some(true),
             Some(t) => {
@@ -243,24 +243,25 @@ impl Cx<'_> {
 
     /// `keyword STRING`.
     pub fn string(&mut self, stmt: &Stmt) -> Option<String> {
-        self.one(stmt, &format!("{} <string>", stmt.name()))
-            .map(|t| t.text.clone())
+        self.one_with(stmt, || format!("{} <string>", stmt.name()))
+            .map(|t| t.text.to_string())
     }
 
     /// `keyword SCRIPT [USER [GROUP]]`.
     pub fn script(&mut self, stmt: &Stmt) -> Option<Script> {
         self.no_block(stmt);
-        let usage = format!("{} <command> [user [group]]", stmt.name());
-        if !self.arity(stmt, 1, 3, &usage) {
+        if !self.arity_with(stmt, 1, 3, || {
+            format!("{} <command> [user [group]]", stmt.name())
+        }) {
             return None;
         }
-        let user = stmt.args.get(1).map(|t| t.text.clone());
+        let user = stmt.args.get(1).map(|t| t.text.to_string());
         let group = stmt
             .args
             .get(2)
             .map(|t| t.text.trim_start_matches(':').to_string());
         Some(Script {
-            command: stmt.args[0].text.clone(),
+            command: stmt.args[0].text.to_string(),
             user,
             group,
         })

@@ -114,8 +114,8 @@ pub fn vrrp_script(cx: &mut Cx, stmt: &Stmt) -> Option<(VrrpScript, Span)> {
                 cx.no_block(s);
                 if cx.arity(s, 1, 2, "user <user> [group]") {
                     user = Some((
-                        s.args[0].text.clone(),
-                        s.args.get(1).map(|t| t.text.clone()),
+                        s.args[0].text.to_string(),
+                        s.args.get(1).map(|t| t.text.to_string()),
                     ));
                 }
             }
@@ -140,7 +140,7 @@ pub fn vrrp_script(cx: &mut Cx, stmt: &Stmt) -> Option<(VrrpScript, Span)> {
     };
     Some((
         VrrpScript {
-            name: name.text.clone(),
+            name: name.text.to_string(),
             script,
             interval,
             timeout: timeout.unwrap_or(interval),
@@ -177,7 +177,7 @@ pub fn sync_group(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<SyncGroupD
     }
     let mut draft = SyncGroupDraft {
         group: SyncGroup {
-            name: name.text.clone(),
+            name: name.text.to_string(),
             members: Vec::new(),
             notify: Notify::default(),
             smtp_alert: g.smtp_alert_vrrp.or(g.smtp_alert).unwrap_or(false),
@@ -195,7 +195,7 @@ pub fn sync_group(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<SyncGroupD
             "group" => {
                 if cx.need_block(s, "group { INSTANCE ... }") {
                     for t in s.items().iter().flat_map(Stmt::words) {
-                        draft.group.members.push(t.text.clone());
+                        draft.group.members.push(t.text.to_string());
                         draft.member_spans.push(t.span);
                     }
                 }
@@ -263,7 +263,7 @@ fn track_interfaces(cx: &mut Cx, s: &Stmt) -> Vec<TrackInterface> {
         let words: Vec<&Token> = entry.words().collect();
         if let Some((weight, reverse)) = cx.tracking_weight(&words[1..], -254, 254) {
             out.push(TrackInterface {
-                name: words[0].text.clone(),
+                name: words[0].text.to_string(),
                 weight: weight.unwrap_or(0),
                 reverse,
             });
@@ -282,7 +282,7 @@ fn track_scripts(cx: &mut Cx, s: &Stmt) -> Vec<(TrackScript, Span, Option<i32>)>
         if let Some((weight, reverse)) = cx.tracking_weight(&words[1..], -253, 253) {
             out.push((
                 TrackScript {
-                    name: words[0].text.clone(),
+                    name: words[0].text.to_string(),
                     weight: weight.unwrap_or(0),
                     reverse,
                 },
@@ -450,7 +450,7 @@ pub fn instance(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<InstanceDraf
             "use_vmac" => {
                 cx.no_block(s);
                 cx.arity(s, 0, 1, "use_vmac [NAME]");
-                use_vmac = Some(s.args.first().map(|t| t.text.clone()));
+                use_vmac = Some(s.args.first().map(|t| t.text.to_string()));
             }
             "accept" => {
                 cx.bare(s);
@@ -592,7 +592,7 @@ pub fn instance(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<InstanceDraf
     let track_script_spans = track_sc.iter().map(|(_, s, _)| *s).collect();
     let track_script_weights = track_sc.iter().map(|(_, _, w)| *w).collect();
     let inst = VrrpInstance {
-        name: name.text.clone(),
+        name: name.text.to_string(),
         initial_state: state,
         interface,
         family,
@@ -705,7 +705,7 @@ fn authentication(cx: &mut Cx, s: &Stmt) -> Option<(Authentication, Span)> {
         );
         return None;
     };
-    let mut password = pass.text.clone();
+    let mut password = pass.text.to_string();
     if password.len() > 8 {
         let mut cut = 8;
         while !password.is_char_boundary(cut) {
@@ -782,8 +782,8 @@ fn virtual_ip(cx: &mut Cx, entry: &Stmt) -> Option<VirtualIp> {
                 let v = value_of(cx)?;
                 vip.broadcast = Some(cx.ip_tok(v, "broadcast address")?);
             }
-            "dev" => vip.dev = Some(value_of(cx)?.text.clone()),
-            "label" => vip.label = Some(value_of(cx)?.text.clone()),
+            "dev" => vip.dev = Some(value_of(cx)?.text.to_string()),
+            "label" => vip.label = Some(value_of(cx)?.text.to_string()),
             "scope" => {
                 let v = value_of(cx)?;
                 match Scope::from_name(&v.text) {

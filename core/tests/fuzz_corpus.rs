@@ -1,0 +1,63 @@
+//! Replays every fuzz corpus input through the same entry point the fuzz
+//! target uses, on stable Rust, and throws random and mutated inputs at it.
+
+use std::path::Path;
+
+use holdfast_core::fuzzing::config_parser;
+use proptest::prelude::*;
+
+fn corpus() -> Vec<(String, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/config_parser");
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| {
+            let p = e.unwrap().path();
+            (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn every_corpus_input_is_handled() {
+    let inputs = corpus();
+    assert!(inputs.len() >= 28, "corpus has only {} files", inputs.len());
+    for (name, data) in inputs {
+        let result = std::panic::catch_unwind(|| config_parser(&data));
+        assert!(result.is_ok(), "fuzz corpus input {name} panics");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Pieces of keepalived syntax glued at random: far likelier than raw
+    /// bytes to reach deep into the reader.
+    #[test]
+    fn random_config_shaped_text_never_panics(pieces in proptest::collection::vec(prop_oneof![
+        Just("{"), Just("}"), Just("\n"), Just(" "), Just("\t"), Just("\""), Just("#"), Just("!"), Just("@high "), Just("@^x "),
+        Just("$A=1"), Just("${A}"), Just("$A "), Just("include x"), Just("vrrp_instance"), Just("VI_1"), Just("virtual_server"),
+        Just("real_server"), Just("10.0.0.1"), Just("fd00::1/64"), Just("80"), Just("-1"), Just("0.5"), Just("group"),
+        Just("vrrp_sync_group"), Just("HTTP_GET"), Just("url"), Just("path"), Just("digest"), Just("status_code"), Just("200-299"),
+        Just("interface"), Just("eth0"), Just("virtual_router_id"), Just("priority"), Just("virtual_ipaddress"), Just("track_script"),
+        Just("vrrp_script"), Just("script"), Just("weight"), Just("fwmark"), Just("virtual_server_group"), Just("TCP_CHECK"),
+        Just("authentication"), Just("auth_pass"), Just("auth_type"), Just("PASS"), Just("global_defs"), Just("é"),
+    ], 0..120)) {
+        config_parser(pieces.concat().as_bytes());
+    }
+
+    /// A corpus file with a few bytes changed.
+    #[test]
+    fn mutated_corpus_never_panics(pick in any::<prop::sample::Index>(), edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8)) {
+        let inputs = corpus();
+        let (_, mut data) = inputs[pick.index(inputs.len())].clone();
+        if !data.is_empty() {
+            for (at, byte) in edits {
+                let i = at.index(data.len());
+                data[i] = byte;
+            }
+        }
+        config_parser(&data);
+    }
+}
