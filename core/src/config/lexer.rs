@@ -9,9 +9,10 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use nom::bytes::complete::{take_till1, take_while};
 use compact_str::CompactString;
+use nom::bytes::complete::{take_till1, take_while};
 use nom::IResult;
 
 use super::diagnostic::{Diagnostic, Diagnostics};
@@ -64,16 +65,22 @@ pub struct Lexer<'a> {
     diags: &'a mut Diagnostics,
     defs: BTreeMap<String, String>,
     include_stack: Vec<PathBuf>,
-    tokens: Vec<Token>,
+    /// The current line's tokens, kept until we know it is no `include`.
+    line_tokens: Vec<Token>,
+    /// Where finished tokens go (the tree builder), so a large file is never
+    /// held as one list of tokens.
+    sink: &'a mut dyn FnMut(Token),
 }
 
 impl<'a> Lexer<'a> {
-    /// A lexer that records files in `sources` and findings in `diags`.
+    /// A lexer that records files in `sources`, findings in `diags`, and
+    /// hands each token to `sink` in order.
     pub fn new(
         loader: &'a dyn SourceLoader,
         opts: &'a LexOptions,
         sources: &'a mut SourceMap,
         diags: &'a mut Diagnostics,
+        sink: &'a mut dyn FnMut(Token),
     ) -> Self {
         Self {
             loader,
@@ -82,26 +89,26 @@ impl<'a> Lexer<'a> {
             diags,
             defs: BTreeMap::new(),
             include_stack: Vec::new(),
-            tokens: Vec::new(),
+            line_tokens: Vec::new(),
+            sink,
         }
     }
 
     /// Reads the file at `path` (and everything it includes).
-    pub fn lex_path(mut self, path: &Path) -> Result<Vec<Token>, std::io::Error> {
+    pub fn lex_path(mut self, path: &Path) -> Result<(), std::io::Error> {
         let text = self.loader.read(path)?;
-        self.lex_file(path.to_path_buf(), text);
-        Ok(self.tokens)
+        self.lex_file(path.to_path_buf(), text.into());
+        Ok(())
     }
 
     /// Reads `text` as if it were the file `path` (its includes are read
     /// through the loader).
-    pub fn lex_text(mut self, path: &Path, text: String) -> Vec<Token> {
-        self.lex_file(path.to_path_buf(), text);
-        self.tokens
+    pub fn lex_text(mut self, path: &Path, text: &str) {
+        self.lex_file(path.to_path_buf(), text.into());
     }
 
-    fn lex_file(&mut self, path: PathBuf, text: String) {
-        let file = self.sources.add(path.clone(), text.clone());
+    fn lex_file(&mut self, path: PathBuf, text: Arc<str>) {
+        let file = self.sources.add(path.clone(), Arc::clone(&text));
         self.include_stack.push(path);
         for (index, raw) in text.split('\n').enumerate() {
             let line = index as u32 + 1;
@@ -113,13 +120,27 @@ impl<'a> Lexer<'a> {
 
     fn lex_line(&mut self, file: FileId, line: u32, raw: &str) {
         let span_at = |col: u32| Span { file, line, col };
-        let Some(start) = self.conditional(raw) else {
-            return;
+        // Most lines start with neither `@` nor `$`: look at the first
+        // non-blank byte before doing any more work.
+        let first = raw.bytes().find(|b| !b.is_ascii_whitespace());
+        let start = if first == Some(b'@') {
+            match self.conditional(raw) {
+                Some(start) => start,
+                None => return,
+            }
+        } else {
+            0
         };
         let body = &raw[start..];
-        let first_col = raw[..start].chars().count() as u32 + 1;
+        let first_col = if start == 0 {
+            1
+        } else {
+            raw[..start].chars().count() as u32 + 1
+        };
 
-        if let Some((name, value)) = definition(body) {
+        let maybe_definition =
+            first == Some(b'$') || (start > 0 && body.trim_start().starts_with('$'));
+        if let Some((name, value)) = maybe_definition.then(|| definition(body)).flatten() {
             if value.ends_with('\\') {
                 self.diags.warning(
                     span_at(first_col),
@@ -133,17 +154,25 @@ impl<'a> Lexer<'a> {
             return;
         }
 
-        let mut cols: Vec<u32> = Vec::with_capacity(body.len());
-        for (i, ch) in body.chars().enumerate() {
-            cols.extend(std::iter::repeat_n(first_col + i as u32, ch.len_utf8()));
-        }
+        // Columns of each byte: computed only when a line is not plain ASCII
+        // or has parameters, since most lines are and then col = offset + base.
+        let mut cols = Columns::Ascii(first_col);
         let mut text = std::borrow::Cow::Borrowed(body);
-        if body.contains('$') && !self.defs.is_empty() {
+        let substitute = !self.defs.is_empty() && body.contains('$');
+        if substitute || !body.is_ascii() {
+            let mut table = Vec::with_capacity(body.len());
+            for (i, ch) in body.chars().enumerate() {
+                table.extend(std::iter::repeat_n(first_col + i as u32, ch.len_utf8()));
+            }
+            cols = Columns::Table(table);
+        }
+        if let (Columns::Table(table), true) = (&mut cols, substitute) {
+            let cols = table;
             let mut owned = body.to_string();
             let mut rounds = 0;
-            while let Some((next, next_cols)) = substitute_once(&owned, &cols, &self.defs) {
+            while let Some((next, next_cols)) = substitute_once(&owned, cols, &self.defs) {
                 owned = next;
-                cols = next_cols;
+                *cols = next_cols;
                 rounds += 1;
                 if rounds >= MAX_SUBSTITUTION_ROUNDS {
                     self.diags.push(
@@ -159,9 +188,22 @@ impl<'a> Lexer<'a> {
             text = std::borrow::Cow::Owned(owned);
         }
 
-        let first_token = self.tokens.len();
-        tokenize(&text, &cols, file, line, &mut self.tokens, self.diags);
-        let is_include = self.tokens.get(first_token).is_some_and(|t| {
+        // Only a line whose first word starts with `include` is gathered
+        // before use; every other token goes straight on.
+        if !text.trim_start().starts_with("include") {
+            tokenize(&text, &cols, file, line, &mut *self.sink, self.diags);
+            return;
+        }
+        let mut tokens = std::mem::take(&mut self.line_tokens);
+        tokenize(
+            &text,
+            &cols,
+            file,
+            line,
+            &mut |t| tokens.push(t),
+            self.diags,
+        );
+        let is_include = tokens.first().is_some_and(|t| {
             t.kind == TokenKind::Word
                 && matches!(
                     t.text.as_str(),
@@ -169,9 +211,14 @@ impl<'a> Lexer<'a> {
                 )
         });
         if is_include {
-            let args: Vec<Token> = self.tokens.drain(first_token..).collect();
-            self.include(&args);
+            self.include(&tokens);
+            tokens.clear();
+        } else {
+            for t in tokens.drain(..) {
+                (self.sink)(t);
+            }
         }
+        self.line_tokens = tokens;
     }
 
     /// Applies `@ID` / `@^ID`: `None` drops the line, `Some(offset)` is where
@@ -251,7 +298,7 @@ impl<'a> Lexer<'a> {
                     return;
                 }
                 match self.loader.read(&path) {
-                    Ok(text) => self.lex_file(path, text),
+                    Ok(text) => self.lex_file(path, text.into()),
                     Err(e) => self.diags.error(
                         pattern_tok.span,
                         format!("cannot read included file {}: {e}", path.display()),
@@ -343,37 +390,70 @@ fn substitute_once(
     changed.then_some((out, out_cols))
 }
 
+/// Where each byte of a line came from.
+enum Columns {
+    /// Plain ASCII, unchanged: byte `i` is at column `base + i`.
+    Ascii(u32),
+    /// Byte `i` is at column `table[i]` (multi-byte characters, substitutions).
+    Table(Vec<u32>),
+}
+
+impl Columns {
+    fn get(&self, offset: usize) -> u32 {
+        match self {
+            Columns::Ascii(base) => base + offset as u32,
+            Columns::Table(t) => t
+                .get(offset)
+                .copied()
+                .or_else(|| t.last().map(|c| c + 1))
+                .unwrap_or(1),
+        }
+    }
+}
+
+// White space is ASCII white space, as C's isspace() that keepalived uses.
 fn is_space(c: char) -> bool {
-    c.is_whitespace()
+    c.is_ascii_whitespace()
 }
 
-fn is_word_end(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '{' | '}' | '#' | '!')
+/// Bytes that end a bare word. The delimiters are all ASCII and UTF-8
+/// continuation bytes are never ASCII, so scanning bytes is exact and much
+/// cheaper than decoding characters.
+const WORD_END: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_whitespace() || matches!(b, b'{' | b'}' | b'#' | b'!');
+        i += 1;
+    }
+    t
+};
+
+fn spaces(input: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_while(|b: u8| b.is_ascii_whitespace())(input)
 }
 
-fn spaces(input: &str) -> IResult<&str, &str> {
-    take_while(is_space)(input)
-}
-
-fn word(input: &str) -> IResult<&str, &str> {
-    take_till1(is_word_end)(input)
+fn word(input: &[u8]) -> IResult<&[u8], &[u8]> {
+    take_till1(|b: u8| WORD_END[b as usize])(input)
 }
 
 /// Splits one (already substituted) line into tokens.
 fn tokenize(
     text: &str,
-    cols: &[u32],
+    cols: &Columns,
     file: FileId,
     line: u32,
-    out: &mut Vec<Token>,
+    emit: &mut dyn FnMut(Token),
     diags: &mut Diagnostics,
 ) {
     let span_of = |offset: usize| Span {
         file,
         line,
-        col: cols.get(offset).copied().unwrap_or(1),
+        col: cols.get(offset),
     };
-    let mut rest = text;
+    let bytes = text.as_bytes();
+    let mut rest = bytes;
     // Where the last word ended, to spot a comment that cuts a word.
     let mut last_word: Option<(usize, usize)> = None;
     loop {
@@ -381,8 +461,9 @@ fn tokenize(
             Ok((r, _)) => r,
             Err(_) => rest,
         };
-        let Some(c) = rest.chars().next() else { break };
-        let offset = text.len() - rest.len();
+        let Some(&b) = rest.first() else { break };
+        let offset = bytes.len() - rest.len();
+        let c = b as char;
         match c {
             '#' | '!' => {
                 if let Some((start, end)) = last_word.filter(|&(_, end)| end == offset) {
@@ -409,7 +490,7 @@ fn tokenize(
                 } else {
                     TokenKind::Close
                 };
-                out.push(Token {
+                emit(Token {
                     kind,
                     text: CompactString::const_new(if c == '{' { "{" } else { "}" }),
                     span: span_of(offset),
@@ -417,11 +498,11 @@ fn tokenize(
                 rest = &rest[1..];
                 last_word = None;
             }
-            '"' => match quoted(&rest[1..]) {
+            '"' => match quoted(&text[offset + 1..]) {
                 Some((value, consumed)) => {
-                    out.push(Token {
+                    emit(Token {
                         kind: TokenKind::Quoted,
-                        text: value.into(),
+                        text: value,
                         span: span_of(offset),
                     });
                     rest = &rest[1 + consumed..];
@@ -437,9 +518,9 @@ fn tokenize(
                     );
                     // Take the rest of the line as the string, so that one
                     // missing quote gives one error and not a cascade.
-                    out.push(Token {
+                    emit(Token {
                         kind: TokenKind::Quoted,
-                        text: rest[1..].into(),
+                        text: text[offset + 1..].into(),
                         span: span_of(offset),
                     });
                     break;
@@ -450,9 +531,9 @@ fn tokenize(
                     Ok(v) => v,
                     Err(_) => break,
                 };
-                out.push(Token {
+                emit(Token {
                     kind: TokenKind::Word,
-                    text: w.into(),
+                    text: text[offset..offset + w.len()].into(),
                     span: span_of(offset),
                 });
                 last_word = Some((offset, offset + w.len()));
@@ -465,8 +546,14 @@ fn tokenize(
 /// The inside of a double-quoted string, after its opening quote: the value
 /// (with `\"` and `\\` unescaped) and how many bytes were consumed including
 /// the closing quote.
-fn quoted(input: &str) -> Option<(String, usize)> {
-    let mut value = String::new();
+fn quoted(input: &str) -> Option<(CompactString, usize)> {
+    // Fast path: no escapes before the closing quote.
+    if let Some(end) = input.bytes().position(|b| b == b'"' || b == b'\\') {
+        if input.as_bytes()[end] == b'"' {
+            return Some((input[..end].into(), end + 1));
+        }
+    }
+    let mut value = CompactString::default();
     let mut chars = input.char_indices();
     while let Some((i, c)) = chars.next() {
         match c {
@@ -497,8 +584,11 @@ mod tests {
         };
         let mut sources = SourceMap::default();
         let mut diags = Diagnostics::default();
-        let toks = Lexer::new(&loader, &opts, &mut sources, &mut diags)
-            .lex_text(Path::new("t.conf"), text.to_string());
+        let mut toks = Vec::new();
+        Lexer::new(&loader, &opts, &mut sources, &mut diags, &mut |t| {
+            toks.push(t)
+        })
+        .lex_text(Path::new("t.conf"), text);
         (toks, diags)
     }
 
@@ -580,9 +670,12 @@ mod tests {
         let opts = LexOptions::default();
         let mut sources = SourceMap::default();
         let mut diags = Diagnostics::default();
-        let toks = Lexer::new(&loader, &opts, &mut sources, &mut diags)
-            .lex_path(Path::new("/etc/k/main.conf"))
-            .unwrap();
+        let mut toks = Vec::new();
+        Lexer::new(&loader, &opts, &mut sources, &mut diags, &mut |t| {
+            toks.push(t)
+        })
+        .lex_path(Path::new("/etc/k/main.conf"))
+        .unwrap();
         assert_eq!(texts(&toks), ["a", "1", "x", "1", "y", "1", "b", "2"]);
         assert_eq!(sources.files().len(), 3);
         // y.conf including main.conf again is a loop.

@@ -55,53 +55,64 @@ impl Loaded {
 
 /// Reads the configuration at `path` (and its includes) through `loader`.
 pub fn load(path: &Path, loader: &dyn SourceLoader, opts: &LoadOptions) -> Loaded {
-    let mut sources = SourceMap::default();
-    let mut diags = Diagnostics::default();
-    let lex_opts = LexOptions {
-        config_id: opts.config_id.clone(),
-    };
-    let tokens = lexer::Lexer::new(loader, &lex_opts, &mut sources, &mut diags).lex_path(path);
-    match tokens {
-        Ok(tokens) => finish(tokens, sources, diags, opts),
-        Err(e) => {
-            sources.add(path.to_path_buf(), String::new());
-            diags.push(Diagnostic::error(
-                Span {
-                    file: 0,
-                    line: 1,
-                    col: 1,
-                },
-                format!("cannot read {}: {e}", path.display()),
-            ));
-            Loaded {
-                config: None,
-                diagnostics: diags,
-                sources,
-            }
-        }
-    }
+    run(loader, opts, path, |lexer| lexer.lex_path(path))
 }
 
 /// Reads `text` as the file `name` (includes are resolved through `loader`).
 pub fn parse_str(name: &str, text: &str, loader: &dyn SourceLoader, opts: &LoadOptions) -> Loaded {
+    run(loader, opts, Path::new(name), |lexer| {
+        lexer.lex_text(Path::new(name), text);
+        Ok(())
+    })
+}
+
+/// Streams the text through the lexer, the tree builder and the model
+/// builder, one top-level statement at a time.
+fn run(
+    loader: &dyn SourceLoader,
+    opts: &LoadOptions,
+    path: &Path,
+    read: impl FnOnce(lexer::Lexer<'_>) -> std::io::Result<()>,
+) -> Loaded {
     let mut sources = SourceMap::default();
-    let mut diags = Diagnostics::default();
+    let mut lex_diags = Diagnostics::default();
     let lex_opts = LexOptions {
         config_id: opts.config_id.clone(),
     };
-    let tokens = lexer::Lexer::new(loader, &lex_opts, &mut sources, &mut diags)
-        .lex_text(Path::new(name), text.to_string());
-    finish(tokens, sources, diags, opts)
-}
-
-fn finish(
-    tokens: Vec<lexer::Token>,
-    sources: SourceMap,
-    mut diags: Diagnostics,
-    opts: &LoadOptions,
-) -> Loaded {
-    let tree = tree::build(tokens, &mut diags);
-    let config = build::build(&tree, &mut diags);
+    let mut tree = tree::TreeBuilder::new();
+    let mut builder = build::Builder::new();
+    let result = {
+        let mut sink = |tok| tree.push(tok, &mut |stmt| builder.statement(stmt));
+        read(lexer::Lexer::new(
+            loader,
+            &lex_opts,
+            &mut sources,
+            &mut lex_diags,
+            &mut sink,
+        ))
+    };
+    if let Err(e) = result {
+        sources.add(path.to_path_buf(), "".into());
+        lex_diags.push(Diagnostic::error(
+            Span {
+                file: 0,
+                line: 1,
+                col: 1,
+            },
+            format!("cannot read {}: {e}", path.display()),
+        ));
+        return Loaded {
+            config: None,
+            diagnostics: lex_diags,
+            sources,
+        };
+    }
+    let tree_diags = tree.finish(&mut |stmt| builder.statement(stmt));
+    let (config, build_diags) = builder.finish();
+    let mut diags = lex_diags;
+    for d in tree_diags.iter().chain(build_diags.iter()) {
+        diags.push(d.clone());
+    }
     if opts.strict {
         diags.make_strict();
     }

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -29,8 +30,8 @@ pub struct Span {
 pub struct SourceFile {
     /// The path as the user or an `include` named it.
     pub path: PathBuf,
-    /// The file's text.
-    pub text: String,
+    /// The file's text (shared with the lexer, never copied).
+    pub text: Arc<str>,
 }
 
 impl SourceFile {
@@ -51,7 +52,7 @@ pub struct SourceMap {
 
 impl SourceMap {
     /// Adds a file and returns its id.
-    pub fn add(&mut self, path: PathBuf, text: String) -> FileId {
+    pub fn add(&mut self, path: PathBuf, text: Arc<str>) -> FileId {
         self.files.push(SourceFile { path, text });
         (self.files.len() - 1) as FileId
     }

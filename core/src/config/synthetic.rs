@@ -43,9 +43,21 @@ mod tests {
     #[test]
     fn generated_config_reads_cleanly() {
         let text = super::lvs_config(20, 4);
-        let loaded = parse_str("gen.conf", &text, &MemLoader::new(), &LoadOptions::default());
-        assert!(loaded.diagnostics.as_slice().is_empty(), "{}", loaded.render());
+        let loaded = parse_str(
+            "gen.conf",
+            &text,
+            &MemLoader::new(),
+            &LoadOptions::default(),
+        );
+        assert!(
+            loaded.diagnostics.as_slice().is_empty(),
+            "{}",
+            loaded.render()
+        );
         let s = loaded.config.unwrap().summary();
-        assert_eq!((s.virtual_servers, s.real_servers, s.checkers), (20, 80, 80));
+        assert_eq!(
+            (s.virtual_servers, s.real_servers, s.checkers),
+            (20, 80, 80)
+        );
     }
 }

@@ -17,10 +17,13 @@ pub struct Stmt {
     /// The first word of the statement.
     pub keyword: Token,
     /// The words after it on the same line.
-    pub args: Vec<Token>,
+    pub args: Args,
     /// The `{ ... }` that follows it.
     pub block: Option<Block>,
 }
+
+/// The arguments of a statement.
+pub type Args = Vec<Token>;
 
 /// A `{ ... }` block.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,31 +58,54 @@ struct Open {
     anonymous: bool,
 }
 
-/// Builds the tree; every unbalanced brace is reported.
-pub fn build(tokens: Vec<Token>, diags: &mut Diagnostics) -> Vec<Stmt> {
-    let mut root: Vec<Stmt> = Vec::new();
-    // Statements whose block is open, innermost last.
-    let mut stack: Vec<Open> = Vec::new();
-    // The statement being read on the current line.
-    let mut pending: Option<Stmt> = None;
+/// Builds statements from a stream of tokens and hands each top-level
+/// statement on as soon as it is complete, so a large file is never held
+/// whole as a tree. Every unbalanced brace is reported.
+#[derive(Default)]
+pub struct TreeBuilder {
+    /// Statements whose block is open, innermost last.
+    stack: Vec<Open>,
+    /// The statement being read on the current line.
+    pending: Option<Stmt>,
+    /// A finished top-level statement without a block, held back in case
+    /// its `{` is on the next line.
+    held: Option<Stmt>,
+    diags: Diagnostics,
+}
 
-    fn container<'s>(root: &'s mut Vec<Stmt>, stack: &'s mut [Open]) -> &'s mut Vec<Stmt> {
-        match stack.last_mut() {
-            Some(open) => {
-                &mut open
-                    .stmt
-                    .block
-                    .as_mut()
-                    .expect("open statements have a block")
-                    .items
+impl TreeBuilder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A finished statement: into the enclosing block, or out if top-level.
+    fn complete(&mut self, stmt: Stmt, out: &mut dyn FnMut(Stmt)) {
+        match self.stack.last_mut() {
+            Some(open) => open
+                .stmt
+                .block
+                .as_mut()
+                .expect("open statements have a block")
+                .items
+                .push(stmt),
+            None => {
+                if let Some(prev) = self.held.take() {
+                    out(prev);
+                }
+                if stmt.block.is_some() {
+                    out(stmt);
+                } else {
+                    self.held = Some(stmt);
+                }
             }
-            None => root,
         }
     }
 
-    for tok in tokens {
+    /// Feeds one token; finished top-level statements go to `out`.
+    pub fn push(&mut self, tok: Token, out: &mut dyn FnMut(Stmt)) {
         match tok.kind {
-            TokenKind::Word | TokenKind::Quoted => match &mut pending {
+            TokenKind::Word | TokenKind::Quoted => match &mut self.pending {
                 Some(p)
                     if p.keyword.span.file == tok.span.file
                         && p.keyword.span.line == tok.span.line =>
@@ -87,27 +113,35 @@ pub fn build(tokens: Vec<Token>, diags: &mut Diagnostics) -> Vec<Stmt> {
                     p.args.push(tok);
                 }
                 _ => {
-                    if let Some(done) = pending.take() {
-                        container(&mut root, &mut stack).push(done);
+                    if let Some(done) = self.pending.take() {
+                        self.complete(done, out);
                     }
-                    pending = Some(Stmt {
+                    self.pending = Some(Stmt {
                         keyword: tok,
-                        args: Vec::new(),
+                        args: Args::new(),
                         block: None,
                     });
                 }
             },
             TokenKind::Open => {
-                let stmt = match pending.take() {
+                let stmt = match self.pending.take() {
                     Some(p) => Some(p),
                     // `{` on the line after its keyword.
-                    None => {
-                        let items = container(&mut root, &mut stack);
-                        match items.last() {
-                            Some(last) if last.block.is_none() => items.pop(),
-                            _ => None,
+                    None => match self.stack.last_mut() {
+                        Some(open) => {
+                            let items = &mut open
+                                .stmt
+                                .block
+                                .as_mut()
+                                .expect("open statements have a block")
+                                .items;
+                            match items.last() {
+                                Some(last) if last.block.is_none() => items.pop(),
+                                _ => None,
+                            }
                         }
-                    }
+                        None => self.held.take(),
+                    },
                 };
                 match stmt {
                     Some(mut stmt) => {
@@ -115,13 +149,13 @@ pub fn build(tokens: Vec<Token>, diags: &mut Diagnostics) -> Vec<Stmt> {
                             open: tok.span,
                             items: Vec::new(),
                         });
-                        stack.push(Open {
+                        self.stack.push(Open {
                             stmt,
                             anonymous: false,
                         });
                     }
                     None => {
-                        diags.push(
+                        self.diags.push(
                             Diagnostic::error(tok.span, "`{` does not follow a keyword")
                                 .expected("a keyword before `{`, such as `vrrp_instance NAME {`"),
                         );
@@ -131,14 +165,15 @@ pub fn build(tokens: Vec<Token>, diags: &mut Diagnostics) -> Vec<Stmt> {
                             text: Default::default(),
                             span: tok.span,
                         };
-                        stack.push(Open {
+                        let block = Some(Block {
+                            open: tok.span,
+                            items: Vec::new(),
+                        });
+                        self.stack.push(Open {
                             stmt: Stmt {
                                 keyword: anon,
-                                args: Vec::new(),
-                                block: Some(Block {
-                                    open: tok.span,
-                                    items: Vec::new(),
-                                }),
+                                args: Args::new(),
+                                block,
                             },
                             anonymous: true,
                         });
@@ -146,16 +181,13 @@ pub fn build(tokens: Vec<Token>, diags: &mut Diagnostics) -> Vec<Stmt> {
                 }
             }
             TokenKind::Close => {
-                if let Some(done) = pending.take() {
-                    container(&mut root, &mut stack).push(done);
+                if let Some(done) = self.pending.take() {
+                    self.complete(done, out);
                 }
-                match stack.pop() {
-                    Some(open) => {
-                        if !open.anonymous {
-                            container(&mut root, &mut stack).push(open.stmt);
-                        }
-                    }
-                    None => diags.push(
+                match self.stack.pop() {
+                    Some(open) if open.anonymous => {}
+                    Some(open) => self.complete(open.stmt, out),
+                    None => self.diags.push(
                         Diagnostic::error(tok.span, "unexpected `}`: no block is open here")
                             .expected("a `}` only to close a block opened with `{`"),
                     ),
@@ -163,41 +195,62 @@ pub fn build(tokens: Vec<Token>, diags: &mut Diagnostics) -> Vec<Stmt> {
             }
         }
     }
-    if let Some(done) = pending.take() {
-        container(&mut root, &mut stack).push(done);
-    }
-    while let Some(open) = stack.pop() {
-        let block = open
-            .stmt
-            .block
-            .as_ref()
-            .expect("open statements have a block");
-        let what = if open.anonymous {
-            "this block".to_string()
-        } else {
-            let mut name = format!("`{}", open.stmt.keyword.text);
-            for a in &open.stmt.args {
-                name.push(' ');
-                name.push_str(&a.text);
-            }
-            name.push('`');
-            name
-        };
-        diags.push(
-            Diagnostic::error(
-                block.open,
-                format!(
-                    "unclosed block: {what} opened on line {} is never closed",
-                    block.open.line
-                ),
-            )
-            .expected("a `}` closing this block"),
-        );
-        if !open.anonymous {
-            container(&mut root, &mut stack).push(open.stmt);
+
+    /// Ends the input: reports blocks never closed, hands on what is left,
+    /// and returns the findings.
+    pub fn finish(mut self, out: &mut dyn FnMut(Stmt)) -> Diagnostics {
+        if let Some(done) = self.pending.take() {
+            self.complete(done, out);
         }
+        while let Some(open) = self.stack.pop() {
+            let block = open
+                .stmt
+                .block
+                .as_ref()
+                .expect("open statements have a block");
+            let what = if open.anonymous {
+                "this block".to_string()
+            } else {
+                let mut name = format!("`{}", open.stmt.keyword.text);
+                for a in &open.stmt.args {
+                    name.push(' ');
+                    name.push_str(&a.text);
+                }
+                name.push('`');
+                name
+            };
+            self.diags.push(
+                Diagnostic::error(
+                    block.open,
+                    format!(
+                        "unclosed block: {what} opened on line {} is never closed",
+                        block.open.line
+                    ),
+                )
+                .expected("a `}` closing this block"),
+            );
+            if !open.anonymous {
+                self.complete(open.stmt, out);
+            }
+        }
+        if let Some(prev) = self.held.take() {
+            out(prev);
+        }
+        self.diags
     }
-    root
+}
+
+/// Builds the whole tree of a list of tokens (for tests and small inputs).
+pub fn build(tokens: Vec<Token>, diags: &mut Diagnostics) -> Vec<Stmt> {
+    let mut tree = Vec::new();
+    let mut builder = TreeBuilder::new();
+    for tok in tokens {
+        builder.push(tok, &mut |s| tree.push(s));
+    }
+    for d in builder.finish(&mut |s| tree.push(s)).iter() {
+        diags.push(d.clone());
+    }
+    tree
 }
 
 #[cfg(test)]
@@ -212,8 +265,11 @@ mod tests {
         let opts = LexOptions::default();
         let mut sources = SourceMap::default();
         let mut diags = Diagnostics::default();
-        let toks = Lexer::new(&loader, &opts, &mut sources, &mut diags)
-            .lex_text(Path::new("t.conf"), text.into());
+        let mut toks = Vec::new();
+        Lexer::new(&loader, &opts, &mut sources, &mut diags, &mut |t| {
+            toks.push(t)
+        })
+        .lex_text(Path::new("t.conf"), text);
         let tree = build(toks, &mut diags);
         (tree, diags)
     }

@@ -5,8 +5,8 @@ use std::time::Duration;
 use super::checker::{checker, Inherited, CHECKER_KEYWORDS};
 use super::reader::Cx;
 use crate::config::model::{
-    Family, ForwardingMethod, GlobalDefs, Protocol, RealServer, Scheduler, SchedulerFlags,
-    SorryServer, TunnelChecksum, TunnelType, VirtualServer, VirtualServerGroup, VsKey, VsgEntry,
+    Family, ForwardingMethod, Protocol, RealServer, Scheduler, SchedulerFlags, SorryServer,
+    TunnelChecksum, TunnelType, VirtualServer, VirtualServerGroup, VsKey, VsgEntry,
 };
 use crate::config::source::Span;
 use crate::config::tree::Stmt;
@@ -84,6 +84,23 @@ pub struct VirtualServerDraft {
     pub vs: VirtualServer,
     /// Where its key starts.
     pub key_span: Span,
+    /// `smtp_alert` as written in the virtual server.
+    pub smtp_alert: Option<bool>,
+    /// `smtp_alert` as written in each real server.
+    pub rs_smtp_alert: Vec<Option<bool>>,
+}
+
+impl VirtualServerDraft {
+    /// Applies the global `smtp_alert` defaults: keepalived's quirk is that
+    /// real servers alert unless told otherwise, virtual servers do not.
+    pub fn resolve(mut self, g: &crate::config::model::GlobalDefs) -> VirtualServer {
+        let global = g.smtp_alert_checker.or(g.smtp_alert);
+        self.vs.smtp_alert = self.smtp_alert.or(global).unwrap_or(false);
+        for (rs, own) in self.vs.real_servers.iter_mut().zip(self.rs_smtp_alert) {
+            rs.smtp_alert = own.or(global).unwrap_or(true);
+        }
+        self.vs
+    }
 }
 
 fn method(cx: &mut Cx, s: &Stmt) -> Option<ForwardingMethod> {
@@ -161,7 +178,10 @@ fn method(cx: &mut Cx, s: &Stmt) -> Option<ForwardingMethod> {
 }
 
 /// Reads `virtual_server ... { ... }`.
-pub fn virtual_server(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<VirtualServerDraft> {
+/// Global defaults are not known while virtual servers stream past (a
+/// `global_defs` may come last), so the `smtp_alert` values as written are
+/// kept here and resolved at the end.
+pub fn virtual_server(cx: &mut Cx, stmt: &Stmt) -> Option<VirtualServerDraft> {
     let usage = "virtual_server IP PORT | fwmark N | group NAME { ... }";
     if !cx.arity(stmt, 1, 2, usage) {
         return None;
@@ -232,7 +252,7 @@ pub fn virtual_server(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<Virtua
         omega: false,
         ha_suspend: false,
         virtualhost: None,
-        smtp_alert: g.smtp_alert_checker.or(g.smtp_alert).unwrap_or(false),
+        smtp_alert: false,
         real_servers: Vec::new(),
     };
     let mut protocol_span = None;
@@ -241,6 +261,8 @@ pub fn virtual_server(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<Virtua
     let mut sorry_method = None;
     let mut inherit = Inherited::default();
     let mut vs_inhibit = false;
+    let mut vs_smtp_alert = None;
+    let mut rs_smtp_alert = Vec::new();
     let mut rs_stmts: Vec<&Stmt> = Vec::new();
 
     for s in stmt.items() {
@@ -346,7 +368,7 @@ pub fn virtual_server(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<Virtua
             "omega" => vs.omega = cx.flag(s).unwrap_or(vs.omega),
             "ha_suspend" => vs.ha_suspend = cx.flag(s).unwrap_or(vs.ha_suspend),
             "virtualhost" => vs.virtualhost = cx.string(s).or(vs.virtualhost.take()),
-            "smtp_alert" => vs.smtp_alert = cx.flag(s).unwrap_or(vs.smtp_alert),
+            "smtp_alert" => vs_smtp_alert = cx.flag(s).or(vs_smtp_alert),
             "inhibit_on_failure" => vs_inhibit = cx.flag(s).unwrap_or(vs_inhibit),
             "real_server" => rs_stmts.push(s),
             k if inherit.read(cx, s, k) => {}
@@ -389,11 +411,17 @@ pub fn virtual_server(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<Virtua
         cx.warn(stmt.keyword.span, "virtual_server has no real_server");
     }
     for s in rs_stmts {
-        if let Some(rs) = real_server(cx, s, &vs, vs_port, vs_inhibit, &inherit, g) {
+        if let Some((rs, smtp)) = real_server(cx, s, &vs, vs_port, vs_inhibit, &inherit) {
             vs.real_servers.push(rs);
+            rs_smtp_alert.push(smtp);
         }
     }
-    Some(VirtualServerDraft { vs, key_span })
+    Some(VirtualServerDraft {
+        vs,
+        key_span,
+        smtp_alert: vs_smtp_alert,
+        rs_smtp_alert,
+    })
 }
 
 fn real_server(
@@ -403,8 +431,7 @@ fn real_server(
     vs_port: Option<u16>,
     vs_inhibit: bool,
     vs_inherit: &Inherited,
-    g: &GlobalDefs,
-) -> Option<RealServer> {
+) -> Option<(RealServer, Option<bool>)> {
     if !cx.arity(stmt, 1, 2, "real_server IP [PORT] { ... }") {
         return None;
     }
@@ -423,14 +450,14 @@ fn real_server(
         notify_down: None,
         uthreshold: None,
         lthreshold: None,
-        // keepalived's quirk: real servers alert by default unless a global default says otherwise.
-        smtp_alert: g.smtp_alert_checker.or(g.smtp_alert).unwrap_or(true),
+        smtp_alert: true,
         virtualhost: None,
         checkers: Vec::new(),
     };
     let mut inherit = vs_inherit.clone();
     let mut checker_stmts: Vec<&Stmt> = Vec::new();
     let mut rs_delay_loop = None;
+    let mut smtp_alert = None;
     for s in stmt.items() {
         match s.name() {
             "weight" => rs.weight = cx.int(s, 0, 65_535).map_or(rs.weight, |n| n as u32),
@@ -452,7 +479,7 @@ fn real_server(
                     .map(|n| n as u32)
                     .or(rs.lthreshold)
             }
-            "smtp_alert" => rs.smtp_alert = cx.flag(s).unwrap_or(rs.smtp_alert),
+            "smtp_alert" => smtp_alert = cx.flag(s).or(smtp_alert),
             "virtualhost" => rs.virtualhost = cx.string(s).or(rs.virtualhost.take()),
             "delay_loop" => {
                 rs_delay_loop = cx
@@ -486,5 +513,5 @@ fn real_server(
             rs.checkers.push(c);
         }
     }
-    Some(rs)
+    Some((rs, smtp_alert))
 }

@@ -36,14 +36,87 @@ const TOP_NOT_IMPLEMENTED: &[&str] = &[
     "instance",
 ];
 
-/// Builds the model; problems go to `diags`. The model is only meaningful
-/// when `diags` has no errors.
-pub fn build(tree: &[Stmt], diags: &mut Diagnostics) -> Config {
-    let mut cx = Cx { diags };
-    let mut config = Config::default();
+/// Builds the model from top-level statements as they arrive.
+///
+/// Virtual servers (the bulk of a large configuration) are turned into model
+/// values at once and their syntax dropped; the VRRP blocks and
+/// `global_defs` are few and kept until the end, because keepalived applies
+/// global defaults after reading everything, so a `global_defs` below the
+/// instances still counts.
+#[derive(Default)]
+pub struct Builder {
+    diags: Diagnostics,
+    deferred: Vec<Stmt>,
+    vsgs: Vec<super::model::VirtualServerGroup>,
+    vsg_names: BTreeMap<String, Span>,
+    servers: Vec<lvs::VirtualServerDraft>,
+}
 
-    // keepalived applies global defaults after reading everything, so a
-    // global_defs below the instances still counts: read it first.
+impl Builder {
+    /// An empty builder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes one top-level statement.
+    pub fn statement(&mut self, s: Stmt) {
+        let mut cx = Cx {
+            diags: &mut self.diags,
+        };
+        match s.name() {
+            "global_defs" | "vrrp_script" | "vrrp_sync_group" | "vrrp_instance" => {
+                self.deferred.push(s)
+            }
+            "virtual_server_group" => {
+                if let Some((g, span)) = lvs::virtual_server_group(&mut cx, &s) {
+                    if let Some(first) = self.vsg_names.get(&g.name) {
+                        cx.error(
+                            span,
+                            format!(
+                                "virtual_server_group `{}` is defined twice (first on line {})",
+                                g.name, first.line
+                            ),
+                            "a unique name",
+                        );
+                    } else {
+                        self.vsg_names.insert(g.name.clone(), span);
+                        self.vsgs.push(g);
+                    }
+                }
+            }
+            "virtual_server" => self.servers.extend(lvs::virtual_server(&mut cx, &s)),
+            k if TOP_NOT_IMPLEMENTED.contains(&k) => cx.not_implemented(&s),
+            _ => cx.unknown(&s, "the top level"),
+        }
+    }
+
+    /// Resolves what needed the whole file and returns the model and findings.
+    pub fn finish(mut self) -> (Config, Diagnostics) {
+        let deferred = std::mem::take(&mut self.deferred);
+        let config = finish(
+            &deferred,
+            self.vsgs,
+            &self.vsg_names,
+            self.servers,
+            &mut self.diags,
+        );
+        (config, self.diags)
+    }
+}
+
+fn finish(
+    tree: &[Stmt],
+    vsgs: Vec<super::model::VirtualServerGroup>,
+    vsg_names: &BTreeMap<String, Span>,
+    servers: Vec<lvs::VirtualServerDraft>,
+    diags: &mut Diagnostics,
+) -> Config {
+    let mut cx = Cx { diags };
+    let mut config = Config {
+        virtual_server_groups: vsgs,
+        ..Config::default()
+    };
+
     for s in tree.iter().filter(|s| s.name() == "global_defs") {
         global::global_defs(&mut cx, s, &mut config.global);
     }
@@ -51,11 +124,8 @@ pub fn build(tree: &[Stmt], diags: &mut Diagnostics) -> Config {
     let mut script_spans: BTreeMap<String, Span> = BTreeMap::new();
     let mut groups = Vec::new();
     let mut instances = Vec::new();
-    let mut vsg_names: BTreeMap<String, Span> = BTreeMap::new();
-    let mut servers = Vec::new();
     for s in tree {
         match s.name() {
-            "global_defs" => {}
             "vrrp_script" => {
                 if let Some((script, span)) = vrrp::vrrp_script(&mut cx, s) {
                     if let Some(first) = script_spans.get(&script.name) {
@@ -75,26 +145,7 @@ pub fn build(tree: &[Stmt], diags: &mut Diagnostics) -> Config {
             }
             "vrrp_sync_group" => groups.extend(vrrp::sync_group(&mut cx, s, &config.global)),
             "vrrp_instance" => instances.extend(vrrp::instance(&mut cx, s, &config.global)),
-            "virtual_server_group" => {
-                if let Some((g, span)) = lvs::virtual_server_group(&mut cx, s) {
-                    if let Some(first) = vsg_names.get(&g.name) {
-                        cx.error(
-                            span,
-                            format!(
-                                "virtual_server_group `{}` is defined twice (first on line {})",
-                                g.name, first.line
-                            ),
-                            "a unique name",
-                        );
-                    } else {
-                        vsg_names.insert(g.name.clone(), span);
-                        config.virtual_server_groups.push(g);
-                    }
-                }
-            }
-            "virtual_server" => servers.extend(lvs::virtual_server(&mut cx, s, &config.global)),
-            k if TOP_NOT_IMPLEMENTED.contains(&k) => cx.not_implemented(s),
-            _ => cx.unknown(s, "the top level"),
+            _ => {}
         }
     }
 
@@ -258,7 +309,7 @@ pub fn build(tree: &[Stmt], diags: &mut Diagnostics) -> Config {
                 continue;
             }
         }
-        config.virtual_servers.push(d.vs);
+        config.virtual_servers.push(d.resolve(&config.global));
     }
     config
 }

@@ -87,7 +87,13 @@ impl Cx<'_> {
     }
 
     /// [`Cx::arity`] with the usage text built only when it is needed.
-    pub fn arity_with(&mut self, stmt: &Stmt, min: usize, max: usize, usage: impl FnOnce() -> String) -> bool {
+    pub fn arity_with(
+        &mut self,
+        stmt: &Stmt,
+        min: usize,
+        max: usize,
+        usage: impl FnOnce() -> String,
+    ) -> bool {
         if stmt.args.len() < min {
             let at = stmt.args.last().map_or(stmt.keyword.span, |t| t.span);
             self.error(at, format!("`{}` is missing a value", stmt.name()), usage());
@@ -97,7 +103,12 @@ impl Cx<'_> {
             let extra = &stmt.args[max];
             self.warn(
                 extra.span,
-                format!("extra value `{}` after `{}` is ignored (expected: {})", extra.text, stmt.name(), usage()),
+                format!(
+                    "extra value `{}` after `{}` is ignored (expected: {})",
+                    extra.text,
+                    stmt.name(),
+                    usage()
+                ),
             );
         }
         true
@@ -109,7 +120,11 @@ impl Cx<'_> {
     }
 
     /// [`Cx::one`] with the usage text built only when it is needed.
-    pub fn one_with<'s>(&mut self, stmt: &'s Stmt, usage: impl FnOnce() -> String) -> Option<&'s Token> {
+    pub fn one_with<'s>(
+        &mut self,
+        stmt: &'s Stmt,
+        usage: impl FnOnce() -> String,
+    ) -> Option<&'s Token> {
         self.no_block(stmt);
         if self.arity_with(stmt, 1, 1, usage) {
             stmt.args.first()
