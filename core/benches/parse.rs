@@ -3,6 +3,10 @@
 //! keepalived 2.2.7's `keepalived -t` needs about 92 ms here. Target: 9 ms.
 //! `bench/parse-vs-keepalived.sh` measures both on the same file.
 
+// The `holdfast` binary uses mimalloc; measure the parser with the same allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use holdfast_core::config::{parse_str, synthetic, LoadOptions, MemLoader};
 

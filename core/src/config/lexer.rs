@@ -190,7 +190,7 @@ impl<'a> Lexer<'a> {
 
         // Only a line whose first word starts with `include` is gathered
         // before use; every other token goes straight on.
-        if !text.trim_start().starts_with("include") {
+        if !text.trim_ascii_start().starts_with("include") {
             tokenize(&text, &cols, file, line, &mut *self.sink, self.diags);
             return;
         }

@@ -262,6 +262,7 @@ pub fn checker(
     }
     match &mut kind {
         CheckerKind::HttpGet(h) | CheckerKind::SslGet(h) => {
+            h.urls.shrink_to_fit();
             if h.urls.is_empty() {
                 cx.error(
                     s.keyword.span,

@@ -416,6 +416,7 @@ pub fn virtual_server(cx: &mut Cx, stmt: &Stmt) -> Option<VirtualServerDraft> {
             rs_smtp_alert.push(smtp);
         }
     }
+    vs.real_servers.shrink_to_fit();
     Some(VirtualServerDraft {
         vs,
         key_span,
@@ -513,5 +514,8 @@ fn real_server(
             rs.checkers.push(c);
         }
     }
+    // Vec's first push reserves room for four; a large pool of real servers
+    // with one checker each would carry that slack for its whole life.
+    rs.checkers.shrink_to_fit();
     Some((rs, smtp_alert))
 }
