@@ -56,6 +56,9 @@ pub struct LexOptions {
 const MAX_INCLUDE_DEPTH: usize = 32;
 /// How many rounds of `$NAME` substitution before we call it recursive.
 const MAX_SUBSTITUTION_ROUNDS: usize = 16;
+/// The longest line substitution may produce: a parameter that refers to
+/// itself twice would otherwise double the line every round.
+const MAX_SUBSTITUTED_LINE: usize = 64 * 1024;
 
 /// Reads files and turns them into tokens.
 pub struct Lexer<'a> {
@@ -174,6 +177,16 @@ impl<'a> Lexer<'a> {
                 owned = next;
                 *cols = next_cols;
                 rounds += 1;
+                if owned.len() > MAX_SUBSTITUTED_LINE {
+                    self.diags.push(
+                        Diagnostic::error(
+                            span_at(first_col),
+                            format!("parameter substitution makes this line longer than {MAX_SUBSTITUTED_LINE} bytes"),
+                        )
+                        .expected("parameters that do not expand to themselves"),
+                    );
+                    return;
+                }
                 if rounds >= MAX_SUBSTITUTION_ROUNDS {
                     self.diags.push(
                         Diagnostic::error(
@@ -653,6 +666,17 @@ mod tests {
         );
         assert_eq!(toks[1].span.col, 4);
         assert_eq!(toks[2].span.col, 19);
+    }
+
+    #[test]
+    fn exploding_parameter_is_an_error_not_an_out_of_memory() {
+        let (_, diags) = lex("$A=${A}${A}${A}${A}${A}${A}${A}${A}\nv ${A}\n", None);
+        assert!(diags.has_errors());
+        assert!(
+            diags.as_slice()[0].message.contains("longer than"),
+            "{:?}",
+            diags.as_slice()
+        );
     }
 
     #[test]

@@ -107,8 +107,8 @@ fn run(
             sources,
         };
     }
-    let tree_diags = tree.finish(&mut |stmt| builder.statement(stmt));
-    let (config, build_diags) = builder.finish();
+    let (tree, kept, tree_diags) = tree.finish(&mut |stmt| builder.statement(stmt));
+    let (config, build_diags) = builder.finish(&tree, &kept);
     let mut diags = lex_diags;
     for d in tree_diags.iter().chain(build_diags.iter()) {
         diags.push(d.clone());

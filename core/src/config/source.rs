@@ -86,7 +86,8 @@ impl SourceLoader for FsLoader {
         let bytes = std::fs::read(path)?;
         // keepalived reads bytes; a stray non-UTF-8 byte in a comment must not
         // make the whole file unreadable. Valid text is not copied.
-        Ok(String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+        Ok(String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     }
 
     fn glob(&self, pattern: &Path) -> Vec<PathBuf> {

@@ -6,187 +6,298 @@
 //! on the same line, so `group { VI_1 VI_2 }` and
 //! `authentication { auth_type PASS` both work as they do in keepalived. A
 //! `{` at the start of a line opens the block of the statement just before it.
+//!
+//! The tree is an arena: statements are indices into one node list and
+//! their words are runs of one token list. A top-level statement the model
+//! builder has finished with is cut off the end again, so reading a file of
+//! thousands of virtual servers reuses the same two buffers throughout.
 
 use super::diagnostic::{Diagnostic, Diagnostics};
 use super::lexer::{Token, TokenKind};
 use super::source::Span;
 
-/// A keyword, its arguments, and the block it opens, if any.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stmt {
+const NONE: u32 = u32::MAX;
+
+#[derive(Debug, Clone)]
+struct Node {
+    /// Index of the keyword in `tokens`; the arguments follow it.
+    keyword: u32,
+    /// Number of arguments.
+    nargs: u32,
+    /// Where its `{` is, when it has a block.
+    block_open: Option<Span>,
+    first_child: u32,
+    last_child: u32,
+    next_sibling: u32,
+    /// A block opened by a `{` that followed no keyword: read, reported,
+    /// never shown to the model builder.
+    anonymous: bool,
+}
+
+/// Statements and their tokens.
+#[derive(Debug, Clone, Default)]
+pub struct Tree {
+    tokens: Vec<Token>,
+    nodes: Vec<Node>,
+}
+
+impl Tree {
+    /// The statement at `idx`.
+    pub fn stmt(&self, idx: u32) -> Stmt<'_> {
+        Stmt { tree: self, idx }
+    }
+
+    fn node(&self, idx: u32) -> &Node {
+        &self.nodes[idx as usize]
+    }
+
+    fn truncate(&mut self, mark: (usize, usize)) {
+        self.tokens.truncate(mark.0);
+        self.nodes.truncate(mark.1);
+    }
+}
+
+/// A statement: a view into a [`Tree`].
+#[derive(Debug, Clone, Copy)]
+pub struct Stmt<'t> {
+    tree: &'t Tree,
+    idx: u32,
+}
+
+impl<'t> Stmt<'t> {
     /// The first word of the statement.
-    pub keyword: Token,
-    /// The words after it on the same line.
-    pub args: Args,
-    /// The `{ ... }` that follows it.
-    pub block: Option<Block>,
-}
+    pub fn keyword(self) -> &'t Token {
+        &self.tree.tokens[self.tree.node(self.idx).keyword as usize]
+    }
 
-/// The arguments of a statement.
-pub type Args = Vec<Token>;
-
-/// A `{ ... }` block.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Block {
-    /// Where the `{` is.
-    pub open: Span,
-    /// The statements inside.
-    pub items: Vec<Stmt>,
-}
-
-impl Stmt {
     /// The keyword text.
-    pub fn name(&self) -> &str {
-        &self.keyword.text
+    pub fn name(self) -> &'t str {
+        &self.keyword().text
+    }
+
+    /// The words after the keyword on the same line.
+    pub fn args(self) -> &'t [Token] {
+        let n = self.tree.node(self.idx);
+        let start = n.keyword as usize + 1;
+        &self.tree.tokens[start..start + n.nargs as usize]
+    }
+
+    /// Where its `{` is, if it opens a block.
+    pub fn block_open(self) -> Option<Span> {
+        self.tree.node(self.idx).block_open
+    }
+
+    /// The statements of its block (none when it has no block).
+    pub fn items(self) -> Items<'t> {
+        Items {
+            tree: self.tree,
+            next: self.tree.node(self.idx).first_child,
+        }
     }
 
     /// The keyword followed by its arguments, as words (list blocks such as
     /// `group` or `notification_email` read a statement this way).
-    pub fn words(&self) -> impl Iterator<Item = &Token> {
-        std::iter::once(&self.keyword).chain(self.args.iter())
-    }
-
-    /// The statements of its block (empty when it has none).
-    pub fn items(&self) -> &[Stmt] {
-        self.block.as_ref().map_or(&[], |b| &b.items)
+    pub fn words(self) -> impl Iterator<Item = &'t Token> {
+        let n = self.tree.node(self.idx);
+        let start = n.keyword as usize;
+        self.tree.tokens[start..start + 1 + n.nargs as usize].iter()
     }
 }
 
-struct Open {
-    stmt: Stmt,
-    /// A `{` that followed no keyword: matched, then dropped.
-    anonymous: bool,
+/// The statements of a block, in order.
+#[derive(Debug, Clone)]
+pub struct Items<'t> {
+    tree: &'t Tree,
+    next: u32,
+}
+
+impl<'t> Iterator for Items<'t> {
+    type Item = Stmt<'t>;
+
+    fn next(&mut self) -> Option<Stmt<'t>> {
+        while self.next != NONE {
+            let idx = self.next;
+            let node = self.tree.node(idx);
+            self.next = node.next_sibling;
+            if !node.anonymous {
+                return Some(Stmt {
+                    tree: self.tree,
+                    idx,
+                });
+            }
+        }
+        None
+    }
+}
+
+/// What the receiver of a top-level statement wants done with its syntax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Keep it in the tree (it is read again at the end).
+    Yes,
+    /// Done with it: its space is reused.
+    No,
 }
 
 /// Builds statements from a stream of tokens and hands each top-level
-/// statement on as soon as it is complete, so a large file is never held
-/// whole as a tree. Every unbalanced brace is reported.
-#[derive(Default)]
+/// statement on as soon as it is complete. Every unbalanced brace is reported.
 pub struct TreeBuilder {
-    /// Statements whose block is open, innermost last.
-    stack: Vec<Open>,
+    tree: Tree,
+    /// Open blocks, innermost last: (node, anonymous).
+    stack: Vec<(u32, bool)>,
     /// The statement being read on the current line.
-    pending: Option<Stmt>,
-    /// A finished top-level statement without a block, held back in case
-    /// its `{` is on the next line.
-    held: Option<Stmt>,
+    pending: u32,
+    /// The last top-level statement, when it has no block yet: its `{` may
+    /// be on the next line, so it is handed on only when the next statement starts.
+    held: u32,
+    /// Where the current top-level statement starts: (tokens, nodes).
+    mark: (usize, usize),
+    /// Top-level statements kept for the end.
+    kept: Vec<u32>,
     diags: Diagnostics,
+}
+
+impl Default for TreeBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl TreeBuilder {
     /// An empty builder.
     pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// A finished statement: into the enclosing block, or out if top-level.
-    fn complete(&mut self, stmt: Stmt, out: &mut dyn FnMut(Stmt)) {
-        match self.stack.last_mut() {
-            Some(open) => open
-                .stmt
-                .block
-                .as_mut()
-                .expect("open statements have a block")
-                .items
-                .push(stmt),
-            None => {
-                if let Some(prev) = self.held.take() {
-                    out(prev);
-                }
-                if stmt.block.is_some() {
-                    out(stmt);
-                } else {
-                    self.held = Some(stmt);
-                }
-            }
+        Self {
+            tree: Tree::default(),
+            stack: Vec::new(),
+            pending: NONE,
+            held: NONE,
+            mark: (0, 0),
+            kept: Vec::new(),
+            diags: Diagnostics::default(),
         }
     }
 
+    fn new_node(&mut self, tok: Token) -> u32 {
+        let idx = self.tree.nodes.len() as u32;
+        self.tree.nodes.push(Node {
+            keyword: self.tree.tokens.len() as u32,
+            nargs: 0,
+            block_open: None,
+            first_child: NONE,
+            last_child: NONE,
+            next_sibling: NONE,
+            anonymous: false,
+        });
+        self.tree.tokens.push(tok);
+        idx
+    }
+
+    /// Hands a finished top-level statement on and keeps or drops its syntax.
+    fn emit(&mut self, idx: u32, out: &mut dyn FnMut(Stmt<'_>) -> Keep) {
+        match out(self.tree.stmt(idx)) {
+            Keep::Yes => self.kept.push(idx),
+            Keep::No => self.tree.truncate(self.mark),
+        }
+        self.mark = (self.tree.tokens.len(), self.tree.nodes.len());
+    }
+
+    /// A statement is finished: top-level ones are handed on (a block-less
+    /// one only once the next statement starts).
+    fn complete(&mut self, idx: u32, out: &mut dyn FnMut(Stmt<'_>) -> Keep) {
+        if !self.stack.is_empty() {
+            return;
+        }
+        if self.tree.node(idx).block_open.is_some() {
+            self.emit(idx, out);
+        } else {
+            self.held = idx;
+        }
+    }
+
+    /// Starts a statement: links it into the open block.
+    fn start(&mut self, tok: Token, out: &mut dyn FnMut(Stmt<'_>) -> Keep) -> u32 {
+        if self.stack.is_empty() && self.held != NONE {
+            let held = std::mem::replace(&mut self.held, NONE);
+            self.emit(held, out);
+        }
+        let idx = self.new_node(tok);
+        if let Some(&(parent, _)) = self.stack.last() {
+            let p = &mut self.tree.nodes[parent as usize];
+            let prev = std::mem::replace(&mut p.last_child, idx);
+            if prev == NONE {
+                p.first_child = idx;
+            } else {
+                self.tree.nodes[prev as usize].next_sibling = idx;
+            }
+        }
+        idx
+    }
+
     /// Feeds one token; finished top-level statements go to `out`.
-    pub fn push(&mut self, tok: Token, out: &mut dyn FnMut(Stmt)) {
+    pub fn push(&mut self, tok: Token, out: &mut dyn FnMut(Stmt<'_>) -> Keep) {
         match tok.kind {
-            TokenKind::Word | TokenKind::Quoted => match &mut self.pending {
-                Some(p)
-                    if p.keyword.span.file == tok.span.file
-                        && p.keyword.span.line == tok.span.line =>
-                {
-                    p.args.push(tok);
-                }
-                _ => {
-                    if let Some(done) = self.pending.take() {
-                        self.complete(done, out);
+            TokenKind::Word | TokenKind::Quoted => {
+                if self.pending != NONE {
+                    let kw = &self.tree.tokens[self.tree.node(self.pending).keyword as usize].span;
+                    if kw.file == tok.span.file && kw.line == tok.span.line {
+                        self.tree.tokens.push(tok);
+                        self.tree.nodes[self.pending as usize].nargs += 1;
+                        return;
                     }
-                    self.pending = Some(Stmt {
-                        keyword: tok,
-                        args: Args::new(),
-                        block: None,
-                    });
+                    let done = std::mem::replace(&mut self.pending, NONE);
+                    self.complete(done, out);
                 }
-            },
+                self.pending = self.start(tok, out);
+            }
             TokenKind::Open => {
-                let stmt = match self.pending.take() {
-                    Some(p) => Some(p),
+                let target = if self.pending != NONE {
+                    std::mem::replace(&mut self.pending, NONE)
+                } else {
                     // `{` on the line after its keyword.
-                    None => match self.stack.last_mut() {
-                        Some(open) => {
-                            let items = &mut open
-                                .stmt
-                                .block
-                                .as_mut()
-                                .expect("open statements have a block")
-                                .items;
-                            match items.last() {
-                                Some(last) if last.block.is_none() => items.pop(),
-                                _ => None,
+                    match self.stack.last() {
+                        Some(&(parent, _)) => {
+                            let last = self.tree.node(parent).last_child;
+                            if last != NONE && self.tree.node(last).block_open.is_none() {
+                                last
+                            } else {
+                                NONE
                             }
                         }
-                        None => self.held.take(),
-                    },
+                        None => std::mem::replace(&mut self.held, NONE),
+                    }
                 };
-                match stmt {
-                    Some(mut stmt) => {
-                        stmt.block = Some(Block {
-                            open: tok.span,
-                            items: Vec::new(),
-                        });
-                        self.stack.push(Open {
-                            stmt,
-                            anonymous: false,
-                        });
-                    }
-                    None => {
-                        self.diags.push(
-                            Diagnostic::error(tok.span, "`{` does not follow a keyword")
-                                .expected("a keyword before `{`, such as `vrrp_instance NAME {`"),
-                        );
-                        // Keep brace matching in step with the text.
-                        let anon = Token {
-                            kind: TokenKind::Word,
-                            text: Default::default(),
-                            span: tok.span,
-                        };
-                        let block = Some(Block {
-                            open: tok.span,
-                            items: Vec::new(),
-                        });
-                        self.stack.push(Open {
-                            stmt: Stmt {
-                                keyword: anon,
-                                args: Args::new(),
-                                block,
-                            },
-                            anonymous: true,
-                        });
-                    }
+                if target != NONE {
+                    self.tree.nodes[target as usize].block_open = Some(tok.span);
+                    self.stack.push((target, false));
+                } else {
+                    self.diags.push(
+                        Diagnostic::error(tok.span, "`{` does not follow a keyword")
+                            .expected("a keyword before `{`, such as `vrrp_instance NAME {`"),
+                    );
+                    // Keep brace matching in step with the text; the block
+                    // is read (so errors inside it are found) but not used.
+                    let anon = Token {
+                        kind: TokenKind::Word,
+                        text: Default::default(),
+                        span: tok.span,
+                    };
+                    let idx = self.start(anon, out);
+                    self.tree.nodes[idx as usize].block_open = Some(tok.span);
+                    self.tree.nodes[idx as usize].anonymous = true;
+                    self.stack.push((idx, true));
                 }
             }
             TokenKind::Close => {
-                if let Some(done) = self.pending.take() {
+                if self.pending != NONE {
+                    let done = std::mem::replace(&mut self.pending, NONE);
                     self.complete(done, out);
                 }
                 match self.stack.pop() {
-                    Some(open) if open.anonymous => {}
-                    Some(open) => self.complete(open.stmt, out),
+                    Some((_, true)) if self.stack.is_empty() => {
+                        self.tree.truncate(self.mark);
+                    }
+                    Some((_, true)) => {}
+                    Some((idx, false)) => self.complete(idx, out),
                     None => self.diags.push(
                         Diagnostic::error(tok.span, "unexpected `}`: no block is open here")
                             .expected("a `}` only to close a block opened with `{`"),
@@ -196,61 +307,64 @@ impl TreeBuilder {
         }
     }
 
-    /// Ends the input: reports blocks never closed, hands on what is left,
-    /// and returns the findings.
-    pub fn finish(mut self, out: &mut dyn FnMut(Stmt)) -> Diagnostics {
-        if let Some(done) = self.pending.take() {
+    /// Ends the input: reports blocks never closed and hands on what is
+    /// left. Returns the tree with the kept statements, their indices and
+    /// the findings.
+    pub fn finish(
+        mut self,
+        out: &mut dyn FnMut(Stmt<'_>) -> Keep,
+    ) -> (Tree, Vec<u32>, Diagnostics) {
+        if self.pending != NONE {
+            let done = std::mem::replace(&mut self.pending, NONE);
             self.complete(done, out);
         }
-        while let Some(open) = self.stack.pop() {
-            let block = open
-                .stmt
-                .block
-                .as_ref()
-                .expect("open statements have a block");
-            let what = if open.anonymous {
+        while let Some((idx, anonymous)) = self.stack.pop() {
+            let stmt = self.tree.stmt(idx);
+            let open = stmt.block_open().unwrap_or_default();
+            let what = if anonymous {
                 "this block".to_string()
             } else {
-                let mut name = format!("`{}", open.stmt.keyword.text);
-                for a in &open.stmt.args {
-                    name.push(' ');
-                    name.push_str(&a.text);
-                }
-                name.push('`');
-                name
+                let words: Vec<&str> = stmt.words().map(|t| t.text.as_str()).collect();
+                format!("`{}`", words.join(" "))
             };
             self.diags.push(
                 Diagnostic::error(
-                    block.open,
+                    open,
                     format!(
                         "unclosed block: {what} opened on line {} is never closed",
-                        block.open.line
+                        open.line
                     ),
                 )
                 .expected("a `}` closing this block"),
             );
-            if !open.anonymous {
-                self.complete(open.stmt, out);
+            if self.stack.is_empty() {
+                if anonymous {
+                    self.tree.truncate(self.mark);
+                } else {
+                    self.emit(idx, out);
+                }
             }
         }
-        if let Some(prev) = self.held.take() {
-            out(prev);
+        if self.held != NONE {
+            let held = std::mem::replace(&mut self.held, NONE);
+            self.emit(held, out);
         }
-        self.diags
+        (self.tree, self.kept, self.diags)
     }
 }
 
-/// Builds the whole tree of a list of tokens (for tests and small inputs).
-pub fn build(tokens: Vec<Token>, diags: &mut Diagnostics) -> Vec<Stmt> {
-    let mut tree = Vec::new();
+/// Builds a whole tree from a list of tokens, keeping every top-level
+/// statement (for tests and small inputs).
+pub fn build(tokens: Vec<Token>, diags: &mut Diagnostics) -> (Tree, Vec<u32>) {
     let mut builder = TreeBuilder::new();
     for tok in tokens {
-        builder.push(tok, &mut |s| tree.push(s));
+        builder.push(tok, &mut |_| Keep::Yes);
     }
-    for d in builder.finish(&mut |s| tree.push(s)).iter() {
+    let (tree, roots, found) = builder.finish(&mut |_| Keep::Yes);
+    for d in found.iter() {
         diags.push(d.clone());
     }
-    tree
+    (tree, roots)
 }
 
 #[cfg(test)]
@@ -260,7 +374,7 @@ mod tests {
     use crate::config::source::{MemLoader, SourceMap};
     use std::path::Path;
 
-    fn parse(text: &str) -> (Vec<Stmt>, Diagnostics) {
+    fn parse(text: &str) -> (Tree, Vec<u32>, Diagnostics) {
         let loader = MemLoader::new();
         let opts = LexOptions::default();
         let mut sources = SourceMap::default();
@@ -270,33 +384,33 @@ mod tests {
             toks.push(t)
         })
         .lex_text(Path::new("t.conf"), text);
-        let tree = build(toks, &mut diags);
-        (tree, diags)
+        let (tree, roots) = build(toks, &mut diags);
+        (tree, roots, diags)
+    }
+
+    fn words(s: Stmt<'_>) -> Vec<&str> {
+        s.words().map(|t| t.text.as_str()).collect()
     }
 
     #[test]
     fn blocks_on_one_line_and_split_lines() {
-        let (tree, diags) = parse("vrrp_sync_group VG { group { VI_1 VI_2 } }\nauthentication { auth_type PASS\nauth_pass x\n}\nblock\n{\n a 1\n}\n");
-        assert!(diags.as_slice().is_empty());
-        assert_eq!(tree.len(), 3);
-        let group = &tree[0].items()[0];
-        assert_eq!(group.name(), "group");
-        assert_eq!(
-            group.items()[0]
-                .words()
-                .map(|t| t.text.as_str())
-                .collect::<Vec<_>>(),
-            ["VI_1", "VI_2"]
+        let (tree, roots, diags) = parse(
+            "vrrp_sync_group VG { group { VI_1 VI_2 } }\nauthentication { auth_type PASS\nauth_pass x\n}\nblock\n{\n a 1\n}\n",
         );
-        let auth = &tree[1];
-        assert_eq!(auth.items().len(), 2);
-        assert_eq!(auth.items()[0].args[0].text, "PASS");
-        assert_eq!(tree[2].items()[0].name(), "a");
+        assert!(diags.as_slice().is_empty());
+        assert_eq!(roots.len(), 3);
+        let group = tree.stmt(roots[0]).items().next().unwrap();
+        assert_eq!(group.name(), "group");
+        assert_eq!(words(group.items().next().unwrap()), ["VI_1", "VI_2"]);
+        let auth: Vec<Stmt<'_>> = tree.stmt(roots[1]).items().collect();
+        assert_eq!(auth.len(), 2);
+        assert_eq!(auth[0].args()[0].text, "PASS");
+        assert_eq!(tree.stmt(roots[2]).items().next().unwrap().name(), "a");
     }
 
     #[test]
     fn unclosed_block_names_its_opening_line() {
-        let (_, diags) =
+        let (_, _, diags) =
             parse("global_defs {\n  router_id a\n}\nvrrp_instance VI_1 {\n  state MASTER\n");
         let d = &diags.as_slice()[0];
         assert_eq!((d.span.line, d.span.col), (4, 20));
@@ -309,8 +423,42 @@ mod tests {
 
     #[test]
     fn stray_close_brace() {
-        let (_, diags) = parse("a {\n}\n  }\n");
+        let (_, _, diags) = parse("a {\n}\n  }\n");
         let d = &diags.as_slice()[0];
         assert_eq!((d.span.line, d.span.col), (3, 3));
+    }
+
+    #[test]
+    fn dropped_statements_free_their_space() {
+        let mut builder = TreeBuilder::new();
+        let loader = MemLoader::new();
+        let opts = LexOptions::default();
+        let mut sources = SourceMap::default();
+        let mut diags = Diagnostics::default();
+        let mut toks = Vec::new();
+        let text = "keep 1 {\n a b\n}\ndrop 2 {\n c d\n e f\n}\nkeep 3\n";
+        Lexer::new(&loader, &opts, &mut sources, &mut diags, &mut |t| {
+            toks.push(t)
+        })
+        .lex_text(Path::new("t.conf"), text);
+        let decide = &mut |s: Stmt<'_>| {
+            if s.name() == "keep" {
+                Keep::Yes
+            } else {
+                Keep::No
+            }
+        };
+        for t in toks {
+            builder.push(t, decide);
+        }
+        let (tree, kept, _) = builder.finish(decide);
+        assert_eq!(kept.len(), 2);
+        assert_eq!(words(tree.stmt(kept[1])), ["keep", "3"]);
+        assert_eq!(
+            words(tree.stmt(kept[0]).items().next().unwrap()),
+            ["a", "b"]
+        );
+        // Only the kept statements' tokens remain.
+        assert_eq!(tree.tokens.len(), 6);
     }
 }

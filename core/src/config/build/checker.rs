@@ -43,7 +43,7 @@ const MAX_TIMER: Duration = Duration::from_secs(86_400);
 
 impl Inherited {
     /// Reads one of the inherited keywords; false when `key` is not one.
-    pub fn read(&mut self, cx: &mut Cx, s: &Stmt, key: &str) -> bool {
+    pub fn read(&mut self, cx: &mut Cx, s: Stmt, key: &str) -> bool {
         match key {
             "connect_timeout" => {
                 self.connect_timeout = cx
@@ -79,13 +79,13 @@ impl Inherited {
 /// Reads one checker block.
 pub fn checker(
     cx: &mut Cx,
-    s: &Stmt,
+    s: Stmt,
     up: &Inherited,
     delay_loop: Duration,
     virtualhost: Option<&str>,
 ) -> Option<Checker> {
     cx.arity_with(s, 0, 0, || format!("{} {{ ... }}", s.name()));
-    if s.block.is_none() && !cx.need_block(s, &format!("{} {{ ... }}", s.name())) {
+    if s.block_open().is_none() && !cx.need_block(s, &format!("{} {{ ... }}", s.name())) {
         return None;
     }
     let mut own = up.clone();
@@ -166,7 +166,7 @@ pub fn checker(
             ("misc_path", CheckerKind::MiscCheck(m)) => {
                 cx.no_block(item);
                 if cx.arity(item, 1, usize::MAX, "misc_path <command line>") {
-                    m.path = join_words(&item.args);
+                    m.path = join_words(item.args());
                     misc_path_seen = true;
                 }
             }
@@ -182,7 +182,7 @@ pub fn checker(
             ("user", CheckerKind::MiscCheck(m)) => {
                 cx.no_block(item);
                 if cx.arity(item, 1, 2, "user <user> [group]") {
-                    m.user = Some(item.args[0].text.to_string());
+                    m.user = Some(item.args()[0].text.to_string());
                 }
             }
             ("helo_name", CheckerKind::SmtpCheck(sm)) => {
@@ -244,12 +244,15 @@ pub fn checker(
             ("weight", CheckerKind::FileCheck(f)) => {
                 cx.no_block(item);
                 if cx.arity(item, 1, 2, "weight <integer> [reverse]") {
-                    if let Some(w) =
-                        cx.int_tok(&item.args[0], -(i32::MAX as i64), i32::MAX as i64, "weight")
-                    {
+                    if let Some(w) = cx.int_tok(
+                        &item.args()[0],
+                        -(i32::MAX as i64),
+                        i32::MAX as i64,
+                        "weight",
+                    ) {
                         f.weight = w as i32;
                     }
-                    f.reverse = item.args.get(1).is_some_and(|t| t.text == "reverse");
+                    f.reverse = item.args().get(1).is_some_and(|t| t.text == "reverse");
                 }
             }
             (
@@ -265,7 +268,7 @@ pub fn checker(
             h.urls.shrink_to_fit();
             if h.urls.is_empty() {
                 cx.error(
-                    s.keyword.span,
+                    s.keyword().span,
                     format!("{} has no url", s.name()),
                     "url { path /...; digest ... } in the block",
                 );
@@ -277,7 +280,7 @@ pub fn checker(
         }
         CheckerKind::MiscCheck(_) if !misc_path_seen => {
             cx.error(
-                s.keyword.span,
+                s.keyword().span,
                 "MISC_CHECK has no misc_path",
                 "misc_path <command line> in the block",
             );
@@ -285,7 +288,7 @@ pub fn checker(
         }
         CheckerKind::FileCheck(f) if f.track_file.is_empty() => {
             cx.error(
-                s.keyword.span,
+                s.keyword().span,
                 "FILE_CHECK has no track_file",
                 "track_file <name> in the block",
             );
@@ -320,7 +323,7 @@ fn join_words(words: &[Token]) -> String {
         .join(" ")
 }
 
-fn hex_string(cx: &mut Cx, s: &Stmt) -> Option<String> {
+fn hex_string(cx: &mut Cx, s: Stmt) -> Option<String> {
     let t = cx.one_with(s, || format!("{} <hex string>", s.name()))?;
     if t.text.len() % 2 == 0 && t.text.bytes().all(|b| b.is_ascii_hexdigit()) {
         Some(t.text.to_string())
@@ -335,7 +338,7 @@ fn hex_string(cx: &mut Cx, s: &Stmt) -> Option<String> {
 }
 
 /// The connection options shared by checkers (and SMTP `host` blocks).
-fn connect_option(cx: &mut Cx, s: &Stmt, c: &mut Connect) -> bool {
+fn connect_option(cx: &mut Cx, s: Stmt, c: &mut Connect) -> bool {
     match s.name() {
         "connect_ip" => c.ip = cx.ip(s).or(c.ip),
         "connect_port" => {
@@ -356,7 +359,7 @@ fn connect_option(cx: &mut Cx, s: &Stmt, c: &mut Connect) -> bool {
     true
 }
 
-fn url(cx: &mut Cx, s: &Stmt) -> Option<Url> {
+fn url(cx: &mut Cx, s: Stmt) -> Option<Url> {
     if !cx.need_block(s, "url { path /...; digest ...; status_code ... }") {
         return None;
     }
@@ -386,7 +389,7 @@ fn url(cx: &mut Cx, s: &Stmt) -> Option<Url> {
             "status_code" => {
                 cx.no_block(item);
                 if cx.arity(item, 1, usize::MAX, "status_code CODE|FROM-TO ...") {
-                    for t in &item.args {
+                    for t in item.args() {
                         match value::status_range(&t.text) {
                             Some((a, b))
                                 if (100..=999).contains(&a)
@@ -412,7 +415,7 @@ fn url(cx: &mut Cx, s: &Stmt) -> Option<Url> {
     }
     let Some(path) = path else {
         cx.error(
-            s.keyword.span,
+            s.keyword().span,
             "url has no path",
             "path /... in the url block",
         );

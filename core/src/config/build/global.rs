@@ -84,7 +84,7 @@ const NOT_IMPLEMENTED: &[&str] = &[
 ];
 
 /// Reads one `global_defs` block into `g` (several blocks add up, later wins).
-pub fn global_defs(cx: &mut Cx, stmt: &Stmt, g: &mut GlobalDefs) {
+pub fn global_defs(cx: &mut Cx, stmt: Stmt, g: &mut GlobalDefs) {
     if !cx.need_block(stmt, "global_defs { ... }") {
         return;
     }
@@ -100,12 +100,8 @@ pub fn global_defs(cx: &mut Cx, stmt: &Stmt, g: &mut GlobalDefs) {
             }
             "notification_email" => {
                 if cx.need_block(s, "notification_email { ADDRESS ... }") {
-                    g.notification_email.extend(
-                        s.items()
-                            .iter()
-                            .flat_map(Stmt::words)
-                            .map(|t| t.text.to_string()),
-                    );
+                    g.notification_email
+                        .extend(s.items().flat_map(Stmt::words).map(|t| t.text.to_string()));
                 }
             }
             "notification_email_from" => {
@@ -114,13 +110,13 @@ pub fn global_defs(cx: &mut Cx, stmt: &Stmt, g: &mut GlobalDefs) {
             "smtp_server" => {
                 cx.no_block(s);
                 if cx.arity(s, 1, 2, "smtp_server <IP address|host name> [port]") {
-                    let port = match s.args.get(1) {
+                    let port = match s.args().get(1) {
                         Some(p) => cx.port_tok(p, "smtp_server port"),
                         None => Some(25),
                     };
                     if let Some(port) = port {
                         g.smtp_server = Some(SmtpServer {
-                            host: s.args[0].text.to_string(),
+                            host: s.args()[0].text.to_string(),
                             port,
                         });
                     }
@@ -143,7 +139,7 @@ pub fn global_defs(cx: &mut Cx, stmt: &Stmt, g: &mut GlobalDefs) {
             "vrrp_mcast_group4" => match cx.ip(s) {
                 Some(IpAddr::V4(a)) if a.is_multicast() => g.vrrp_mcast_group4 = a,
                 Some(_) => cx.error(
-                    s.args[0].span,
+                    s.args()[0].span,
                     "vrrp_mcast_group4 must be an IPv4 multicast address",
                     "an address in 224.0.0.0/4",
                 ),
@@ -152,7 +148,7 @@ pub fn global_defs(cx: &mut Cx, stmt: &Stmt, g: &mut GlobalDefs) {
             "vrrp_mcast_group6" => match cx.ip(s) {
                 Some(IpAddr::V6(a)) if a.is_multicast() => g.vrrp_mcast_group6 = a,
                 Some(_) => cx.error(
-                    s.args[0].span,
+                    s.args()[0].span,
                     "vrrp_mcast_group6 must be an IPv6 multicast address",
                     "an address in ff00::/8",
                 ),
@@ -209,8 +205,8 @@ pub fn global_defs(cx: &mut Cx, stmt: &Stmt, g: &mut GlobalDefs) {
                 cx.no_block(s);
                 if cx.arity(s, 1, 2, "script_user <user> [group]") {
                     g.script_user = Some(ScriptUser {
-                        user: s.args[0].text.to_string(),
-                        group: s.args.get(1).map(|t| t.text.to_string()),
+                        user: s.args()[0].text.to_string(),
+                        group: s.args().get(1).map(|t| t.text.to_string()),
                     });
                 }
             }

@@ -13,9 +13,9 @@ use crate::config::tree::Stmt;
 use crate::config::value;
 
 /// Reads `virtual_server_group NAME { ... }`.
-pub fn virtual_server_group(cx: &mut Cx, stmt: &Stmt) -> Option<(VirtualServerGroup, Span)> {
+pub fn virtual_server_group(cx: &mut Cx, stmt: Stmt) -> Option<(VirtualServerGroup, Span)> {
     cx.arity(stmt, 1, 1, "virtual_server_group NAME { ... }");
-    let name = stmt.args.first()?;
+    let name = stmt.args().first()?;
     if !cx.need_block(stmt, "virtual_server_group NAME { IP[-RANGE] PORT ... }") {
         return None;
     }
@@ -26,16 +26,16 @@ pub fn virtual_server_group(cx: &mut Cx, stmt: &Stmt) -> Option<(VirtualServerGr
             if !cx.arity(e, 1, 2, "fwmark <integer> [inet|inet6]") {
                 continue;
             }
-            let Some(mark) = cx.int_tok(&e.args[0], 1, u32::MAX as i64, "fwmark") else {
+            let Some(mark) = cx.int_tok(&e.args()[0], 1, u32::MAX as i64, "fwmark") else {
                 continue;
             };
-            let family = match e.args.get(1).map(|t| t.text.as_str()) {
+            let family = match e.args().get(1).map(|t| t.text.as_str()) {
                 None => None,
                 Some("inet") => Some(Family::Ipv4),
                 Some("inet6") => Some(Family::Ipv6),
                 Some(other) => {
                     cx.error(
-                        e.args[1].span,
+                        e.args()[1].span,
                         format!("unknown family `{other}`"),
                         "inet or inet6",
                     );
@@ -52,7 +52,7 @@ pub fn virtual_server_group(cx: &mut Cx, stmt: &Stmt) -> Option<(VirtualServerGr
             Ok(r) => r,
             Err(msg) => {
                 cx.error(
-                    e.keyword.span,
+                    e.keyword().span,
                     format!("invalid virtual_server_group entry: {msg}"),
                     "IP[-LAST] [PORT] or fwmark N",
                 );
@@ -60,7 +60,7 @@ pub fn virtual_server_group(cx: &mut Cx, stmt: &Stmt) -> Option<(VirtualServerGr
             }
         };
         cx.arity(e, 0, 1, "IP[-LAST] [PORT]");
-        let port = match e.args.first() {
+        let port = match e.args().first() {
             Some(p) => match cx.port_tok(p, "port") {
                 Some(p) => p,
                 None => continue,
@@ -103,20 +103,20 @@ impl VirtualServerDraft {
     }
 }
 
-fn method(cx: &mut Cx, s: &Stmt) -> Option<ForwardingMethod> {
+fn method(cx: &mut Cx, s: Stmt) -> Option<ForwardingMethod> {
     cx.no_block(s);
     let usage = "NAT|DR|TUN [type ipip|gue port N|gre] [nocsum|csum|remcsum]";
     if !cx.arity(s, 1, usize::MAX, usage) {
         return None;
     }
-    let kind = &s.args[0];
+    let kind = &s.args()[0];
     let m = match kind.text.to_ascii_uppercase().as_str() {
         "NAT" => ForwardingMethod::Nat,
         "DR" => ForwardingMethod::Dr,
         "TUN" => {
             let mut tunnel = TunnelType::Ipip;
             let mut checksum = None;
-            let mut it = s.args[1..].iter();
+            let mut it = s.args()[1..].iter();
             while let Some(t) = it.next() {
                 match t.text.as_str() {
                     "type" => {
@@ -181,15 +181,15 @@ fn method(cx: &mut Cx, s: &Stmt) -> Option<ForwardingMethod> {
 /// Global defaults are not known while virtual servers stream past (a
 /// `global_defs` may come last), so the `smtp_alert` values as written are
 /// kept here and resolved at the end.
-pub fn virtual_server(cx: &mut Cx, stmt: &Stmt) -> Option<VirtualServerDraft> {
+pub fn virtual_server(cx: &mut Cx, stmt: Stmt) -> Option<VirtualServerDraft> {
     let usage = "virtual_server IP PORT | fwmark N | group NAME { ... }";
     if !cx.arity(stmt, 1, 2, usage) {
         return None;
     }
-    let first = &stmt.args[0];
+    let first = &stmt.args()[0];
     let key = match first.text.as_str() {
         "fwmark" => {
-            let Some(n) = stmt.args.get(1) else {
+            let Some(n) = stmt.args().get(1) else {
                 cx.error(
                     first.span,
                     "`fwmark` is missing its value",
@@ -202,7 +202,7 @@ pub fn virtual_server(cx: &mut Cx, stmt: &Stmt) -> Option<VirtualServerDraft> {
             }
         }
         "group" => {
-            let Some(n) = stmt.args.get(1) else {
+            let Some(n) = stmt.args().get(1) else {
                 cx.error(
                     first.span,
                     "`group` is missing its name",
@@ -216,7 +216,7 @@ pub fn virtual_server(cx: &mut Cx, stmt: &Stmt) -> Option<VirtualServerDraft> {
         }
         _ => {
             let address = cx.ip_tok(first, "virtual server address")?;
-            let port = match stmt.args.get(1) {
+            let port = match stmt.args().get(1) {
                 Some(p) => cx.port_tok(p, "virtual server port")?,
                 None => 0,
             };
@@ -224,7 +224,7 @@ pub fn virtual_server(cx: &mut Cx, stmt: &Stmt) -> Option<VirtualServerDraft> {
         }
     };
     let key_span = stmt
-        .args
+        .args()
         .get(1)
         .filter(|_| matches!(key, VsKey::Group { .. }))
         .unwrap_or(first)
@@ -263,7 +263,7 @@ pub fn virtual_server(cx: &mut Cx, stmt: &Stmt) -> Option<VirtualServerDraft> {
     let mut vs_inhibit = false;
     let mut vs_smtp_alert = None;
     let mut rs_smtp_alert = Vec::new();
-    let mut rs_stmts: Vec<&Stmt> = Vec::new();
+    let mut rs_stmts: Vec<Stmt> = Vec::new();
 
     for s in stmt.items() {
         match s.name() {
@@ -291,7 +291,7 @@ pub fn virtual_server(cx: &mut Cx, stmt: &Stmt) -> Option<VirtualServerDraft> {
             "persistence_timeout" => {
                 cx.no_block(s);
                 cx.arity(s, 0, 1, "persistence_timeout [seconds]");
-                vs.persistence_timeout = match s.args.first() {
+                vs.persistence_timeout = match s.args().first() {
                     // keepalived: the keyword alone means 6 minutes.
                     None => Some(360),
                     Some(t) => cx
@@ -324,7 +324,7 @@ pub fn virtual_server(cx: &mut Cx, stmt: &Stmt) -> Option<VirtualServerDraft> {
                             "TCP, UDP or SCTP",
                         ),
                     }
-                    protocol_span = Some(s.keyword.span);
+                    protocol_span = Some(s.keyword().span);
                 }
             }
             "ip_family" => {
@@ -343,8 +343,8 @@ pub fn virtual_server(cx: &mut Cx, stmt: &Stmt) -> Option<VirtualServerDraft> {
             "sorry_server" => {
                 cx.no_block(s);
                 if cx.arity(s, 1, 2, "sorry_server IP [PORT]") {
-                    let addr = cx.ip_tok(&s.args[0], "sorry_server address");
-                    let port = s.args.get(1).map(|p| cx.port_tok(p, "sorry_server port"));
+                    let addr = cx.ip_tok(&s.args()[0], "sorry_server address");
+                    let port = s.args().get(1).map(|p| cx.port_tok(p, "sorry_server port"));
                     if let (Some(a), None | Some(Some(_))) = (addr, port) {
                         sorry = Some((a, port.flatten()));
                     }
@@ -408,7 +408,7 @@ pub fn virtual_server(cx: &mut Cx, stmt: &Stmt) -> Option<VirtualServerDraft> {
     });
     inherit.alpha = inherit.alpha.or(Some(vs.alpha));
     if rs_stmts.is_empty() && vs.sorry_server.is_none() {
-        cx.warn(stmt.keyword.span, "virtual_server has no real_server");
+        cx.warn(stmt.keyword().span, "virtual_server has no real_server");
     }
     for s in rs_stmts {
         if let Some((rs, smtp)) = real_server(cx, s, &vs, vs_port, vs_inhibit, &inherit) {
@@ -427,7 +427,7 @@ pub fn virtual_server(cx: &mut Cx, stmt: &Stmt) -> Option<VirtualServerDraft> {
 
 fn real_server(
     cx: &mut Cx,
-    stmt: &Stmt,
+    stmt: Stmt,
     vs: &VirtualServer,
     vs_port: Option<u16>,
     vs_inhibit: bool,
@@ -436,8 +436,8 @@ fn real_server(
     if !cx.arity(stmt, 1, 2, "real_server IP [PORT] { ... }") {
         return None;
     }
-    let address = cx.ip_tok(&stmt.args[0], "real server address")?;
-    let port = match stmt.args.get(1) {
+    let address = cx.ip_tok(&stmt.args()[0], "real server address")?;
+    let port = match stmt.args().get(1) {
         Some(p) => Some(cx.port_tok(p, "real server port")?),
         None => vs_port,
     };
@@ -456,7 +456,7 @@ fn real_server(
         checkers: Vec::new(),
     };
     let mut inherit = vs_inherit.clone();
-    let mut checker_stmts: Vec<&Stmt> = Vec::new();
+    let mut checker_stmts: Vec<Stmt> = Vec::new();
     let mut rs_delay_loop = None;
     let mut smtp_alert = None;
     for s in stmt.items() {
@@ -497,7 +497,7 @@ fn real_server(
     if let (Some(lo), Some(hi)) = (rs.lthreshold, rs.uthreshold) {
         if lo > hi {
             cx.error(
-                stmt.keyword.span,
+                stmt.keyword().span,
                 format!("lthreshold {lo} is above uthreshold {hi}"),
                 "lthreshold <= uthreshold",
             );

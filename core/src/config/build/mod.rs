@@ -13,7 +13,7 @@ use reader::Cx;
 use super::diagnostic::Diagnostics;
 use super::model::{Config, Family, VsKey};
 use super::source::Span;
-use super::tree::Stmt;
+use super::tree::{Keep, Stmt, Tree};
 
 /// Top-level keywords keepalived has that holdfast reads but does not act on yet.
 const TOP_NOT_IMPLEMENTED: &[&str] = &[
@@ -46,7 +46,6 @@ const TOP_NOT_IMPLEMENTED: &[&str] = &[
 #[derive(Default)]
 pub struct Builder {
     diags: Diagnostics,
-    deferred: Vec<Stmt>,
     vsgs: Vec<super::model::VirtualServerGroup>,
     vsg_names: BTreeMap<String, Span>,
     servers: Vec<lvs::VirtualServerDraft>,
@@ -58,17 +57,18 @@ impl Builder {
         Self::default()
     }
 
-    /// Takes one top-level statement.
-    pub fn statement(&mut self, s: Stmt) {
+    /// Takes one top-level statement and says whether its syntax is needed
+    /// again at the end.
+    pub fn statement(&mut self, s: Stmt) -> Keep {
         let mut cx = Cx {
             diags: &mut self.diags,
         };
         match s.name() {
             "global_defs" | "vrrp_script" | "vrrp_sync_group" | "vrrp_instance" => {
-                self.deferred.push(s)
+                return Keep::Yes;
             }
             "virtual_server_group" => {
-                if let Some((g, span)) = lvs::virtual_server_group(&mut cx, &s) {
+                if let Some((g, span)) = lvs::virtual_server_group(&mut cx, s) {
                     if let Some(first) = self.vsg_names.get(&g.name) {
                         cx.error(
                             span,
@@ -84,15 +84,17 @@ impl Builder {
                     }
                 }
             }
-            "virtual_server" => self.servers.extend(lvs::virtual_server(&mut cx, &s)),
-            k if TOP_NOT_IMPLEMENTED.contains(&k) => cx.not_implemented(&s),
-            _ => cx.unknown(&s, "the top level"),
+            "virtual_server" => self.servers.extend(lvs::virtual_server(&mut cx, s)),
+            k if TOP_NOT_IMPLEMENTED.contains(&k) => cx.not_implemented(s),
+            _ => cx.unknown(s, "the top level"),
         }
+        Keep::No
     }
 
-    /// Resolves what needed the whole file and returns the model and findings.
-    pub fn finish(mut self) -> (Config, Diagnostics) {
-        let deferred = std::mem::take(&mut self.deferred);
+    /// Resolves what needed the whole file (the kept statements `kept` of
+    /// `tree`) and returns the model and findings.
+    pub fn finish(mut self, tree: &Tree, kept: &[u32]) -> (Config, Diagnostics) {
+        let deferred: Vec<Stmt<'_>> = kept.iter().map(|&i| tree.stmt(i)).collect();
         let config = finish(
             &deferred,
             self.vsgs,
@@ -117,14 +119,14 @@ fn finish(
         ..Config::default()
     };
 
-    for s in tree.iter().filter(|s| s.name() == "global_defs") {
+    for &s in tree.iter().filter(|s| s.name() == "global_defs") {
         global::global_defs(&mut cx, s, &mut config.global);
     }
 
     let mut script_spans: BTreeMap<String, Span> = BTreeMap::new();
     let mut groups = Vec::new();
     let mut instances = Vec::new();
-    for s in tree {
+    for &s in tree {
         match s.name() {
             "vrrp_script" => {
                 if let Some((script, span)) = vrrp::vrrp_script(&mut cx, s) {

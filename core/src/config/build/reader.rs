@@ -30,17 +30,17 @@ impl Cx<'_> {
     }
 
     /// An unknown keyword: a warning, as keepalived treats it.
-    pub fn unknown(&mut self, stmt: &Stmt, parent: &str) {
+    pub fn unknown(&mut self, stmt: Stmt, parent: &str) {
         self.warn(
-            stmt.keyword.span,
+            stmt.keyword().span,
             format!("unknown keyword `{}` in {parent}; ignored", stmt.name()),
         );
     }
 
     /// A keyword we read but do not act on yet.
-    pub fn not_implemented(&mut self, stmt: &Stmt) {
+    pub fn not_implemented(&mut self, stmt: Stmt) {
         self.warn(
-            stmt.keyword.span,
+            stmt.keyword().span,
             format!(
                 "`{}` is not implemented by holdfast yet; it is ignored",
                 stmt.name()
@@ -49,18 +49,18 @@ impl Cx<'_> {
     }
 
     /// A deprecated spelling that still works.
-    pub fn deprecated(&mut self, stmt: &Stmt, instead: &str) {
+    pub fn deprecated(&mut self, stmt: Stmt, instead: &str) {
         self.warn(
-            stmt.keyword.span,
+            stmt.keyword().span,
             format!("`{}` is deprecated; use `{instead}`", stmt.name()),
         );
     }
 
     /// Reports a block where none belongs.
-    pub fn no_block(&mut self, stmt: &Stmt) {
-        if let Some(b) = &stmt.block {
+    pub fn no_block(&mut self, stmt: Stmt) {
+        if let Some(open) = stmt.block_open() {
             self.error(
-                b.open,
+                open,
                 format!("`{}` does not take a block", stmt.name()),
                 format!("`{}` and its values on one line", stmt.name()),
             );
@@ -68,10 +68,10 @@ impl Cx<'_> {
     }
 
     /// Reports a missing block; true when there is one.
-    pub fn need_block(&mut self, stmt: &Stmt, usage: &str) -> bool {
-        if stmt.block.is_none() {
+    pub fn need_block(&mut self, stmt: Stmt, usage: &str) -> bool {
+        if stmt.block_open().is_none() {
             self.error(
-                stmt.keyword.span,
+                stmt.keyword().span,
                 format!("`{}` needs a block", stmt.name()),
                 usage.to_string(),
             );
@@ -82,25 +82,25 @@ impl Cx<'_> {
 
     /// Checks the argument count: too few is an error, too many a warning
     /// (keepalived ignores extra words). True when there are enough.
-    pub fn arity(&mut self, stmt: &Stmt, min: usize, max: usize, usage: &str) -> bool {
+    pub fn arity(&mut self, stmt: Stmt, min: usize, max: usize, usage: &str) -> bool {
         self.arity_with(stmt, min, max, || usage.to_string())
     }
 
     /// [`Cx::arity`] with the usage text built only when it is needed.
     pub fn arity_with(
         &mut self,
-        stmt: &Stmt,
+        stmt: Stmt,
         min: usize,
         max: usize,
         usage: impl FnOnce() -> String,
     ) -> bool {
-        if stmt.args.len() < min {
-            let at = stmt.args.last().map_or(stmt.keyword.span, |t| t.span);
+        if stmt.args().len() < min {
+            let at = stmt.args().last().map_or(stmt.keyword().span, |t| t.span);
             self.error(at, format!("`{}` is missing a value", stmt.name()), usage());
             return false;
         }
-        if stmt.args.len() > max {
-            let extra = &stmt.args[max];
+        if stmt.args().len() > max {
+            let extra = &stmt.args()[max];
             self.warn(
                 extra.span,
                 format!(
@@ -115,19 +115,19 @@ impl Cx<'_> {
     }
 
     /// The single argument of a `keyword VALUE` line.
-    pub fn one<'s>(&mut self, stmt: &'s Stmt, usage: &str) -> Option<&'s Token> {
+    pub fn one<'s>(&mut self, stmt: Stmt<'s>, usage: &str) -> Option<&'s Token> {
         self.one_with(stmt, || usage.to_string())
     }
 
     /// [`Cx::one`] with the usage text built only when it is needed.
     pub fn one_with<'s>(
         &mut self,
-        stmt: &'s Stmt,
+        stmt: Stmt<'s>,
         usage: impl FnOnce() -> String,
     ) -> Option<&'s Token> {
         self.no_block(stmt);
         if self.arity_with(stmt, 1, 1, usage) {
-            stmt.args.first()
+            stmt.args().first()
         } else {
             None
         }
@@ -157,7 +157,7 @@ impl Cx<'_> {
     }
 
     /// `keyword INT` with a range.
-    pub fn int(&mut self, stmt: &Stmt, lo: i64, hi: i64) -> Option<i64> {
+    pub fn int(&mut self, stmt: Stmt, lo: i64, hi: i64) -> Option<i64> {
         let tok = self.one_with(stmt, || format!("{} <integer {lo}..{hi}>", stmt.name()))?;
         self.int_tok(tok, lo, hi, stmt.name())
     }
@@ -199,7 +199,7 @@ impl Cx<'_> {
     }
 
     /// `keyword TIMER` with a range.
-    pub fn timer(&mut self, stmt: &Stmt, lo: Duration, hi: Duration) -> Option<Duration> {
+    pub fn timer(&mut self, stmt: Stmt, lo: Duration, hi: Duration) -> Option<Duration> {
         let tok = self.one_with(stmt, || format!("{} <seconds>", stmt.name()))?;
         self.timer_tok(tok, lo, hi, stmt.name())
     }
@@ -218,7 +218,7 @@ impl Cx<'_> {
     }
 
     /// `keyword IP`.
-    pub fn ip(&mut self, stmt: &Stmt) -> Option<IpAddr> {
+    pub fn ip(&mut self, stmt: Stmt) -> Option<IpAddr> {
         let tok = self.one_with(stmt, || format!("{} <IP address>", stmt.name()))?;
         self.ip_tok(tok, stmt.name())
     }
@@ -229,12 +229,12 @@ impl Cx<'_> {
     }
 
     /// `keyword [BOOL]`: no value means true.
-    pub fn flag(&mut self, stmt: &Stmt) -> Option<bool> {
+    pub fn flag(&mut self, stmt: Stmt) -> Option<bool> {
         self.no_block(stmt);
         self.arity_with(stmt, 0, 1, || {
             format!("{} [on|off|true|false|yes|no]", stmt.name())
         });
-        match stmt.args.first() {
+        match stmt.args().first() {
             None => Some(true),
             Some(t) => {
                 let b = value::boolean(&t.text);
@@ -251,32 +251,32 @@ impl Cx<'_> {
     }
 
     /// A keyword that takes no value at all.
-    pub fn bare(&mut self, stmt: &Stmt) {
+    pub fn bare(&mut self, stmt: Stmt) {
         self.no_block(stmt);
         self.arity(stmt, 0, 0, stmt.name());
     }
 
     /// `keyword STRING`.
-    pub fn string(&mut self, stmt: &Stmt) -> Option<String> {
+    pub fn string(&mut self, stmt: Stmt) -> Option<String> {
         self.one_with(stmt, || format!("{} <string>", stmt.name()))
             .map(|t| t.text.to_string())
     }
 
     /// `keyword SCRIPT [USER [GROUP]]`.
-    pub fn script(&mut self, stmt: &Stmt) -> Option<Script> {
+    pub fn script(&mut self, stmt: Stmt) -> Option<Script> {
         self.no_block(stmt);
         if !self.arity_with(stmt, 1, 3, || {
             format!("{} <command> [user [group]]", stmt.name())
         }) {
             return None;
         }
-        let user = stmt.args.get(1).map(|t| t.text.to_string());
+        let user = stmt.args().get(1).map(|t| t.text.to_string());
         let group = stmt
-            .args
+            .args()
             .get(2)
             .map(|t| t.text.trim_start_matches(':').to_string());
         Some(Script {
-            command: stmt.args[0].text.to_string(),
+            command: stmt.args()[0].text.to_string(),
             user,
             group,
         })

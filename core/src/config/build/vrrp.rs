@@ -51,9 +51,9 @@ const INSTANCE_NOT_IMPLEMENTED: &[&str] = &[
 ];
 
 /// Reads `vrrp_script NAME { ... }`; `None` when it cannot be used.
-pub fn vrrp_script(cx: &mut Cx, stmt: &Stmt) -> Option<(VrrpScript, Span)> {
+pub fn vrrp_script(cx: &mut Cx, stmt: Stmt) -> Option<(VrrpScript, Span)> {
     cx.arity(stmt, 1, 1, "vrrp_script NAME { ... }");
-    let name = stmt.args.first()?;
+    let name = stmt.args().first()?;
     if !cx.need_block(stmt, "vrrp_script NAME { script ...; interval ... }") {
         return None;
     }
@@ -72,7 +72,7 @@ pub fn vrrp_script(cx: &mut Cx, stmt: &Stmt) -> Option<(VrrpScript, Span)> {
                 cx.no_block(s);
                 if cx.arity(s, 1, usize::MAX, "script <command line>") {
                     // An unquoted script line is the rest of the line, words joined by a space.
-                    let words: Vec<&str> = s.args.iter().map(|t| t.text.as_str()).collect();
+                    let words: Vec<&str> = s.args().iter().map(|t| t.text.as_str()).collect();
                     script = Some(words.join(" "));
                 }
             }
@@ -89,15 +89,15 @@ pub fn vrrp_script(cx: &mut Cx, stmt: &Stmt) -> Option<(VrrpScript, Span)> {
             "weight" => {
                 cx.no_block(s);
                 if cx.arity(s, 1, 2, "weight <-253..253> [reverse]") {
-                    if let Some(w) = cx.int_tok(&s.args[0], -253, 253, "weight") {
+                    if let Some(w) = cx.int_tok(&s.args()[0], -253, 253, "weight") {
                         weight = w as i32;
                     }
-                    match s.args.get(1).map(|t| t.text.as_str()) {
+                    match s.args().get(1).map(|t| t.text.as_str()) {
                         None => {}
                         Some("reverse") => reverse = true,
                         Some("noreverse") => reverse = false,
                         Some(other) => cx.error(
-                            s.args[1].span,
+                            s.args()[1].span,
                             format!("unexpected `{other}`"),
                             "`reverse` or `noreverse`",
                         ),
@@ -114,8 +114,8 @@ pub fn vrrp_script(cx: &mut Cx, stmt: &Stmt) -> Option<(VrrpScript, Span)> {
                 cx.no_block(s);
                 if cx.arity(s, 1, 2, "user <user> [group]") {
                     user = Some((
-                        s.args[0].text.to_string(),
-                        s.args.get(1).map(|t| t.text.to_string()),
+                        s.args()[0].text.to_string(),
+                        s.args().get(1).map(|t| t.text.to_string()),
                     ));
                 }
             }
@@ -124,7 +124,7 @@ pub fn vrrp_script(cx: &mut Cx, stmt: &Stmt) -> Option<(VrrpScript, Span)> {
     }
     let Some(command) = script else {
         cx.warn(
-            stmt.keyword.span,
+            stmt.keyword().span,
             format!(
                 "vrrp_script `{}` has no `script`; it is removed (keepalived does the same)",
                 name.text
@@ -169,9 +169,9 @@ pub struct SyncGroupDraft {
 }
 
 /// Reads `vrrp_sync_group NAME { ... }`.
-pub fn sync_group(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<SyncGroupDraft> {
+pub fn sync_group(cx: &mut Cx, stmt: Stmt, g: &GlobalDefs) -> Option<SyncGroupDraft> {
     cx.arity(stmt, 1, 1, "vrrp_sync_group NAME { group { ... } }");
-    let name = stmt.args.first()?;
+    let name = stmt.args().first()?;
     if !cx.need_block(stmt, "vrrp_sync_group NAME { group { INSTANCE ... } }") {
         return None;
     }
@@ -194,7 +194,7 @@ pub fn sync_group(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<SyncGroupD
         match s.name() {
             "group" => {
                 if cx.need_block(s, "group { INSTANCE ... }") {
-                    for t in s.items().iter().flat_map(Stmt::words) {
+                    for t in s.items().flat_map(Stmt::words) {
                         draft.group.members.push(t.text.to_string());
                         draft.member_spans.push(t.span);
                     }
@@ -224,10 +224,10 @@ pub fn sync_group(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<SyncGroupD
             "track_file" | "track_process" | "track_bfd" | "notify_priority_changes" => {
                 cx.not_implemented(s)
             }
-            _ if s.block.is_none() && s.args.is_empty() => {
+            _ if s.block_open().is_none() && s.args().is_empty() => {
                 // keepalived once listed members directly in the group block.
                 cx.warn(
-                    s.keyword.span,
+                    s.keyword().span,
                     format!(
                         "unknown keyword `{}` in vrrp_sync_group; ignored (members belong inside `group {{ ... }}`)",
                         s.name()
@@ -240,7 +240,7 @@ pub fn sync_group(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<SyncGroupD
     Some(draft)
 }
 
-fn notify_script(cx: &mut Cx, s: &Stmt, n: &mut Notify) {
+fn notify_script(cx: &mut Cx, s: Stmt, n: &mut Notify) {
     let script = cx.script(s);
     let slot = match s.name() {
         "notify" => &mut n.any,
@@ -254,7 +254,7 @@ fn notify_script(cx: &mut Cx, s: &Stmt, n: &mut Notify) {
     }
 }
 
-fn track_interfaces(cx: &mut Cx, s: &Stmt) -> Vec<TrackInterface> {
+fn track_interfaces(cx: &mut Cx, s: Stmt) -> Vec<TrackInterface> {
     let mut out = Vec::new();
     if !cx.need_block(s, "track_interface { IFNAME [weight W [reverse]] ... }") {
         return out;
@@ -272,7 +272,7 @@ fn track_interfaces(cx: &mut Cx, s: &Stmt) -> Vec<TrackInterface> {
     out
 }
 
-fn track_scripts(cx: &mut Cx, s: &Stmt) -> Vec<(TrackScript, Span, Option<i32>)> {
+fn track_scripts(cx: &mut Cx, s: Stmt) -> Vec<(TrackScript, Span, Option<i32>)> {
     let mut out = Vec::new();
     if !cx.need_block(s, "track_script { NAME [weight W [reverse]] ... }") {
         return out;
@@ -311,9 +311,9 @@ pub struct InstanceDraft {
 }
 
 /// Reads `vrrp_instance NAME { ... }`; `None` when it cannot be used.
-pub fn instance(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<InstanceDraft> {
+pub fn instance(cx: &mut Cx, stmt: Stmt, g: &GlobalDefs) -> Option<InstanceDraft> {
     cx.arity(stmt, 1, 1, "vrrp_instance NAME { ... }");
-    let name = stmt.args.first()?;
+    let name = stmt.args().first()?;
     if !cx.need_block(
         stmt,
         "vrrp_instance NAME { interface ...; virtual_router_id ...; ... }",
@@ -366,7 +366,7 @@ pub fn instance(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<InstanceDraf
             "virtual_router_id" => {
                 vrid_written = true;
                 if let Some(n) = cx.int(s, 1, 255) {
-                    vrid = Some((n as u8, s.args[0].span));
+                    vrid = Some((n as u8, s.args()[0].span));
                 }
             }
             "priority" => priority = cx.int(s, 1, 255).map_or(priority, |n| n as u8),
@@ -387,7 +387,7 @@ pub fn instance(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<InstanceDraf
             }
             "version" => {
                 if let Some(n) = cx.int(s, 2, 3) {
-                    version = Some((n as u8, s.args[0].span));
+                    version = Some((n as u8, s.args()[0].span));
                 }
             }
             "authentication" => auth = authentication(cx, s).or(auth),
@@ -395,7 +395,7 @@ pub fn instance(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<InstanceDraf
             "virtual_ipaddress_excluded" => excluded.extend(virtual_ips(cx, s)),
             "nopreempt" => {
                 cx.bare(s);
-                nopreempt = Some(s.keyword.span);
+                nopreempt = Some(s.keyword().span);
             }
             "preempt" => {
                 cx.bare(s);
@@ -403,7 +403,7 @@ pub fn instance(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<InstanceDraf
             }
             "preempt_delay" => {
                 if let Some(d) = cx.timer(s, Duration::ZERO, Duration::from_secs(1000)) {
-                    preempt_delay = Some((d, s.keyword.span));
+                    preempt_delay = Some((d, s.keyword().span));
                 }
             }
             "mcast_src_ip" => mcast_src_ip = cx.ip(s).or(mcast_src_ip),
@@ -450,7 +450,7 @@ pub fn instance(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<InstanceDraf
             "use_vmac" => {
                 cx.no_block(s);
                 cx.arity(s, 0, 1, "use_vmac [NAME]");
-                use_vmac = Some(s.args.first().map(|t| t.text.to_string()));
+                use_vmac = Some(s.args().first().map(|t| t.text.to_string()));
             }
             "accept" => {
                 cx.bare(s);
@@ -465,7 +465,7 @@ pub fn instance(cx: &mut Cx, stmt: &Stmt, g: &GlobalDefs) -> Option<InstanceDraf
             }
             "lvs_sync_daemon_interface" => {
                 cx.warn(
-                    s.keyword.span,
+                    s.keyword().span,
                     "`lvs_sync_daemon_interface` in a vrrp_instance is deprecated (keepalived: use global `lvs_sync_daemon`) and not implemented by holdfast; it is ignored",
                 );
             }
@@ -661,7 +661,7 @@ fn advert_interval(cx: &mut Cx, tok: Option<&Token>, version: u8) -> Duration {
     }
 }
 
-fn authentication(cx: &mut Cx, s: &Stmt) -> Option<(Authentication, Span)> {
+fn authentication(cx: &mut Cx, s: Stmt) -> Option<(Authentication, Span)> {
     if !cx.need_block(
         s,
         "authentication { auth_type PASS|AH; auth_pass PASSWORD }",
@@ -691,7 +691,7 @@ fn authentication(cx: &mut Cx, s: &Stmt) -> Option<(Authentication, Span)> {
     }
     let Some(kind) = kind else {
         cx.error(
-            s.keyword.span,
+            s.keyword().span,
             "authentication has no auth_type",
             "auth_type PASS or auth_type AH in the block",
         );
@@ -699,7 +699,7 @@ fn authentication(cx: &mut Cx, s: &Stmt) -> Option<(Authentication, Span)> {
     };
     let Some(pass) = pass else {
         cx.error(
-            s.keyword.span,
+            s.keyword().span,
             "authentication has no auth_pass",
             "auth_pass PASSWORD in the block",
         );
@@ -722,11 +722,11 @@ fn authentication(cx: &mut Cx, s: &Stmt) -> Option<(Authentication, Span)> {
             auth_type: kind,
             password,
         },
-        s.keyword.span,
+        s.keyword().span,
     ))
 }
 
-fn virtual_ips(cx: &mut Cx, s: &Stmt) -> Vec<(VirtualIp, Span)> {
+fn virtual_ips(cx: &mut Cx, s: Stmt) -> Vec<(VirtualIp, Span)> {
     let mut out = Vec::new();
     if !cx.need_block(
         s,
@@ -736,19 +736,19 @@ fn virtual_ips(cx: &mut Cx, s: &Stmt) -> Vec<(VirtualIp, Span)> {
     }
     for entry in s.items() {
         if let Some(vip) = virtual_ip(cx, entry) {
-            out.push((vip, entry.keyword.span));
+            out.push((vip, entry.keyword().span));
         }
     }
     out
 }
 
-fn virtual_ip(cx: &mut Cx, entry: &Stmt) -> Option<VirtualIp> {
+fn virtual_ip(cx: &mut Cx, entry: Stmt) -> Option<VirtualIp> {
     cx.no_block(entry);
-    let (address, prefix) = match value::ip_prefix(&entry.keyword.text) {
+    let (address, prefix) = match value::ip_prefix(&entry.keyword().text) {
         Ok(v) => v,
         Err(e) => {
             cx.error(
-                entry.keyword.span,
+                entry.keyword().span,
                 format!("invalid virtual IP address: {e}"),
                 "IP[/PREFIX], e.g. 192.168.200.10/24",
             );
@@ -764,7 +764,7 @@ fn virtual_ip(cx: &mut Cx, entry: &Stmt) -> Option<VirtualIp> {
         label: None,
         no_track: false,
     };
-    let mut words = entry.args.iter();
+    let mut words = entry.args().iter();
     while let Some(opt) = words.next() {
         let mut value_of = |cx: &mut Cx| -> Option<&Token> {
             let v = words.next();
@@ -820,13 +820,13 @@ fn virtual_ip(cx: &mut Cx, entry: &Stmt) -> Option<VirtualIp> {
     Some(vip)
 }
 
-fn unicast_peer_block(cx: &mut Cx, s: &Stmt) -> Vec<(UnicastPeer, Span)> {
+fn unicast_peer_block(cx: &mut Cx, s: Stmt) -> Vec<(UnicastPeer, Span)> {
     let mut out = Vec::new();
     if !cx.need_block(s, "unicast_peer { IP [min_ttl N] [max_ttl N] ... }") {
         return out;
     }
     for entry in s.items() {
-        let Some(address) = cx.ip_tok(&entry.keyword, "unicast peer") else {
+        let Some(address) = cx.ip_tok(entry.keyword(), "unicast peer") else {
             continue;
         };
         let mut peer = UnicastPeer {
@@ -834,7 +834,7 @@ fn unicast_peer_block(cx: &mut Cx, s: &Stmt) -> Vec<(UnicastPeer, Span)> {
             min_ttl: None,
             max_ttl: None,
         };
-        let mut it = entry.args.iter();
+        let mut it = entry.args().iter();
         while let Some(opt) = it.next() {
             let slot = match opt.text.as_str() {
                 "min_ttl" => &mut peer.min_ttl,
@@ -857,7 +857,7 @@ fn unicast_peer_block(cx: &mut Cx, s: &Stmt) -> Vec<(UnicastPeer, Span)> {
                 ),
             }
         }
-        out.push((peer, entry.keyword.span));
+        out.push((peer, entry.keyword().span));
     }
     out
 }
