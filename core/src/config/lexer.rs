@@ -44,6 +44,10 @@ pub struct Token {
     pub span: Span,
 }
 
+/// Where tokens go: kind, text and position, so the receiver builds each
+/// token once, in place.
+pub type TokenSink<'a> = dyn FnMut(TokenKind, &str, Span) + 'a;
+
 /// Choices that change how the text is read.
 #[derive(Debug, Clone, Default)]
 pub struct LexOptions {
@@ -72,7 +76,7 @@ pub struct Lexer<'a> {
     line_tokens: Vec<Token>,
     /// Where finished tokens go (the tree builder), so a large file is never
     /// held as one list of tokens.
-    sink: &'a mut dyn FnMut(Token),
+    sink: &'a mut TokenSink<'a>,
 }
 
 impl<'a> Lexer<'a> {
@@ -83,7 +87,7 @@ impl<'a> Lexer<'a> {
         opts: &'a LexOptions,
         sources: &'a mut SourceMap,
         diags: &'a mut Diagnostics,
-        sink: &'a mut dyn FnMut(Token),
+        sink: &'a mut TokenSink<'a>,
     ) -> Self {
         Self {
             loader,
@@ -113,7 +117,12 @@ impl<'a> Lexer<'a> {
     fn lex_file(&mut self, path: PathBuf, text: Arc<str>) {
         let file = self.sources.add(path.clone(), Arc::clone(&text));
         self.include_stack.push(path);
-        for (index, raw) in text.split('\n').enumerate() {
+        let mut line_start = 0;
+        let ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
+        for (index, end) in ends.enumerate() {
+            // `\n` is ASCII, so these are character boundaries.
+            let raw = &text[line_start..end];
+            line_start = end + 1;
             let line = index as u32 + 1;
             let raw = raw.strip_suffix('\r').unwrap_or(raw);
             self.lex_line(file, line, raw);
@@ -123,26 +132,32 @@ impl<'a> Lexer<'a> {
 
     fn lex_line(&mut self, file: FileId, line: u32, raw: &str) {
         let span_at = |col: u32| Span { file, line, col };
-        // Most lines start with neither `@` nor `$`: look at the first
-        // non-blank byte before doing any more work.
-        let first = raw.bytes().find(|b| !b.is_ascii_whitespace());
+        // Leading blanks are skipped once here: indentation is most of the
+        // bytes of a typical file. Most lines start with neither `@` nor `$`.
+        let lead = raw
+            .bytes()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(raw.len());
+        let first = raw.as_bytes().get(lead).copied();
+        if first.is_none() {
+            return;
+        }
         let start = if first == Some(b'@') {
             match self.conditional(raw) {
                 Some(start) => start,
                 None => return,
             }
         } else {
-            0
+            lead
         };
         let body = &raw[start..];
-        let first_col = if start == 0 {
-            1
+        // Blanks are ASCII, so up to `lead` bytes are columns.
+        let first_col = if start == lead {
+            lead as u32 + 1
         } else {
             raw[..start].chars().count() as u32 + 1
         };
-
-        let maybe_definition =
-            first == Some(b'$') || (start > 0 && body.trim_start().starts_with('$'));
+        let maybe_definition = body.trim_ascii_start().starts_with('$');
         if let Some((name, value)) = maybe_definition.then(|| definition(body)).flatten() {
             if value.ends_with('\\') {
                 self.diags.warning(
@@ -213,7 +228,13 @@ impl<'a> Lexer<'a> {
             &cols,
             file,
             line,
-            &mut |t| tokens.push(t),
+            &mut |kind, text, span| {
+                tokens.push(Token {
+                    kind,
+                    text: text.into(),
+                    span,
+                })
+            },
             self.diags,
         );
         let is_include = tokens.first().is_some_and(|t| {
@@ -228,7 +249,7 @@ impl<'a> Lexer<'a> {
             tokens.clear();
         } else {
             for t in tokens.drain(..) {
-                (self.sink)(t);
+                (self.sink)(t.kind, &t.text, t.span);
             }
         }
         self.line_tokens = tokens;
@@ -457,7 +478,7 @@ fn tokenize(
     cols: &Columns,
     file: FileId,
     line: u32,
-    emit: &mut dyn FnMut(Token),
+    emit: &mut TokenSink<'_>,
     diags: &mut Diagnostics,
 ) {
     let span_of = |offset: usize| Span {
@@ -503,21 +524,13 @@ fn tokenize(
                 } else {
                     TokenKind::Close
                 };
-                emit(Token {
-                    kind,
-                    text: CompactString::const_new(if c == '{' { "{" } else { "}" }),
-                    span: span_of(offset),
-                });
+                emit(kind, if c == '{' { "{" } else { "}" }, span_of(offset));
                 rest = &rest[1..];
                 last_word = None;
             }
             '"' => match quoted(&text[offset + 1..]) {
                 Some((value, consumed)) => {
-                    emit(Token {
-                        kind: TokenKind::Quoted,
-                        text: value,
-                        span: span_of(offset),
-                    });
+                    emit(TokenKind::Quoted, &value, span_of(offset));
                     rest = &rest[1 + consumed..];
                     last_word = None;
                 }
@@ -531,11 +544,7 @@ fn tokenize(
                     );
                     // Take the rest of the line as the string, so that one
                     // missing quote gives one error and not a cascade.
-                    emit(Token {
-                        kind: TokenKind::Quoted,
-                        text: text[offset + 1..].into(),
-                        span: span_of(offset),
-                    });
+                    emit(TokenKind::Quoted, &text[offset + 1..], span_of(offset));
                     break;
                 }
             },
@@ -544,11 +553,11 @@ fn tokenize(
                     Ok(v) => v,
                     Err(_) => break,
                 };
-                emit(Token {
-                    kind: TokenKind::Word,
-                    text: text[offset..offset + w.len()].into(),
-                    span: span_of(offset),
-                });
+                emit(
+                    TokenKind::Word,
+                    &text[offset..offset + w.len()],
+                    span_of(offset),
+                );
                 last_word = Some((offset, offset + w.len()));
                 rest = r;
             }
@@ -559,18 +568,18 @@ fn tokenize(
 /// The inside of a double-quoted string, after its opening quote: the value
 /// (with `\"` and `\\` unescaped) and how many bytes were consumed including
 /// the closing quote.
-fn quoted(input: &str) -> Option<(CompactString, usize)> {
+fn quoted(input: &str) -> Option<(std::borrow::Cow<'_, str>, usize)> {
     // Fast path: no escapes before the closing quote.
     if let Some(end) = input.bytes().position(|b| b == b'"' || b == b'\\') {
         if input.as_bytes()[end] == b'"' {
             return Some((input[..end].into(), end + 1));
         }
     }
-    let mut value = CompactString::default();
+    let mut value = String::new();
     let mut chars = input.char_indices();
     while let Some((i, c)) = chars.next() {
         match c {
-            '"' => return Some((value, i + 1)),
+            '"' => return Some((value.into(), i + 1)),
             '\\' => match chars.next() {
                 Some((_, e @ ('"' | '\\'))) => value.push(e),
                 Some((_, other)) => {
@@ -598,9 +607,19 @@ mod tests {
         let mut sources = SourceMap::default();
         let mut diags = Diagnostics::default();
         let mut toks = Vec::new();
-        Lexer::new(&loader, &opts, &mut sources, &mut diags, &mut |t| {
-            toks.push(t)
-        })
+        Lexer::new(
+            &loader,
+            &opts,
+            &mut sources,
+            &mut diags,
+            &mut |kind, text, span| {
+                toks.push(Token {
+                    kind,
+                    text: text.into(),
+                    span,
+                })
+            },
+        )
         .lex_text(Path::new("t.conf"), text);
         (toks, diags)
     }
@@ -695,9 +714,19 @@ mod tests {
         let mut sources = SourceMap::default();
         let mut diags = Diagnostics::default();
         let mut toks = Vec::new();
-        Lexer::new(&loader, &opts, &mut sources, &mut diags, &mut |t| {
-            toks.push(t)
-        })
+        Lexer::new(
+            &loader,
+            &opts,
+            &mut sources,
+            &mut diags,
+            &mut |kind, text, span| {
+                toks.push(Token {
+                    kind,
+                    text: text.into(),
+                    span,
+                })
+            },
+        )
         .lex_path(Path::new("/etc/k/main.conf"))
         .unwrap();
         assert_eq!(texts(&toks), ["a", "1", "x", "1", "y", "1", "b", "2"]);

@@ -82,7 +82,9 @@ fn run(
     let mut tree = tree::TreeBuilder::new();
     let mut builder = build::Builder::new();
     let result = {
-        let mut sink = |tok| tree.push(tok, &mut |stmt| builder.statement(stmt));
+        let mut sink = |kind, text: &str, span| {
+            tree.push_parts(kind, text, span, &mut |stmt| builder.statement(stmt))
+        };
         read(lexer::Lexer::new(
             loader,
             &lex_opts,

@@ -235,19 +235,42 @@ impl TreeBuilder {
 
     /// Feeds one token; finished top-level statements go to `out`.
     pub fn push(&mut self, tok: Token, out: &mut dyn FnMut(Stmt<'_>) -> Keep) {
-        match tok.kind {
+        self.push_parts(tok.kind, &tok.text, tok.span, out);
+    }
+
+    /// [`TreeBuilder::push`] from the parts of a token, which is then built
+    /// only once, where it is stored.
+    pub fn push_parts(
+        &mut self,
+        kind: TokenKind,
+        text: &str,
+        span: Span,
+        out: &mut dyn FnMut(Stmt<'_>) -> Keep,
+    ) {
+        match kind {
             TokenKind::Word | TokenKind::Quoted => {
                 if self.pending != NONE {
                     let kw = &self.tree.tokens[self.tree.node(self.pending).keyword as usize].span;
-                    if kw.file == tok.span.file && kw.line == tok.span.line {
-                        self.tree.tokens.push(tok);
+                    if kw.file == span.file && kw.line == span.line {
+                        self.tree.tokens.push(Token {
+                            kind,
+                            text: text.into(),
+                            span,
+                        });
                         self.tree.nodes[self.pending as usize].nargs += 1;
                         return;
                     }
                     let done = std::mem::replace(&mut self.pending, NONE);
                     self.complete(done, out);
                 }
-                self.pending = self.start(tok, out);
+                self.pending = self.start(
+                    Token {
+                        kind,
+                        text: text.into(),
+                        span,
+                    },
+                    out,
+                );
             }
             TokenKind::Open => {
                 let target = if self.pending != NONE {
@@ -267,11 +290,11 @@ impl TreeBuilder {
                     }
                 };
                 if target != NONE {
-                    self.tree.nodes[target as usize].block_open = Some(tok.span);
+                    self.tree.nodes[target as usize].block_open = Some(span);
                     self.stack.push((target, false));
                 } else {
                     self.diags.push(
-                        Diagnostic::error(tok.span, "`{` does not follow a keyword")
+                        Diagnostic::error(span, "`{` does not follow a keyword")
                             .expected("a keyword before `{`, such as `vrrp_instance NAME {`"),
                     );
                     // Keep brace matching in step with the text; the block
@@ -279,10 +302,10 @@ impl TreeBuilder {
                     let anon = Token {
                         kind: TokenKind::Word,
                         text: Default::default(),
-                        span: tok.span,
+                        span: span,
                     };
                     let idx = self.start(anon, out);
-                    self.tree.nodes[idx as usize].block_open = Some(tok.span);
+                    self.tree.nodes[idx as usize].block_open = Some(span);
                     self.tree.nodes[idx as usize].anonymous = true;
                     self.stack.push((idx, true));
                 }
@@ -299,7 +322,7 @@ impl TreeBuilder {
                     Some((_, true)) => {}
                     Some((idx, false)) => self.complete(idx, out),
                     None => self.diags.push(
-                        Diagnostic::error(tok.span, "unexpected `}`: no block is open here")
+                        Diagnostic::error(span, "unexpected `}`: no block is open here")
                             .expected("a `}` only to close a block opened with `{`"),
                     ),
                 }
@@ -380,9 +403,19 @@ mod tests {
         let mut sources = SourceMap::default();
         let mut diags = Diagnostics::default();
         let mut toks = Vec::new();
-        Lexer::new(&loader, &opts, &mut sources, &mut diags, &mut |t| {
-            toks.push(t)
-        })
+        Lexer::new(
+            &loader,
+            &opts,
+            &mut sources,
+            &mut diags,
+            &mut |kind, text, span| {
+                toks.push(Token {
+                    kind,
+                    text: text.into(),
+                    span,
+                })
+            },
+        )
         .lex_text(Path::new("t.conf"), text);
         let (tree, roots) = build(toks, &mut diags);
         (tree, roots, diags)
@@ -437,9 +470,19 @@ mod tests {
         let mut diags = Diagnostics::default();
         let mut toks = Vec::new();
         let text = "keep 1 {\n a b\n}\ndrop 2 {\n c d\n e f\n}\nkeep 3\n";
-        Lexer::new(&loader, &opts, &mut sources, &mut diags, &mut |t| {
-            toks.push(t)
-        })
+        Lexer::new(
+            &loader,
+            &opts,
+            &mut sources,
+            &mut diags,
+            &mut |kind, text, span| {
+                toks.push(Token {
+                    kind,
+                    text: text.into(),
+                    span,
+                })
+            },
+        )
         .lex_text(Path::new("t.conf"), text);
         let decide = &mut |s: Stmt<'_>| {
             if s.name() == "keep" {

@@ -143,12 +143,21 @@ pub struct Digest(pub [u8; 16]);
 impl Digest {
     /// Parses 32 hex digits (either case).
     pub fn from_hex(s: &str) -> Option<Self> {
-        if s.len() != 32 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        fn nibble(b: u8) -> Option<u8> {
+            match b {
+                b'0'..=b'9' => Some(b - b'0'),
+                b'a'..=b'f' => Some(b - b'a' + 10),
+                b'A'..=b'F' => Some(b - b'A' + 10),
+                _ => None,
+            }
+        }
+        let bytes = s.as_bytes();
+        if bytes.len() != 32 {
             return None;
         }
         let mut out = [0u8; 16];
         for (i, byte) in out.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
+            *byte = nibble(bytes[2 * i])? << 4 | nibble(bytes[2 * i + 1])?;
         }
         Some(Digest(out))
     }
