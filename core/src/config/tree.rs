@@ -302,7 +302,7 @@ impl TreeBuilder {
                     let anon = Token {
                         kind: TokenKind::Word,
                         text: Default::default(),
-                        span: span,
+                        span,
                     };
                     let idx = self.start(anon, out);
                     self.tree.nodes[idx as usize].block_open = Some(span);
