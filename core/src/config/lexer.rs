@@ -594,33 +594,43 @@ fn quoted(input: &str) -> Option<(std::borrow::Cow<'_, str>, usize)> {
     None
 }
 
+/// Lexes `text` (or, when `None`, the file at `path`) into a list of tokens:
+/// for tests, which want to look at the tokens themselves.
+#[cfg(test)]
+pub(crate) fn collect(
+    loader: &dyn SourceLoader,
+    opts: &LexOptions,
+    path: &Path,
+    text: Option<&str>,
+) -> (Vec<Token>, SourceMap, Diagnostics) {
+    let mut sources = SourceMap::default();
+    let mut diags = Diagnostics::default();
+    let mut toks = Vec::new();
+    let mut push = |kind, text: &str, span| {
+        toks.push(Token {
+            kind,
+            text: text.into(),
+            span,
+        })
+    };
+    let lexer = Lexer::new(loader, opts, &mut sources, &mut diags, &mut push);
+    match text {
+        Some(text) => lexer.lex_text(path, text),
+        None => lexer.lex_path(path).expect("the test's file exists"),
+    }
+    (toks, sources, diags)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::source::MemLoader;
 
     fn lex(text: &str, id: Option<&str>) -> (Vec<Token>, Diagnostics) {
-        let loader = MemLoader::new();
         let opts = LexOptions {
             config_id: id.map(str::to_string),
         };
-        let mut sources = SourceMap::default();
-        let mut diags = Diagnostics::default();
-        let mut toks = Vec::new();
-        Lexer::new(
-            &loader,
-            &opts,
-            &mut sources,
-            &mut diags,
-            &mut |kind, text, span| {
-                toks.push(Token {
-                    kind,
-                    text: text.into(),
-                    span,
-                })
-            },
-        )
-        .lex_text(Path::new("t.conf"), text);
+        let (toks, _, diags) = collect(&MemLoader::new(), &opts, Path::new("t.conf"), Some(text));
         (toks, diags)
     }
 
@@ -710,25 +720,12 @@ mod tests {
             .with("/etc/k/main.conf", "a 1\ninclude conf.d/*.conf\nb 2\n")
             .with("/etc/k/conf.d/x.conf", "x 1\n")
             .with("/etc/k/conf.d/y.conf", "y 1\ninclude ../main.conf\n");
-        let opts = LexOptions::default();
-        let mut sources = SourceMap::default();
-        let mut diags = Diagnostics::default();
-        let mut toks = Vec::new();
-        Lexer::new(
+        let (toks, sources, diags) = collect(
             &loader,
-            &opts,
-            &mut sources,
-            &mut diags,
-            &mut |kind, text, span| {
-                toks.push(Token {
-                    kind,
-                    text: text.into(),
-                    span,
-                })
-            },
-        )
-        .lex_path(Path::new("/etc/k/main.conf"))
-        .unwrap();
+            &LexOptions::default(),
+            Path::new("/etc/k/main.conf"),
+            None,
+        );
         assert_eq!(texts(&toks), ["a", "1", "x", "1", "y", "1", "b", "2"]);
         assert_eq!(sources.files().len(), 3);
         // y.conf including main.conf again is a loop.

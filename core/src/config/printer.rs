@@ -245,30 +245,24 @@ impl Printer {
     }
 
     fn trackers(&mut self, ifs: &[TrackInterface], scripts: &[TrackScript]) {
-        if !ifs.is_empty() {
-            self.open("track_interface");
-            for t in ifs {
-                self.line(format!(
-                    "{} weight {}{}",
-                    quote(&t.name),
-                    t.weight,
-                    if t.reverse { " reverse" } else { "" }
-                ));
-            }
-            self.close();
+        let ifs = ifs.iter().map(|t| (&t.name, t.weight, t.reverse));
+        self.tracked("track_interface", ifs);
+        let scripts = scripts.iter().map(|t| (&t.name, t.weight, t.reverse));
+        self.tracked("track_script", scripts);
+    }
+
+    /// A `track_*` block of `NAME weight W [reverse]` lines (nothing if empty).
+    fn tracked<'a>(&mut self, head: &str, entries: impl Iterator<Item = (&'a String, i32, bool)>) {
+        let mut entries = entries.peekable();
+        if entries.peek().is_none() {
+            return;
         }
-        if !scripts.is_empty() {
-            self.open("track_script");
-            for t in scripts {
-                self.line(format!(
-                    "{} weight {}{}",
-                    quote(&t.name),
-                    t.weight,
-                    if t.reverse { " reverse" } else { "" }
-                ));
-            }
-            self.close();
+        self.open(head);
+        for (name, weight, reverse) in entries {
+            let reverse = if reverse { " reverse" } else { "" };
+            self.line(format!("{} weight {weight}{reverse}", quote(name)));
         }
+        self.close();
     }
 
     fn vips(&mut self, head: &str, vips: &[VirtualIp]) {

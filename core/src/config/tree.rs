@@ -393,30 +393,17 @@ pub fn build(tokens: Vec<Token>, diags: &mut Diagnostics) -> (Tree, Vec<u32>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::lexer::{LexOptions, Lexer};
-    use crate::config::source::{MemLoader, SourceMap};
+    use crate::config::lexer::{collect, LexOptions};
+    use crate::config::source::MemLoader;
     use std::path::Path;
 
     fn parse(text: &str) -> (Tree, Vec<u32>, Diagnostics) {
-        let loader = MemLoader::new();
-        let opts = LexOptions::default();
-        let mut sources = SourceMap::default();
-        let mut diags = Diagnostics::default();
-        let mut toks = Vec::new();
-        Lexer::new(
-            &loader,
-            &opts,
-            &mut sources,
-            &mut diags,
-            &mut |kind, text, span| {
-                toks.push(Token {
-                    kind,
-                    text: text.into(),
-                    span,
-                })
-            },
-        )
-        .lex_text(Path::new("t.conf"), text);
+        let (toks, _, mut diags) = collect(
+            &MemLoader::new(),
+            &LexOptions::default(),
+            Path::new("t.conf"),
+            Some(text),
+        );
         let (tree, roots) = build(toks, &mut diags);
         (tree, roots, diags)
     }
@@ -464,26 +451,13 @@ mod tests {
     #[test]
     fn dropped_statements_free_their_space() {
         let mut builder = TreeBuilder::new();
-        let loader = MemLoader::new();
-        let opts = LexOptions::default();
-        let mut sources = SourceMap::default();
-        let mut diags = Diagnostics::default();
-        let mut toks = Vec::new();
         let text = "keep 1 {\n a b\n}\ndrop 2 {\n c d\n e f\n}\nkeep 3\n";
-        Lexer::new(
-            &loader,
-            &opts,
-            &mut sources,
-            &mut diags,
-            &mut |kind, text, span| {
-                toks.push(Token {
-                    kind,
-                    text: text.into(),
-                    span,
-                })
-            },
-        )
-        .lex_text(Path::new("t.conf"), text);
+        let (toks, _, _) = collect(
+            &MemLoader::new(),
+            &LexOptions::default(),
+            Path::new("t.conf"),
+            Some(text),
+        );
         let decide = &mut |s: Stmt<'_>| {
             if s.name() == "keep" {
                 Keep::Yes

@@ -50,18 +50,10 @@ impl Inherited {
                     .timer(s, Duration::from_micros(1), MAX_TIMER)
                     .or(self.connect_timeout)
             }
-            "retry" => {
-                self.retry = cx
-                    .int(s, 0, u32::MAX as i64)
-                    .map(|n| n as u32)
-                    .or(self.retry)
-            }
+            "retry" => self.retry = cx.u32(s, 0).or(self.retry),
             "nb_get_retry" => {
                 cx.deprecated(s, "retry");
-                self.retry = cx
-                    .int(s, 0, u32::MAX as i64)
-                    .map(|n| n as u32)
-                    .or(self.retry);
+                self.retry = cx.u32(s, 0).or(self.retry);
             }
             "delay_before_retry" => {
                 self.delay_before_retry = cx
@@ -353,7 +345,7 @@ fn connect_option(cx: &mut Cx, s: Stmt, c: &mut Connect) -> bool {
             }
         }
         "bind_if" => c.bind_if = cx.string(s).or(c.bind_if.take()),
-        "fwmark" => c.fwmark = cx.int(s, 0, u32::MAX as i64).map(|n| n as u32).or(c.fwmark),
+        "fwmark" => c.fwmark = cx.u32(s, 0).or(c.fwmark),
         _ => return false,
     }
     true

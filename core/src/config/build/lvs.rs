@@ -468,18 +468,8 @@ fn real_server(
             }
             "notify_up" => rs.notify_up = cx.script(s).or(rs.notify_up.take()),
             "notify_down" => rs.notify_down = cx.script(s).or(rs.notify_down.take()),
-            "uthreshold" => {
-                rs.uthreshold = cx
-                    .int(s, 0, u32::MAX as i64)
-                    .map(|n| n as u32)
-                    .or(rs.uthreshold)
-            }
-            "lthreshold" => {
-                rs.lthreshold = cx
-                    .int(s, 0, u32::MAX as i64)
-                    .map(|n| n as u32)
-                    .or(rs.lthreshold)
-            }
+            "uthreshold" => rs.uthreshold = cx.u32(s, 0).or(rs.uthreshold),
+            "lthreshold" => rs.lthreshold = cx.u32(s, 0).or(rs.lthreshold),
             "smtp_alert" => smtp_alert = cx.flag(s).or(smtp_alert),
             "virtualhost" => rs.virtualhost = cx.string(s).or(rs.virtualhost.take()),
             "delay_loop" => {

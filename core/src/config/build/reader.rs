@@ -162,6 +162,12 @@ impl Cx<'_> {
         self.int_tok(tok, lo, hi, stmt.name())
     }
 
+    /// `keyword N` for a count or size that fits `u32`.
+    pub fn u32(&mut self, stmt: Stmt, lo: u32) -> Option<u32> {
+        self.int(stmt, i64::from(lo), i64::from(u32::MAX))
+            .map(|n| n as u32)
+    }
+
     /// A timer (seconds, fractions allowed) in `lo..=hi`.
     pub fn timer_tok(
         &mut self,
