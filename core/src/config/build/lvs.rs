@@ -410,13 +410,14 @@ pub fn virtual_server(cx: &mut Cx, stmt: Stmt) -> Option<VirtualServerDraft> {
     if rs_stmts.is_empty() && vs.sorry_server.is_none() {
         cx.warn(stmt.keyword().span, "virtual_server has no real_server");
     }
+    // Sized once: a large pool of real servers carries no slack.
+    vs.real_servers.reserve_exact(rs_stmts.len());
     for s in rs_stmts {
         if let Some((rs, smtp)) = real_server(cx, s, &vs, vs_port, vs_inhibit, &inherit) {
             vs.real_servers.push(rs);
             rs_smtp_alert.push(smtp);
         }
     }
-    vs.real_servers.shrink_to_fit();
     Some(VirtualServerDraft {
         vs,
         key_span,
@@ -499,13 +500,11 @@ fn real_server(
     }
     let delay_loop = rs_delay_loop.unwrap_or(vs.delay_loop);
     let virtualhost = rs.virtualhost.clone().or_else(|| vs.virtualhost.clone());
+    rs.checkers.reserve_exact(checker_stmts.len());
     for s in checker_stmts {
         if let Some(c) = checker(cx, s, &inherit, delay_loop, virtualhost.as_deref()) {
             rs.checkers.push(c);
         }
     }
-    // Vec's first push reserves room for four; a large pool of real servers
-    // with one checker each would carry that slack for its whole life.
-    rs.checkers.shrink_to_fit();
     Some((rs, smtp_alert))
 }
