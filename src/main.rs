@@ -8,6 +8,10 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use holdfast_core::config::{self, FsLoader, LoadOptions, Severity};
 
+// mimalloc: large configurations allocate many small values.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// keepalived-compatible VRRP failover and LVS health checking.
 #[derive(Debug, Parser)]
 #[command(name = "holdfast", version, about)]

@@ -104,17 +104,22 @@ impl<'a> Lexer<'a> {
     /// Reads the file at `path` (and everything it includes).
     pub fn lex_path(mut self, path: &Path) -> Result<(), std::io::Error> {
         let text = self.loader.read(path)?;
-        self.lex_file(path.to_path_buf(), text.into());
+        self.lex_file(path.to_path_buf(), Arc::new(text));
         Ok(())
     }
 
     /// Reads `text` as if it were the file `path` (its includes are read
     /// through the loader).
-    pub fn lex_text(mut self, path: &Path, text: &str) {
-        self.lex_file(path.to_path_buf(), text.into());
+    pub fn lex_text(self, path: &Path, text: &str) {
+        self.lex_shared(path, Arc::new(text.to_string()));
     }
 
-    fn lex_file(&mut self, path: PathBuf, text: Arc<str>) {
+    /// [`Lexer::lex_text`] without copying the text.
+    pub fn lex_shared(mut self, path: &Path, text: Arc<String>) {
+        self.lex_file(path.to_path_buf(), text);
+    }
+
+    fn lex_file(&mut self, path: PathBuf, text: Arc<String>) {
         let file = self.sources.add(path.clone(), Arc::clone(&text));
         self.include_stack.push(path);
         let mut line_start = 0;
@@ -332,7 +337,7 @@ impl<'a> Lexer<'a> {
                     return;
                 }
                 match self.loader.read(&path) {
-                    Ok(text) => self.lex_file(path, text.into()),
+                    Ok(text) => self.lex_file(path, Arc::new(text)),
                     Err(e) => self.diags.error(
                         pattern_tok.span,
                         format!("cannot read included file {}: {e}", path.display()),

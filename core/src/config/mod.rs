@@ -16,6 +16,7 @@ pub mod tree;
 pub mod value;
 
 use std::path::Path;
+use std::sync::Arc;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use lexer::LexOptions;
@@ -60,8 +61,20 @@ pub fn load(path: &Path, loader: &dyn SourceLoader, opts: &LoadOptions) -> Loade
 
 /// Reads `text` as the file `name` (includes are resolved through `loader`).
 pub fn parse_str(name: &str, text: &str, loader: &dyn SourceLoader, opts: &LoadOptions) -> Loaded {
+    parse_shared(name, Arc::new(text.to_string()), loader, opts)
+}
+
+/// [`parse_str`] for text already held in shared memory (a daemon's last
+/// good file, a simulator's scenario): the text is kept for diagnostics
+/// without being copied.
+pub fn parse_shared(
+    name: &str,
+    text: Arc<String>,
+    loader: &dyn SourceLoader,
+    opts: &LoadOptions,
+) -> Loaded {
     run(loader, opts, Path::new(name), |lexer| {
-        lexer.lex_text(Path::new(name), text);
+        lexer.lex_shared(Path::new(name), text);
         Ok(())
     })
 }
@@ -94,7 +107,7 @@ fn run(
         ))
     };
     if let Err(e) = result {
-        sources.add(path.to_path_buf(), "".into());
+        sources.add(path.to_path_buf(), Default::default());
         lex_diags.push(Diagnostic::error(
             Span {
                 file: 0,

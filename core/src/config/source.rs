@@ -31,7 +31,7 @@ pub struct SourceFile {
     /// The path as the user or an `include` named it.
     pub path: PathBuf,
     /// The file's text (shared with the lexer, never copied).
-    pub text: Arc<str>,
+    pub text: Arc<String>,
 }
 
 impl SourceFile {
@@ -52,7 +52,7 @@ pub struct SourceMap {
 
 impl SourceMap {
     /// Adds a file and returns its id.
-    pub fn add(&mut self, path: PathBuf, text: Arc<str>) -> FileId {
+    pub fn add(&mut self, path: PathBuf, text: Arc<String>) -> FileId {
         self.files.push(SourceFile { path, text });
         (self.files.len() - 1) as FileId
     }

@@ -78,10 +78,9 @@ pub fn virtual_server_group(cx: &mut Cx, stmt: Stmt) -> Option<(VirtualServerGro
     ))
 }
 
-/// A virtual server as read, with the place of its group reference.
-pub struct VirtualServerDraft {
-    /// The virtual server.
-    pub vs: VirtualServer,
+/// What a virtual server needs resolved at the end: the place of its group
+/// reference and its `smtp_alert` settings as written.
+pub struct ServerMeta {
     /// Where its key starts.
     pub key_span: Span,
     /// `smtp_alert` as written in the virtual server.
@@ -90,16 +89,15 @@ pub struct VirtualServerDraft {
     pub rs_smtp_alert: Vec<Option<bool>>,
 }
 
-impl VirtualServerDraft {
+impl ServerMeta {
     /// Applies the global `smtp_alert` defaults: keepalived's quirk is that
     /// real servers alert unless told otherwise, virtual servers do not.
-    pub fn resolve(mut self, g: &crate::config::model::GlobalDefs) -> VirtualServer {
+    pub fn resolve(&self, vs: &mut VirtualServer, g: &crate::config::model::GlobalDefs) {
         let global = g.smtp_alert_checker.or(g.smtp_alert);
-        self.vs.smtp_alert = self.smtp_alert.or(global).unwrap_or(false);
-        for (rs, own) in self.vs.real_servers.iter_mut().zip(self.rs_smtp_alert) {
+        vs.smtp_alert = self.smtp_alert.or(global).unwrap_or(false);
+        for (rs, own) in vs.real_servers.iter_mut().zip(&self.rs_smtp_alert) {
             rs.smtp_alert = own.or(global).unwrap_or(true);
         }
-        self.vs
     }
 }
 
@@ -181,7 +179,7 @@ fn method(cx: &mut Cx, s: Stmt) -> Option<ForwardingMethod> {
 /// Global defaults are not known while virtual servers stream past (a
 /// `global_defs` may come last), so the `smtp_alert` values as written are
 /// kept here and resolved at the end.
-pub fn virtual_server(cx: &mut Cx, stmt: Stmt) -> Option<VirtualServerDraft> {
+pub fn virtual_server(cx: &mut Cx, stmt: Stmt) -> Option<(VirtualServer, ServerMeta)> {
     let usage = "virtual_server IP PORT | fwmark N | group NAME { ... }";
     if !cx.arity(stmt, 1, 2, usage) {
         return None;
@@ -418,12 +416,14 @@ pub fn virtual_server(cx: &mut Cx, stmt: Stmt) -> Option<VirtualServerDraft> {
             rs_smtp_alert.push(smtp);
         }
     }
-    Some(VirtualServerDraft {
+    Some((
         vs,
-        key_span,
-        smtp_alert: vs_smtp_alert,
-        rs_smtp_alert,
-    })
+        ServerMeta {
+            key_span,
+            smtp_alert: vs_smtp_alert,
+            rs_smtp_alert,
+        },
+    ))
 }
 
 fn real_server(

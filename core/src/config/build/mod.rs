@@ -48,7 +48,8 @@ pub struct Builder {
     diags: Diagnostics,
     vsgs: Vec<super::model::VirtualServerGroup>,
     vsg_names: BTreeMap<String, Span>,
-    servers: Vec<lvs::VirtualServerDraft>,
+    servers: Vec<super::model::VirtualServer>,
+    metas: Vec<lvs::ServerMeta>,
 }
 
 impl Builder {
@@ -84,7 +85,12 @@ impl Builder {
                     }
                 }
             }
-            "virtual_server" => self.servers.extend(lvs::virtual_server(&mut cx, s)),
+            "virtual_server" => {
+                if let Some((vs, meta)) = lvs::virtual_server(&mut cx, s) {
+                    self.servers.push(vs);
+                    self.metas.push(meta);
+                }
+            }
             k if TOP_NOT_IMPLEMENTED.contains(&k) => cx.not_implemented(s),
             _ => cx.unknown(s, "the top level"),
         }
@@ -99,7 +105,7 @@ impl Builder {
             &deferred,
             self.vsgs,
             &self.vsg_names,
-            self.servers,
+            (self.servers, self.metas),
             &mut self.diags,
         );
         (config, self.diags)
@@ -110,7 +116,7 @@ fn finish(
     tree: &[Stmt],
     vsgs: Vec<super::model::VirtualServerGroup>,
     vsg_names: &BTreeMap<String, Span>,
-    servers: Vec<lvs::VirtualServerDraft>,
+    (mut servers, metas): (Vec<super::model::VirtualServer>, Vec<lvs::ServerMeta>),
     diags: &mut Diagnostics,
 ) -> Config {
     let mut cx = Cx { diags };
@@ -299,20 +305,27 @@ fn finish(
     }
     config.instances = instances;
 
-    // Virtual servers: group references.
-    for d in servers {
-        if let VsKey::Group { name } = &d.vs.key {
+    // Virtual servers: group references, global mail defaults (resolved in
+    // place: a large pool is never copied).
+    let mut keep = Vec::with_capacity(servers.len());
+    for (vs, meta) in servers.iter_mut().zip(&metas) {
+        let mut ok = true;
+        if let VsKey::Group { name } = &vs.key {
             if !vsg_names.contains_key(name) {
                 cx.error(
-                    d.key_span,
+                    meta.key_span,
                     format!("virtual_server_group `{name}` does not exist"),
                     "the name of a virtual_server_group",
                 );
-                continue;
+                ok = false;
             }
         }
-        config.virtual_servers.push(d.resolve(&config.global));
+        meta.resolve(vs, &config.global);
+        keep.push(ok);
     }
+    let mut flags = keep.into_iter();
+    servers.retain(|_| flags.next().unwrap_or(false));
+    config.virtual_servers = servers;
     config
 }
 
