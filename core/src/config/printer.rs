@@ -144,7 +144,7 @@ impl Printer {
         }
     }
 
-    fn opt_script(&mut self, k: &str, v: &Option<Script>) {
+    fn opt_script(&mut self, k: &str, v: Option<&Script>) {
         if let Some(s) = v {
             self.kv(k, script_line(s));
         }
@@ -237,11 +237,11 @@ impl Printer {
     }
 
     fn notify(&mut self, n: &Notify) {
-        self.opt_script("notify", &n.any);
-        self.opt_script("notify_master", &n.master);
-        self.opt_script("notify_backup", &n.backup);
-        self.opt_script("notify_fault", &n.fault);
-        self.opt_script("notify_stop", &n.stop);
+        self.opt_script("notify", n.any.as_ref());
+        self.opt_script("notify_master", n.master.as_ref());
+        self.opt_script("notify_backup", n.backup.as_ref());
+        self.opt_script("notify_fault", n.fault.as_ref());
+        self.opt_script("notify_stop", n.stop.as_ref());
     }
 
     fn trackers(&mut self, ifs: &[TrackInterface], scripts: &[TrackScript]) {
@@ -437,8 +437,8 @@ impl Printer {
         }
         self.kv("quorum", v.quorum);
         self.kv("hysteresis", v.hysteresis);
-        self.opt_script("quorum_up", &v.quorum_up);
-        self.opt_script("quorum_down", &v.quorum_down);
+        self.opt_script("quorum_up", v.quorum_up.as_ref());
+        self.opt_script("quorum_down", v.quorum_down.as_ref());
         self.kv("alpha", yes(v.alpha));
         self.kv("omega", yes(v.omega));
         self.kv("ha_suspend", yes(v.ha_suspend));
@@ -458,8 +458,8 @@ impl Printer {
         self.kv("weight", r.weight);
         self.kv("lvs_method", method(&r.method));
         self.kv("inhibit_on_failure", yes(r.inhibit_on_failure));
-        self.opt_script("notify_up", &r.notify_up);
-        self.opt_script("notify_down", &r.notify_down);
+        self.opt_script("notify_up", r.notify_up.as_deref());
+        self.opt_script("notify_down", r.notify_down.as_deref());
         if let Some(t) = r.uthreshold {
             self.kv("uthreshold", t);
         }

@@ -467,8 +467,8 @@ fn real_server(
             "inhibit_on_failure" => {
                 rs.inhibit_on_failure = cx.flag(s).unwrap_or(rs.inhibit_on_failure)
             }
-            "notify_up" => rs.notify_up = cx.script(s).or(rs.notify_up.take()),
-            "notify_down" => rs.notify_down = cx.script(s).or(rs.notify_down.take()),
+            "notify_up" => rs.notify_up = cx.script(s).map(Box::new).or(rs.notify_up.take()),
+            "notify_down" => rs.notify_down = cx.script(s).map(Box::new).or(rs.notify_down.take()),
             "uthreshold" => rs.uthreshold = cx.u32(s, 0).or(rs.uthreshold),
             "lthreshold" => rs.lthreshold = cx.u32(s, 0).or(rs.lthreshold),
             "smtp_alert" => smtp_alert = cx.flag(s).or(smtp_alert),

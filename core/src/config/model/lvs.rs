@@ -252,10 +252,11 @@ pub struct RealServer {
     pub method: ForwardingMethod,
     /// On failure set weight 0 instead of removing it.
     pub inhibit_on_failure: bool,
-    /// Script run when it comes up.
-    pub notify_up: Option<Script>,
+    /// Script run when it comes up (boxed: rare, and a pool may hold
+    /// thousands of real servers).
+    pub notify_up: Option<Box<Script>>,
     /// Script run when it goes down.
-    pub notify_down: Option<Script>,
+    pub notify_down: Option<Box<Script>>,
     /// Upper connection threshold.
     pub uthreshold: Option<u32>,
     /// Lower connection threshold.
