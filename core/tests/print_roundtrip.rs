@@ -639,7 +639,7 @@ fn virtual_server(groups: Vec<String>) -> impl Strategy<Value = VirtualServer> {
                 method(),
             ),
             (
-                proptest::option::of(1..=u32::MAX),
+                proptest::option::of(1..=2_678_400u32),
                 proptest::option::of(0..=128u8),
                 proptest::option::of(select(vec![Family::Ipv4, Family::Ipv6])),
                 positive_micros(1000),
@@ -663,7 +663,7 @@ fn virtual_server(groups: Vec<String>) -> impl Strategy<Value = VirtualServer> {
             (
                 any::<[bool; 4]>(),
                 proptest::option::of(text()),
-                proptest::collection::vec(real_server(is_addr), 0..3),
+                proptest::collection::vec(real_server(is_addr), 1..4),
             ),
         )
             .prop_map(|(a, b, c, mut d)| {
@@ -679,7 +679,7 @@ fn virtual_server(groups: Vec<String>) -> impl Strategy<Value = VirtualServer> {
                         }
                     }
                 }
-                VirtualServer {
+                let mut vs = VirtualServer {
                     key: a.0,
                     protocol: a.1,
                     scheduler: a.2,
@@ -709,9 +709,43 @@ fn virtual_server(groups: Vec<String>) -> impl Strategy<Value = VirtualServer> {
                     smtp_alert: d.0[3],
                     virtualhost: d.1,
                     real_servers: d.2,
-                }
+                };
+                normalise(&mut vs);
+                vs
             })
     })
+}
+
+/// Applies keepalived's completions of a virtual server that the reader
+/// makes (with a warning), so the generated model is one the reader keeps
+/// as it is.
+fn normalise(vs: &mut VirtualServer) {
+    let vs_port = match vs.key {
+        VsKey::Addr { port: 0, .. } => {
+            vs.persistence_timeout.get_or_insert(360);
+            None
+        }
+        VsKey::Addr { port, .. } => Some(port),
+        _ => None,
+    };
+    if let (Some(sorry), Some(port)) = (&mut vs.sorry_server, vs_port) {
+        if sorry.method == ForwardingMethod::Dr {
+            sorry.port = Some(port);
+        }
+    }
+    let mut seen = Vec::new();
+    vs.real_servers.retain_mut(|rs| {
+        if let (ForwardingMethod::Dr, Some(port)) = (rs.method, vs_port) {
+            rs.port = Some(port);
+        }
+        let key = (rs.address, rs.port);
+        let fresh = !seen.contains(&key);
+        seen.push(key);
+        fresh
+    });
+    let total: u64 = vs.real_servers.iter().map(|r| u64::from(r.weight)).sum();
+    vs.quorum = vs.quorum.min(total.max(1) as u32);
+    vs.hysteresis = vs.hysteresis.min(vs.quorum - 1);
 }
 
 fn config() -> impl Strategy<Value = Config> {

@@ -23,6 +23,13 @@ fn findings(text: &str) -> Vec<(Severity, u32, u32, String)> {
     findings_with(text, &LoadOptions::default())
 }
 
+/// Adds the lines a virtual server needs to raise no warning of its own,
+/// below everything else so that no line number moves.
+fn complete_vs(text: &str) -> String {
+    let body = text.strip_suffix("}\n").expect("a virtual_server block");
+    format!("{body}  protocol TCP\n  lb_algo rr\n  lb_kind NAT\n}}\n")
+}
+
 /// Asserts that exactly one finding is reported, where and what.
 #[track_caller]
 fn expect_one(text: &str, severity: Severity, line: u32, col: u32, needle: &str) {
@@ -97,7 +104,7 @@ fn priority_out_of_range_is_an_error_not_a_silent_100() {
 
 #[test]
 fn real_server_weight_out_of_range() {
-    let text = "virtual_server 10.0.0.1 80 {\n  real_server 10.0.1.1 80 {\n    weight 70000\n    TCP_CHECK {\n    }\n  }\n}\n";
+    let text = &complete_vs("virtual_server 10.0.0.1 80 {\n  real_server 10.0.1.1 80 {\n    weight 70000\n    TCP_CHECK {\n    }\n  }\n}\n");
     expect_one(text, E, 3, 12, "weight 70000 is out of range");
 }
 
@@ -116,7 +123,7 @@ fn tracking_weight_out_of_range() {
 
 #[test]
 fn timer_not_a_number() {
-    let text = "virtual_server 10.0.0.1 80 {\n  delay_loop 10s\n  real_server 10.0.1.1 80 {\n    TCP_CHECK {\n    }\n  }\n}\n";
+    let text = &complete_vs("virtual_server 10.0.0.1 80 {\n  delay_loop 10s\n  real_server 10.0.1.1 80 {\n    TCP_CHECK {\n    }\n  }\n}\n");
     expect_one(text, E, 2, 14, "delay_loop `10s` is not a time");
 }
 
@@ -165,13 +172,13 @@ fn invalid_prefix() {
 
 #[test]
 fn invalid_real_server_address() {
-    let text = "virtual_server 10.0.0.1 80 {\n  real_server 10.0.1.300 80 {\n    TCP_CHECK {\n    }\n  }\n}\n";
+    let text = &complete_vs("virtual_server 10.0.0.1 80 {\n  real_server 10.0.1.300 80 {\n    TCP_CHECK {\n    }\n  }\n}\n");
     expect_one(text, E, 2, 15, "`10.0.1.300` is not a valid IP address");
 }
 
 #[test]
 fn digest_must_be_32_hex_digits() {
-    let text = "virtual_server 10.0.0.1 80 {\n  real_server 10.0.1.1 80 {\n    HTTP_GET {\n      url {\n        path /\n        digest ec90a42b99ea9a2f5ecbe213ac9eba0\n      }\n    }\n  }\n}\n";
+    let text = &complete_vs("virtual_server 10.0.0.1 80 {\n  real_server 10.0.1.1 80 {\n    HTTP_GET {\n      url {\n        path /\n        digest ec90a42b99ea9a2f5ecbe213ac9eba0\n      }\n    }\n  }\n}\n");
     expect_one(text, E, 6, 16, "not an MD5 digest (31 characters)");
     let bad_hex = text.replace(
         "ec90a42b99ea9a2f5ecbe213ac9eba0",
@@ -182,19 +189,19 @@ fn digest_must_be_32_hex_digits() {
 
 #[test]
 fn status_code_must_be_a_code_or_range() {
-    let text = "virtual_server 10.0.0.1 80 {\n  real_server 10.0.1.1 80 {\n    HTTP_GET {\n      url {\n        path /\n        status_code 200 299-200\n      }\n    }\n  }\n}\n";
+    let text = &complete_vs("virtual_server 10.0.0.1 80 {\n  real_server 10.0.1.1 80 {\n    HTTP_GET {\n      url {\n        path /\n        status_code 200 299-200\n      }\n    }\n  }\n}\n");
     expect_one(text, E, 6, 25, "status_code `299-200` is not valid");
 }
 
 #[test]
 fn unknown_scheduler() {
-    let text = "virtual_server 10.0.0.1 80 {\n  lb_algo wrrr\n  real_server 10.0.1.1 80 {\n    TCP_CHECK {\n    }\n  }\n}\n";
+    let text = &complete_vs("virtual_server 10.0.0.1 80 {\n  lb_algo wrrr\n  real_server 10.0.1.1 80 {\n    TCP_CHECK {\n    }\n  }\n}\n");
     expect_one(text, E, 2, 11, "scheduler `wrrr` is not an IPVS scheduler");
 }
 
 #[test]
 fn unknown_forwarding_method() {
-    let text = "virtual_server 10.0.0.1 80 {\n  lb_kind NATT\n  real_server 10.0.1.1 80 {\n    TCP_CHECK {\n    }\n  }\n}\n";
+    let text = &complete_vs("virtual_server 10.0.0.1 80 {\n  lb_kind NATT\n  real_server 10.0.1.1 80 {\n    TCP_CHECK {\n    }\n  }\n}\n");
     expect_one(text, E, 2, 11, "forwarding method `NATT` is not valid");
 }
 
@@ -256,7 +263,7 @@ fn track_script_must_exist() {
 
 #[test]
 fn virtual_server_group_must_exist() {
-    let text = "virtual_server group VSG_9 {\n  real_server 10.0.1.1 80 {\n    TCP_CHECK {\n    }\n  }\n}\n";
+    let text = &complete_vs("virtual_server group VSG_9 {\n  real_server 10.0.1.1 80 {\n    TCP_CHECK {\n    }\n  }\n}\n");
     expect_one(
         text,
         E,
@@ -409,7 +416,7 @@ fn unicast_peer_family_must_match() {
 
 #[test]
 fn http_get_needs_a_url() {
-    let text = "virtual_server 10.0.0.1 80 {\n  real_server 10.0.1.1 80 {\n    HTTP_GET {\n      connect_timeout 3\n    }\n  }\n}\n";
+    let text = &complete_vs("virtual_server 10.0.0.1 80 {\n  real_server 10.0.1.1 80 {\n    HTTP_GET {\n      connect_timeout 3\n    }\n  }\n}\n");
     expect_one(text, E, 3, 5, "HTTP_GET has no url");
 }
 
@@ -431,4 +438,112 @@ fn errors_are_reported_in_source_order() {
     let f = findings(text);
     let places: Vec<(u32, u32)> = f.iter().map(|x| (x.1, x.2)).collect();
     assert_eq!(places, vec![(3, 23), (4, 14)]);
+}
+
+/// Reads a configuration that must have no error.
+fn model(text: &str) -> holdfast_core::config::Config {
+    let loaded = config::parse_str("t.conf", text, &MemLoader::new(), &LoadOptions::default());
+    loaded
+        .config
+        .clone()
+        .unwrap_or_else(|| panic!("{}", loaded.render()))
+}
+
+#[test]
+fn missing_protocol_scheduler_and_method_are_keepalived_defaults_with_warnings() {
+    let text = "virtual_server 10.0.0.1 80 {\n  real_server 10.0.1.1 80 {\n    TCP_CHECK {\n    }\n  }\n}\n";
+    let f = findings(text);
+    let messages: Vec<_> = f.iter().map(|x| (x.0, x.1, x.2, x.3.as_str())).collect();
+    assert_eq!(messages.len(), 3, "{messages:#?}");
+    assert!(messages.iter().all(|m| (m.0, m.1, m.2) == (W, 1, 1)));
+    assert!(messages[0].3.contains("UDP is used"));
+    assert!(messages[1].3.contains("wlc is used"));
+    assert!(messages[2].3.contains("NAT is used"));
+    let vs = &model(text).virtual_servers[0];
+    assert_eq!(vs.protocol, holdfast_core::config::model::Protocol::Udp);
+}
+
+#[test]
+fn port_zero_needs_persistence() {
+    let text = complete_vs("virtual_server 10.0.0.1 0 {\n  real_server 10.0.1.1 80 {\n  }\n}\n");
+    expect_one(&text, W, 1, 1, "persistence_timeout 360 is set");
+    assert_eq!(
+        model(&text).virtual_servers[0].persistence_timeout,
+        Some(360)
+    );
+}
+
+#[test]
+fn quorum_and_hysteresis_are_clamped() {
+    let text = complete_vs("virtual_server 10.0.0.1 80 {\n  quorum 5\n  hysteresis 9\n  real_server 10.0.1.1 80 {\n    weight 2\n  }\n}\n");
+    let f = findings(&text);
+    assert_eq!(f.len(), 2, "{f:#?}");
+    assert!(f[0].3.contains("quorum 5 exceeds the total weight 2"));
+    assert!(f[1].3.contains("hysteresis 9 >= quorum 2"));
+    let vs = &model(&text).virtual_servers[0];
+    assert_eq!((vs.quorum, vs.hysteresis), (2, 1));
+}
+
+#[test]
+fn duplicate_real_server_is_dropped() {
+    let text = complete_vs("virtual_server 10.0.0.1 80 {\n  real_server 10.0.1.1 80 {\n  }\n  real_server 10.0.1.1 80 {\n  }\n}\n");
+    expect_one(&text, W, 4, 3, "duplicate real_server");
+    assert_eq!(model(&text).virtual_servers[0].real_servers.len(), 1);
+}
+
+#[test]
+fn dr_real_server_takes_the_service_port() {
+    let text = "virtual_server 10.0.0.1 80 {\n  protocol TCP\n  lb_algo rr\n  lb_kind DR\n  real_server 10.0.1.1 8080 {\n  }\n}\n";
+    expect_one(text, W, 5, 3, "uses the service's port 80");
+    assert_eq!(
+        model(text).virtual_servers[0].real_servers[0].port,
+        Some(80)
+    );
+}
+
+#[test]
+fn virtual_server_weight_is_the_real_servers_default() {
+    let text = complete_vs("virtual_server 10.0.0.1 80 {\n  weight 7\n  real_server 10.0.1.1 80 {\n  }\n  real_server 10.0.1.2 80 {\n    weight 3\n  }\n}\n");
+    let rs = &model(&text).virtual_servers[0].real_servers;
+    assert_eq!((rs[0].weight, rs[1].weight), (7, 3));
+}
+
+#[test]
+fn virtual_server_without_real_servers_is_ignored() {
+    let text = complete_vs("virtual_server 10.0.0.1 80 {\n  sorry_server 10.0.2.1 80\n}\n");
+    expect_one(&text, W, 1, 1, "no real servers; it is ignored");
+    assert!(model(&text).virtual_servers.is_empty());
+}
+
+#[test]
+fn vip_of_the_other_family_is_ignored() {
+    let text = "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {\n        10.0.0.1/24\n        fe80::10/64 dev eth0\n    }\n}\n";
+    expect_one(
+        text,
+        W,
+        6,
+        9,
+        "fe80::10 is not of the instance's address family; it is ignored",
+    );
+    let i = &model(text).instances[0];
+    assert_eq!(i.virtual_ipaddress.len(), 1);
+    assert!(i.virtual_ipaddress_excluded.is_empty());
+}
+
+#[test]
+fn bad_auth_type_is_one_error_at_its_value() {
+    let text = inst("    authentication {\n        auth_type pass\n        auth_pass x\n    }\n");
+    expect_one(&text, E, 5, 19, "auth_type `pass` is not valid");
+}
+
+#[test]
+fn persistence_timeout_range_is_keepalived_s() {
+    let text = complete_vs("virtual_server 10.0.0.1 80 {\n  persistence_timeout 2678401\n  real_server 10.0.1.1 80 {\n  }\n}\n");
+    expect_one(
+        &text,
+        E,
+        2,
+        23,
+        "persistence_timeout 2678401 is out of range",
+    );
 }

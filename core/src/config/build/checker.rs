@@ -46,8 +46,13 @@ impl Inherited {
     pub fn read(&mut self, cx: &mut Cx, s: Stmt, key: &str) -> bool {
         match key {
             "connect_timeout" => {
+                // keepalived keeps it in 32-bit microseconds.
                 self.connect_timeout = cx
-                    .timer(s, Duration::from_micros(1), MAX_TIMER)
+                    .timer(
+                        s,
+                        Duration::from_micros(1),
+                        Duration::from_micros(u32::MAX as u64),
+                    )
                     .or(self.connect_timeout)
             }
             "retry" => self.retry = cx.u32(s, 0).or(self.retry),

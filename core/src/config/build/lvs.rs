@@ -254,6 +254,9 @@ pub fn virtual_server(cx: &mut Cx, stmt: Stmt) -> Option<(VirtualServer, ServerM
         real_servers: Vec::new(),
     };
     let mut protocol_span = None;
+    let mut sched_set = false;
+    let mut method_set = false;
+    let mut vs_weight: Option<u32> = None;
     let mut sorry: Option<(std::net::IpAddr, Option<u16>)> = None;
     let mut sorry_inhibit = false;
     let mut sorry_method = None;
@@ -270,7 +273,9 @@ pub fn virtual_server(cx: &mut Cx, stmt: Stmt) -> Option<(VirtualServer, ServerM
                     .timer(s, Duration::from_micros(1), Duration::from_secs(86_400))
                     .unwrap_or(vs.delay_loop)
             }
+            "weight" => vs_weight = cx.int(s, 0, 65_535).map(|n| n as u32).or(vs_weight),
             "lb_algo" | "lvs_sched" => {
+                sched_set = true;
                 if let Some(t) = cx.one(
                     s,
                     "lvs_sched rr|wrr|lc|wlc|lblc|sh|mh|dh|fo|ovf|lblcr|sed|nq|twos",
@@ -285,7 +290,10 @@ pub fn virtual_server(cx: &mut Cx, stmt: Stmt) -> Option<(VirtualServer, ServerM
                     }
                 }
             }
-            "lb_kind" | "lvs_method" => vs.method = method(cx, s).unwrap_or(vs.method),
+            "lb_kind" | "lvs_method" => {
+                method_set = true;
+                vs.method = method(cx, s).unwrap_or(vs.method);
+            }
             "persistence_timeout" => {
                 cx.no_block(s);
                 cx.arity(s, 0, 1, "persistence_timeout [seconds]");
@@ -293,7 +301,7 @@ pub fn virtual_server(cx: &mut Cx, stmt: Stmt) -> Option<(VirtualServer, ServerM
                     // keepalived: the keyword alone means 6 minutes.
                     None => Some(360),
                     Some(t) => cx
-                        .int_tok(t, 1, u32::MAX as i64, "persistence_timeout")
+                        .int_tok(t, 1, 2_678_400, "persistence_timeout")
                         .map(|n| n as u32)
                         .or(vs.persistence_timeout),
                 };
@@ -394,6 +402,28 @@ pub fn virtual_server(cx: &mut Cx, stmt: Stmt) -> Option<(VirtualServer, ServerM
         );
         vs.protocol = Protocol::Tcp;
     }
+    // keepalived's completions of a virtual server, each said out loud.
+    let at = stmt.keyword().span;
+    if protocol_span.is_none() && !matches!(vs.key, VsKey::Fwmark { .. }) {
+        cx.warn(at, "virtual_server has no `protocol`; UDP is used, as keepalived does (write `protocol TCP` if that is meant)");
+        vs.protocol = Protocol::Udp;
+    }
+    if !sched_set {
+        cx.warn(
+            at,
+            "virtual_server has no `lvs_sched` (`lb_algo`); wlc is used, as keepalived does",
+        );
+    }
+    if !method_set {
+        cx.warn(
+            at,
+            "virtual_server has no `lvs_method` (`lb_kind`); NAT is used, as keepalived does",
+        );
+    }
+    if let (VsKey::Addr { port: 0, .. }, None) = (&vs.key, vs.persistence_timeout) {
+        cx.warn(at, "port 0 is only valid for a persistent service; persistence_timeout 360 is set, as keepalived does");
+        vs.persistence_timeout = Some(360);
+    }
     let vs_port = match vs.key {
         VsKey::Addr { port, .. } if port != 0 => Some(port),
         _ => None,
@@ -404,17 +434,72 @@ pub fn virtual_server(cx: &mut Cx, stmt: Stmt) -> Option<(VirtualServer, ServerM
         method: sorry_method.unwrap_or(vs.method),
         inhibit: sorry_inhibit,
     });
-    inherit.alpha = inherit.alpha.or(Some(vs.alpha));
-    if rs_stmts.is_empty() && vs.sorry_server.is_none() {
-        cx.warn(stmt.keyword().span, "virtual_server has no real_server");
+    if let (Some(sorry), Some(port)) = (&mut vs.sorry_server, vs_port) {
+        if sorry.method == ForwardingMethod::Dr && sorry.port != Some(port) {
+            cx.warn(at, format!("a DR sorry_server cannot change the port; it uses the service's port {port}, as keepalived does"));
+            sorry.port = Some(port);
+        }
     }
+    inherit.alpha = inherit.alpha.or(Some(vs.alpha));
+    let rs_written = !rs_stmts.is_empty();
     // Sized once: a large pool of real servers carries no slack.
     vs.real_servers.reserve_exact(rs_stmts.len());
     for s in rs_stmts {
-        if let Some((rs, smtp)) = real_server(cx, s, &vs, vs_port, vs_inhibit, &inherit) {
-            vs.real_servers.push(rs);
-            rs_smtp_alert.push(smtp);
+        let defaults = RsDefaults {
+            port: vs_port,
+            weight: vs_weight.unwrap_or(1),
+            inhibit: vs_inhibit,
+        };
+        let Some((mut rs, smtp)) = real_server(cx, s, &vs, defaults, &inherit) else {
+            continue;
+        };
+        if let (ForwardingMethod::Dr, Some(port)) = (rs.method, vs_port) {
+            if rs.port != Some(port) {
+                cx.warn(s.keyword().span, format!("a DR real server cannot change the port; it uses the service's port {port}, as keepalived does"));
+                rs.port = Some(port);
+            }
         }
+        if vs
+            .real_servers
+            .iter()
+            .any(|r| r.address == rs.address && r.port == rs.port)
+        {
+            cx.warn(
+                s.keyword().span,
+                "duplicate real_server; this one is ignored, as keepalived does",
+            );
+            continue;
+        }
+        vs.real_servers.push(rs);
+        rs_smtp_alert.push(smtp);
+    }
+    if vs.real_servers.is_empty() {
+        // When real servers were written but none could be read, their
+        // errors say it already.
+        if !rs_written {
+            cx.warn(
+                at,
+                "virtual_server has no real servers; it is ignored, as keepalived does",
+            );
+        }
+        return None;
+    }
+    let total: u64 = vs.real_servers.iter().map(|r| u64::from(r.weight)).sum();
+    if u64::from(vs.quorum) > total.max(1) {
+        let to = total.max(1) as u32;
+        cx.warn(at, format!("quorum {} exceeds the total weight {total} of the real servers; it is reduced to {to}, as keepalived does", vs.quorum));
+        vs.quorum = to;
+    }
+    if vs.hysteresis >= vs.quorum {
+        let to = vs.quorum - 1;
+        cx.warn(
+            at,
+            format!(
+                "hysteresis {} >= quorum {}; it is set to {to}, as keepalived does",
+                vs.hysteresis, vs.quorum
+            ),
+        );
+        vs.hysteresis = to;
     }
     Some((
         vs,
@@ -426,14 +511,25 @@ pub fn virtual_server(cx: &mut Cx, stmt: Stmt) -> Option<(VirtualServer, ServerM
     ))
 }
 
+/// What a real server takes from its virtual server unless it says otherwise.
+struct RsDefaults {
+    port: Option<u16>,
+    weight: u32,
+    inhibit: bool,
+}
+
 fn real_server(
     cx: &mut Cx,
     stmt: Stmt,
     vs: &VirtualServer,
-    vs_port: Option<u16>,
-    vs_inhibit: bool,
+    defaults: RsDefaults,
     vs_inherit: &Inherited,
 ) -> Option<(RealServer, Option<bool>)> {
+    let RsDefaults {
+        port: vs_port,
+        weight: vs_weight,
+        inhibit: vs_inhibit,
+    } = defaults;
     if !cx.arity(stmt, 1, 2, "real_server IP [PORT] { ... }") {
         return None;
     }
@@ -445,7 +541,7 @@ fn real_server(
     let mut rs = RealServer {
         address,
         port,
-        weight: 1,
+        weight: vs_weight,
         method: vs.method,
         inhibit_on_failure: vs_inhibit,
         notify_up: None,

@@ -510,11 +510,10 @@ pub fn instance(cx: &mut Cx, stmt: Stmt, g: &GlobalDefs) -> Option<InstanceDraft
             cx.warn(
                 span,
                 format!(
-                    "{} is not of the instance's address family; it is managed as virtual_ipaddress_excluded (not advertised)",
+                    "{} is not of the instance's address family; it is ignored, as keepalived does (use virtual_ipaddress_excluded for addresses of the other family)",
                     vip.address
                 ),
             );
-            excluded.push((vip, span));
         }
     }
     for (peer, span) in &unicast_peers {
@@ -669,10 +668,12 @@ fn authentication(cx: &mut Cx, s: Stmt) -> Option<(Authentication, Span)> {
         return None;
     }
     let mut kind = None;
+    let mut kind_written = false;
     let mut pass: Option<&Token> = None;
     for item in s.items() {
         match item.name() {
             "auth_type" => {
+                kind_written = true;
                 if let Some(t) = cx.one(item, "auth_type PASS|AH") {
                     match t.text.as_str() {
                         "PASS" => kind = Some(AuthType::Pass),
@@ -690,6 +691,10 @@ fn authentication(cx: &mut Cx, s: Stmt) -> Option<(Authentication, Span)> {
         }
     }
     let Some(kind) = kind else {
+        if kind_written {
+            // Already reported where it was written.
+            return None;
+        }
         cx.error(
             s.keyword().span,
             "authentication has no auth_type",
