@@ -56,6 +56,15 @@ pub struct LexOptions {
     pub config_id: Option<String>,
 }
 
+/// The include keyword and its variants (keepalived's include_check levels,
+/// which holdfast treats as plain `include`).
+const INCLUDE_KEYWORDS: &[&str] = &[
+    "include", "includer", "includem", "includew", "includeb", "includea",
+];
+
+/// How many words one brace expression may expand to.
+const MAX_BRACE_EXPANSION: usize = 1024;
+
 /// How deep `include` may nest before we call it a loop.
 const MAX_INCLUDE_DEPTH: usize = 32;
 /// How many rounds of `$NAME` substitution before we call it recursive.
@@ -72,8 +81,6 @@ pub struct Lexer<'a> {
     diags: &'a mut Diagnostics,
     defs: BTreeMap<String, String>,
     include_stack: Vec<PathBuf>,
-    /// The current line's tokens, kept until we know it is no `include`.
-    line_tokens: Vec<Token>,
     /// Where finished tokens go (the tree builder), so a large file is never
     /// held as one list of tokens.
     sink: &'a mut TokenSink<'a>,
@@ -96,7 +103,6 @@ impl<'a> Lexer<'a> {
             diags,
             defs: BTreeMap::new(),
             include_stack: Vec::new(),
-            line_tokens: Vec::new(),
             sink,
         }
     }
@@ -221,43 +227,19 @@ impl<'a> Lexer<'a> {
             text = std::borrow::Cow::Owned(owned);
         }
 
-        // Only a line whose first word starts with `include` is gathered
-        // before use; every other token goes straight on.
-        if !text.trim_ascii_start().starts_with("include") {
-            tokenize(&text, &cols, file, line, &mut *self.sink, self.diags);
+        // `include` lines take their patterns raw: a pattern may hold the
+        // braces of a csh-style `{a,b}` expression.
+        let trimmed = text.trim_ascii_start();
+        let keyword_len = trimmed
+            .bytes()
+            .position(|b| b.is_ascii_whitespace())
+            .unwrap_or(trimmed.len());
+        if INCLUDE_KEYWORDS.contains(&&trimmed[..keyword_len]) {
+            let offset = text.len() - trimmed.len();
+            self.include(file, line, &cols, offset, &text[offset..]);
             return;
         }
-        let mut tokens = std::mem::take(&mut self.line_tokens);
-        tokenize(
-            &text,
-            &cols,
-            file,
-            line,
-            &mut |kind, text, span| {
-                tokens.push(Token {
-                    kind,
-                    text: text.into(),
-                    span,
-                })
-            },
-            self.diags,
-        );
-        let is_include = tokens.first().is_some_and(|t| {
-            t.kind == TokenKind::Word
-                && matches!(
-                    t.text.as_str(),
-                    "include" | "includer" | "includem" | "includew" | "includeb" | "includea"
-                )
-        });
-        if is_include {
-            self.include(&tokens);
-            tokens.clear();
-        } else {
-            for t in tokens.drain(..) {
-                (self.sink)(t.kind, &t.text, t.span);
-            }
-        }
-        self.line_tokens = tokens;
+        tokenize(&text, &cols, file, line, &mut *self.sink, self.diags);
     }
 
     /// Applies `@ID` / `@^ID`: `None` drops the line, `Some(offset)` is where
@@ -282,12 +264,39 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn include(&mut self, tokens: &[Token]) {
-        let keyword = &tokens[0];
-        if tokens.len() < 2 {
+    /// `include PATTERN...` (the line from the keyword on, starting at
+    /// byte `offset` of the line).
+    fn include(&mut self, file: FileId, line: u32, cols: &Columns, offset: usize, text: &str) {
+        let span_at = |at: usize| Span {
+            file,
+            line,
+            col: cols.get(offset + at),
+        };
+        // Patterns are the words after the keyword, up to a comment.
+        let mut patterns: Vec<(usize, &str)> = Vec::new();
+        let mut at = 0;
+        let bytes = text.as_bytes();
+        while at < bytes.len() {
+            while at < bytes.len() && bytes[at].is_ascii_whitespace() {
+                at += 1;
+            }
+            if at >= bytes.len() || matches!(bytes[at], b'#' | b'!') {
+                break;
+            }
+            let start = at;
+            while at < bytes.len() && !bytes[at].is_ascii_whitespace() {
+                at += 1;
+            }
+            patterns.push((start, text[start..at].trim_matches('"')));
+        }
+        let keyword = patterns.first().map_or("include", |p| p.1);
+        if patterns.len() < 2 {
             self.diags.push(
-                Diagnostic::error(keyword.span, "`include` needs a file name or pattern")
-                    .expected("include PATTERN"),
+                Diagnostic::error(
+                    span_at(0),
+                    format!("`{keyword}` needs a file name or pattern"),
+                )
+                .expected(format!("{keyword} PATTERN")),
             );
             return;
         }
@@ -297,26 +306,28 @@ impl<'a> Lexer<'a> {
             .and_then(|p| p.parent())
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        for pattern_tok in &tokens[1..] {
-            if matches!(pattern_tok.kind, TokenKind::Open | TokenKind::Close) {
-                self.diags
-                    .error(pattern_tok.span, "a brace cannot follow `include`");
-                continue;
+        for &(pat_at, pattern) in &patterns[1..] {
+            let span = span_at(pat_at);
+            let mut paths = Vec::new();
+            for expanded in expand_braces(pattern) {
+                let p = Path::new(&expanded);
+                let full = normalize(&if p.is_absolute() {
+                    p.to_path_buf()
+                } else {
+                    base.join(p)
+                });
+                for found in self.loader.glob(&full) {
+                    if !paths.contains(&found) {
+                        paths.push(found);
+                    }
+                }
             }
-            let pattern = Path::new(&pattern_tok.text);
-            let full = normalize(&if pattern.is_absolute() {
-                pattern.to_path_buf()
-            } else {
-                base.join(pattern)
-            });
-            let paths = self.loader.glob(&full);
             if paths.is_empty() {
                 self.diags.warning(
-                    pattern_tok.span,
+                    span,
                     format!(
-                        "`include {}` matches no file (looked for {})",
-                        pattern_tok.text,
-                        full.display()
+                        "`include {pattern}` matches no file (relative to {})",
+                        base.display()
                     ),
                 );
                 continue;
@@ -324,14 +335,14 @@ impl<'a> Lexer<'a> {
             for path in paths {
                 if self.include_stack.contains(&path) {
                     self.diags.error(
-                        pattern_tok.span,
+                        span,
                         format!("`{}` includes itself (include loop)", path.display()),
                     );
                     continue;
                 }
                 if self.include_stack.len() >= MAX_INCLUDE_DEPTH {
                     self.diags.error(
-                        pattern_tok.span,
+                        span,
                         format!("includes nest deeper than {MAX_INCLUDE_DEPTH} files"),
                     );
                     return;
@@ -339,13 +350,64 @@ impl<'a> Lexer<'a> {
                 match self.loader.read(&path) {
                     Ok(text) => self.lex_file(path, Arc::new(text)),
                     Err(e) => self.diags.error(
-                        pattern_tok.span,
+                        span,
                         format!("cannot read included file {}: {e}", path.display()),
                     ),
                 }
             }
         }
     }
+}
+
+/// csh-style brace expansion (`{a,b}c` is `ac bc`, nested braces too), as
+/// glob(3) with GLOB_BRACE does for keepalived. A brace without a comma
+/// inside, or unbalanced, stays literal.
+fn expand_braces(pattern: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    expand_into(pattern, &mut out);
+    out
+}
+
+fn expand_into(pattern: &str, out: &mut Vec<String>) {
+    if out.len() >= MAX_BRACE_EXPANSION {
+        return;
+    }
+    let bytes = pattern.as_bytes();
+    let mut search = 0;
+    while let Some(rel) = pattern[search..].find('{') {
+        let open = search + rel;
+        // Find the matching close and the top-level commas.
+        let mut depth = 0;
+        let mut commas = Vec::new();
+        let mut close = None;
+        for (i, &b) in bytes.iter().enumerate().skip(open) {
+            match b {
+                b'{' => depth += 1,
+                b'}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = Some(i);
+                        break;
+                    }
+                }
+                b',' if depth == 1 => commas.push(i),
+                _ => {}
+            }
+        }
+        let Some(close) = close else { break };
+        if commas.is_empty() {
+            search = open + 1;
+            continue;
+        }
+        let (prefix, suffix) = (&pattern[..open], &pattern[close + 1..]);
+        let mut start = open + 1;
+        for end in commas.into_iter().chain(std::iter::once(close)) {
+            expand_into(&format!("{prefix}{}{suffix}", &pattern[start..end]), out);
+            start = end + 1;
+        }
+        return;
+    }
+    out.push(pattern.to_string());
 }
 
 /// Removes `.` and `..` components without touching the file system, so an
@@ -455,7 +517,8 @@ fn is_space(c: char) -> bool {
     c.is_ascii_whitespace()
 }
 
-/// Bytes that end a bare word. The delimiters are all ASCII and UTF-8
+/// Bytes that end a bare word (a `"` ends the fast path: the word goes on
+/// with a quoted stretch). The delimiters are all ASCII and UTF-8
 /// continuation bytes are never ASCII, so scanning bytes is exact and much
 /// cheaper than decoding characters.
 const WORD_END: [bool; 256] = {
@@ -463,7 +526,7 @@ const WORD_END: [bool; 256] = {
     let mut i = 0;
     while i < 256 {
         let b = i as u8;
-        t[i] = b.is_ascii_whitespace() || matches!(b, b'{' | b'}' | b'#' | b'!');
+        t[i] = b.is_ascii_whitespace() || matches!(b, b'{' | b'}' | b'#' | b'!' | b'"');
         i += 1;
     }
     t
@@ -478,6 +541,13 @@ fn word(input: &[u8]) -> IResult<&[u8], &[u8]> {
 }
 
 /// Splits one (already substituted) line into tokens.
+///
+/// A word runs to white space, a brace or a comment. A `"` inside it opens
+/// a quoted stretch, where white space, braces and comment characters are
+/// plain text and backslash escapes work, up to the next `"`; the quotes
+/// are dropped and the word goes on (`abcd" efg h jkl "mnop` is one word,
+/// as keepalived's man page says). Outside quotes a backslash is just a
+/// character, and a `'` too (measured on keepalived 2.2.7).
 fn tokenize(
     text: &str,
     cols: &Columns,
@@ -502,15 +572,15 @@ fn tokenize(
         };
         let Some(&b) = rest.first() else { break };
         let offset = bytes.len() - rest.len();
-        let c = b as char;
-        match c {
-            '#' | '!' => {
+        match b {
+            b'#' | b'!' => {
                 if let Some((start, end)) = last_word.filter(|&(_, end)| end == offset) {
                     let whole_end = text[start..]
                         .find(is_space)
                         .map_or(text.len(), |n| start + n);
                     let whole = &text[start..whole_end];
                     let kept = &text[start..end];
+                    let c = b as char;
                     diags.push(
                         Diagnostic::warning(
                             span_of(offset),
@@ -523,84 +593,163 @@ fn tokenize(
                 }
                 break;
             }
-            '{' | '}' => {
-                let kind = if c == '{' {
-                    TokenKind::Open
+            b'{' | b'}' => {
+                let (kind, t) = if b == b'{' {
+                    (TokenKind::Open, "{")
                 } else {
-                    TokenKind::Close
+                    (TokenKind::Close, "}")
                 };
-                emit(kind, if c == '{' { "{" } else { "}" }, span_of(offset));
+                emit(kind, t, span_of(offset));
                 rest = &rest[1..];
                 last_word = None;
             }
-            '"' => match quoted(&text[offset + 1..]) {
-                Some((value, consumed)) => {
-                    emit(TokenKind::Quoted, &value, span_of(offset));
-                    rest = &rest[1 + consumed..];
-                    last_word = None;
+            _ => {
+                // Fast path: a bare word with no quote in it.
+                if b != b'"' {
+                    if let Ok((r, w)) = word(rest) {
+                        if r.first() != Some(&b'"') {
+                            emit(
+                                TokenKind::Word,
+                                &text[offset..offset + w.len()],
+                                span_of(offset),
+                            );
+                            last_word = Some((offset, offset + w.len()));
+                            rest = r;
+                            continue;
+                        }
+                    }
                 }
-                None => {
+                let scan = quoted_word(text, offset);
+                if let Some(quote_at) = scan.unterminated {
                     diags.push(
                         Diagnostic::error(
-                            span_of(offset),
+                            span_of(quote_at),
                             "unterminated string: this `\"` is not closed on its line",
                         )
                         .expected(format!("a closing `\"` before the end of line {line}")),
                     );
-                    // Take the rest of the line as the string, so that one
-                    // missing quote gives one error and not a cascade.
-                    emit(TokenKind::Quoted, &text[offset + 1..], span_of(offset));
-                    break;
                 }
-            },
-            _ => {
-                let (r, w) = match word(rest) {
-                    Ok(v) => v,
-                    Err(_) => break,
-                };
-                emit(
-                    TokenKind::Word,
-                    &text[offset..offset + w.len()],
-                    span_of(offset),
-                );
-                last_word = Some((offset, offset + w.len()));
-                rest = r;
+                emit(TokenKind::Quoted, &scan.value, span_of(offset));
+                last_word = Some((offset, scan.end));
+                rest = &bytes[scan.end..];
             }
         }
     }
 }
 
-/// The inside of a double-quoted string, after its opening quote: the value
-/// (with `\"` and `\\` unescaped) and how many bytes were consumed including
-/// the closing quote.
-fn quoted(input: &str) -> Option<(std::borrow::Cow<'_, str>, usize)> {
-    // Fast path: no escapes before the closing quote.
-    if let Some(end) = input.bytes().position(|b| b == b'"' || b == b'\\') {
-        if input.as_bytes()[end] == b'"' {
-            return Some((input[..end].into(), end + 1));
-        }
-    }
-    let mut value = String::new();
-    let mut chars = input.char_indices();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '"' => return Some((value.into(), i + 1)),
-            '\\' => match chars.next() {
-                Some((_, e @ ('"' | '\\'))) => value.push(e),
-                Some((_, other)) => {
-                    value.push('\\');
-                    value.push(other);
-                }
-                None => value.push('\\'),
-            },
-            _ => value.push(c),
-        }
-    }
-    None
+/// A word with quoted stretches in it.
+struct QuotedWord {
+    value: String,
+    /// Byte offset just past the word.
+    end: usize,
+    /// Where a `"` opened a stretch that the line never closes (the rest
+    /// of the line is then taken as the string, so one missing quote gives
+    /// one error and not a cascade).
+    unterminated: Option<usize>,
 }
 
-/// Lexes `text` (or, when `None`, the file at `path`) into a list of tokens:
-/// for tests, which want to look at the tokens themselves.
+fn quoted_word(text: &str, start: usize) -> QuotedWord {
+    let mut value = String::new();
+    let mut chars = text[start..]
+        .char_indices()
+        .map(|(i, c)| (start + i, c))
+        .peekable();
+    let mut open: Option<usize> = None;
+    while let Some(&(i, c)) = chars.peek() {
+        match (open, c) {
+            (None, c) if c.is_ascii_whitespace() || matches!(c, '{' | '}' | '#' | '!') => {
+                return QuotedWord {
+                    value,
+                    end: i,
+                    unterminated: None,
+                };
+            }
+            (None, '"') => open = Some(i),
+            (None, c) => value.push(c),
+            (Some(_), '"') => open = None,
+            (Some(_), '\\') => {
+                chars.next();
+                unescape(&mut chars, &mut value);
+                continue;
+            }
+            (Some(_), c) => value.push(c),
+        }
+        chars.next();
+    }
+    QuotedWord {
+        value,
+        end: text.len(),
+        unterminated: open,
+    }
+}
+
+/// The escapes of keepalived's quoted strings, after a backslash: `\a \b \E
+/// \f \n \r \t \v`, octal `\nnn`, hex `\xXX`, control `\cC`, and `\C` for
+/// any other character C.
+fn unescape(
+    chars: &mut std::iter::Peekable<impl Iterator<Item = (usize, char)>>,
+    out: &mut String,
+) {
+    let Some((_, c)) = chars.next() else {
+        out.push('\\');
+        return;
+    };
+    let simple = match c {
+        'a' => Some('\x07'),
+        'b' => Some('\x08'),
+        'E' => Some('\x1b'),
+        'f' => Some('\x0c'),
+        'n' => Some('\n'),
+        'r' => Some('\r'),
+        't' => Some('\t'),
+        'v' => Some('\x0b'),
+        _ => None,
+    };
+    if let Some(s) = simple {
+        out.push(s);
+        return;
+    }
+    let mut digits = |radix: u32, max: usize, first: Option<char>| {
+        let mut n: u32 = 0;
+        let mut count = 0;
+        if let Some(d) = first.and_then(|d| d.to_digit(radix)) {
+            n = d;
+            count = 1;
+        }
+        while count < max {
+            match chars.peek().and_then(|&(_, d)| d.to_digit(radix)) {
+                Some(d) => {
+                    n = n * radix + d;
+                    count += 1;
+                    chars.next();
+                }
+                None => break,
+            }
+        }
+        (n, count)
+    };
+    match c {
+        '0'..='7' => {
+            let (n, _) = digits(8, 3, Some(c));
+            out.push(char::from_u32(n & 0xff).unwrap_or('?'));
+        }
+        'x' => {
+            let (n, count) = digits(16, 2, None);
+            if count == 0 {
+                out.push('x');
+            } else {
+                out.push(char::from_u32(n).unwrap_or('?'));
+            }
+        }
+        'c' => match chars.next() {
+            Some((_, ctl)) if ctl.is_ascii() => out.push(char::from(ctl as u8 & 0x1f)),
+            Some((_, other)) => out.push(other),
+            None => out.push('c'),
+        },
+        other => out.push(other),
+    }
+}
+
 #[cfg(test)]
 pub(crate) fn collect(
     loader: &dyn SourceLoader,
@@ -666,6 +815,53 @@ mod tests {
         assert_eq!(texts(&toks), ["auth_pass", "k@l!ve1"]);
         assert_eq!(toks[1].kind, TokenKind::Quoted);
         assert!(diags.as_slice().is_empty());
+    }
+
+    #[test]
+    fn quotes_inside_a_word_join_it_as_the_man_page_says() {
+        let (toks, diags) = lex(
+            "a abcd\" efg h jkl \"mnop b\nc abcd \"efg h jkl\" mnop\n",
+            None,
+        );
+        assert!(diags.as_slice().is_empty(), "{:?}", diags.as_slice());
+        assert_eq!(
+            texts(&toks),
+            [
+                "a",
+                "abcd efg h jkl mnop",
+                "b",
+                "c",
+                "abcd",
+                "efg h jkl",
+                "mnop"
+            ]
+        );
+        assert_eq!(toks[1].span.col, 3);
+    }
+
+    #[test]
+    fn escapes_inside_quotes_only() {
+        let (toks, _) = lex("a \"t\\tx\\x41\\101\\\"q\\\\\" b\\!c\n'x!y'\n", None);
+        assert_eq!(texts(&toks), ["a", "t\txAA\"q\\", "b\\", "'x"]);
+    }
+
+    #[test]
+    fn include_expands_braces() {
+        let loader = MemLoader::new()
+            .with("/k/main.conf", "include {a,b/{x,y}}.conf # both\nz 1\n")
+            .with("/k/a.conf", "a 1\n")
+            .with("/k/b/x.conf", "x 1\n")
+            .with("/k/b/y.conf", "y 1\n");
+        let (toks, _, diags) = collect(
+            &loader,
+            &LexOptions::default(),
+            Path::new("/k/main.conf"),
+            None,
+        );
+        assert!(diags.as_slice().is_empty(), "{:?}", diags.as_slice());
+        assert_eq!(texts(&toks), ["a", "1", "x", "1", "y", "1", "z", "1"]);
+        assert_eq!(expand_braces("{a,b}{,c}"), ["a", "ac", "b", "bc"]);
+        assert_eq!(expand_braces("x{}y{z"), ["x{}y{z"]);
     }
 
     #[test]
