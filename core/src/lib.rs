@@ -7,3 +7,5 @@
 
 pub mod config;
 pub mod fuzzing;
+pub mod time;
+pub mod vrrp;

@@ -1,0 +1,7 @@
+//! VRRP (RFC 3768 v2, RFC 5798 / 9568 v3) as keepalived speaks it.
+
+pub mod checksum;
+pub mod reject;
+pub mod wire;
+
+pub use reject::Reject;
