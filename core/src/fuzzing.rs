@@ -41,3 +41,47 @@ pub fn config_parser(data: &[u8]) {
         }
     }
 }
+
+/// Reads arbitrary bytes as a VRRP message. The input is a family byte
+/// (4 or 6, anything else is 4), the source and destination addresses of
+/// that family, then the message. Nothing may panic, and an accepted advert
+/// must emit to bytes that parse back to the same advert with the same
+/// checksum variant.
+pub fn vrrp_decoder(data: &[u8]) {
+    use crate::vrrp::wire::{Packet, Repr};
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    let Some((&family, rest)) = data.split_first() else {
+        return;
+    };
+    let (src, dst, message): (IpAddr, IpAddr, &[u8]) = if family == 6 {
+        if rest.len() < 32 {
+            return;
+        }
+        let s: [u8; 16] = rest[..16].try_into().expect("16 bytes");
+        let d: [u8; 16] = rest[16..32].try_into().expect("16 bytes");
+        (
+            Ipv6Addr::from(s).into(),
+            Ipv6Addr::from(d).into(),
+            &rest[32..],
+        )
+    } else {
+        if rest.len() < 8 {
+            return;
+        }
+        let s: [u8; 4] = rest[..4].try_into().expect("4 bytes");
+        let d: [u8; 4] = rest[4..8].try_into().expect("4 bytes");
+        (
+            Ipv4Addr::from(s).into(),
+            Ipv4Addr::from(d).into(),
+            &rest[8..],
+        )
+    };
+    let Ok(parsed) = Repr::parse(&Packet::new_unchecked(message), src, dst) else {
+        return;
+    };
+    let bytes = parsed.repr.to_bytes(src, dst, parsed.checksum);
+    let again = Repr::parse(&Packet::new_unchecked(&bytes[..]), src, dst)
+        .expect("an emitted advert parses");
+    assert_eq!(again, parsed, "emit-then-parse changed the advert");
+}

@@ -3,11 +3,17 @@
 
 use std::path::Path;
 
-use holdfast_core::fuzzing::config_parser;
+use holdfast_core::fuzzing::{config_parser, vrrp_decoder};
 use proptest::prelude::*;
 
 fn corpus() -> Vec<(String, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/config_parser");
+    corpus_of("config_parser")
+}
+
+fn corpus_of(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/corpus")
+        .join(target);
     let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| {
@@ -32,6 +38,16 @@ fn every_corpus_input_is_handled() {
     }
 }
 
+#[test]
+fn every_vrrp_corpus_input_is_handled() {
+    let inputs = corpus_of("vrrp_decoder");
+    assert!(inputs.len() >= 24, "corpus has only {} files", inputs.len());
+    for (name, data) in inputs {
+        let result = std::panic::catch_unwind(|| vrrp_decoder(&data));
+        assert!(result.is_ok(), "fuzz corpus input {name} panics");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -48,6 +64,19 @@ proptest! {
         Just("authentication"), Just("auth_pass"), Just("auth_type"), Just("PASS"), Just("global_defs"), Just("é"),
     ], 0..120)) {
         config_parser(pieces.concat().as_bytes());
+    }
+
+    /// A keepalived advert with a few bytes changed, or random bytes.
+    #[test]
+    fn mutated_vrrp_adverts_never_panic(pick in any::<prop::sample::Index>(), edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6), tail in proptest::collection::vec(any::<u8>(), 0..40)) {
+        let inputs = corpus_of("vrrp_decoder");
+        let (_, mut data) = inputs[pick.index(inputs.len())].clone();
+        for (at, byte) in edits {
+            let i = at.index(data.len());
+            data[i] = byte;
+        }
+        vrrp_decoder(&data);
+        vrrp_decoder(&tail);
     }
 
     /// A corpus file with a few bytes changed.
