@@ -1,7 +1,9 @@
 //! VRRP (RFC 3768 v2, RFC 5798 / 9568 v3) as keepalived speaks it.
 
 pub mod checksum;
+pub mod instance;
 pub mod reject;
+pub mod timers;
 pub mod wire;
 
 pub use reject::Reject;

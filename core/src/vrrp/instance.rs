@@ -1,0 +1,460 @@
+//! One virtual router: the RFC 5798 §6 state machine with keepalived's
+//! semantics (keepalived-behaviour.md §2). Sans-IO: adverts and time come
+//! in, and what to send, which addresses to add or remove and which state
+//! changes happened come out of [`Instance::poll_action`].
+//!
+//! Not yet here (later parts of issue 3): Fault and trackers, sync groups,
+//! the gratuitous ARP repeat and refresh schedule, and the `Node` facade.
+
+use std::collections::VecDeque;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::checksum::Variant;
+use super::timers;
+use super::wire::{Auth, Parsed, Repr, Version, TTL};
+use super::Reject;
+use crate::config::model::{AuthType, VrrpInstance};
+use crate::time::Instant;
+
+/// Protocol state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum State {
+    /// Not started, or stopped.
+    Initialize,
+    /// Listening to a master.
+    Backup,
+    /// Forwarding for the virtual addresses.
+    Master,
+}
+
+/// Why a state changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Reason {
+    /// Started as the address owner (priority 255).
+    Owner,
+    /// Started and waiting for a master.
+    Startup,
+    /// No advert within the master-down interval.
+    MasterDown,
+    /// An advert that wins the election arrived.
+    HigherPriority {
+        /// Its sender.
+        from: IpAddr,
+        /// Its priority.
+        priority: u8,
+    },
+    /// Told to stop.
+    Shutdown,
+}
+
+/// What the instance wants done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Action {
+    /// Send an advert.
+    Transmit {
+        /// Interface to send on.
+        interface: Option<String>,
+        /// Source address.
+        src: IpAddr,
+        /// Destination (the multicast group or a unicast peer).
+        dst: IpAddr,
+        /// IP TTL / hop limit.
+        ttl: u8,
+        /// The VRRP message.
+        bytes: Vec<u8>,
+    },
+    /// Add the virtual addresses.
+    AddVips,
+    /// Remove the virtual addresses.
+    RemoveVips,
+    /// Announce the virtual addresses (gratuitous ARP / unsolicited NA), `count` times.
+    Announce {
+        /// Messages per address.
+        count: u32,
+    },
+    /// The state changed.
+    StateChanged {
+        /// From.
+        from: State,
+        /// To.
+        to: State,
+        /// Why.
+        reason: Reason,
+    },
+}
+
+/// What an instance needs to run, from its configuration and its interface.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Instance name.
+    pub name: String,
+    /// Interface adverts go out on.
+    pub interface: Option<String>,
+    /// Our source address (the interface's primary address, or `unicast_src_ip`).
+    pub primary: IpAddr,
+    /// Where adverts go: the multicast group, or each unicast peer.
+    pub destinations: Vec<IpAddr>,
+    /// Virtual router id.
+    pub vrid: u8,
+    /// Configured priority.
+    pub priority: u8,
+    /// Protocol version.
+    pub version: Version,
+    /// Our advertisement interval.
+    pub advert_int: Duration,
+    /// v2 authentication.
+    pub auth: Auth,
+    /// Advertised addresses.
+    pub addresses: Vec<IpAddr>,
+    /// Do not preempt a lower-priority master.
+    pub nopreempt: bool,
+    /// Wait this long before preempting.
+    pub preempt_delay: Duration,
+    /// Intervals in the master-down interval.
+    pub down_timer_adverts: u32,
+    /// Checksum variant to send (v3 over IPv4).
+    pub checksum: Variant,
+    /// Gratuitous ARPs per address when becoming master.
+    pub garp_repeat: u32,
+}
+
+impl Settings {
+    /// Settings for a configured instance whose interface has `primary`,
+    /// with keepalived's defaults for the rest.
+    pub fn from_config(
+        inst: &VrrpInstance,
+        global: &crate::config::model::GlobalDefs,
+        primary: IpAddr,
+    ) -> Self {
+        let version = if inst.version == 3 {
+            Version::V3
+        } else {
+            Version::V2
+        };
+        let destinations = if inst.unicast_peers.is_empty() {
+            vec![match primary {
+                IpAddr::V4(_) => IpAddr::V4(global.vrrp_mcast_group4),
+                IpAddr::V6(_) => IpAddr::V6(global.vrrp_mcast_group6),
+            }]
+        } else {
+            inst.unicast_peers.iter().map(|p| p.address).collect()
+        };
+        let auth = match &inst.authentication {
+            Some(a) if a.auth_type == AuthType::Pass => Auth::pass(&a.password),
+            Some(a) => Auth {
+                kind: 2,
+                ..Auth::pass(&a.password)
+            },
+            None => Auth::NONE,
+        };
+        let checksum = match (version, primary, global.v3_checksum_as_v2) {
+            (Version::V2, _, _) | (Version::V3, IpAddr::V4(_), true) => Variant::Plain,
+            _ => Variant::PseudoHeader,
+        };
+        Settings {
+            name: inst.name.clone(),
+            interface: inst.interface.clone(),
+            primary: inst.unicast_src_ip.unwrap_or(primary),
+            destinations,
+            vrid: inst.virtual_router_id,
+            priority: inst.priority,
+            version,
+            advert_int: inst.advert_int,
+            auth,
+            addresses: inst.virtual_ipaddress.iter().map(|v| v.address).collect(),
+            nopreempt: inst.nopreempt,
+            preempt_delay: inst.preempt_delay,
+            down_timer_adverts: inst.down_timer_adverts,
+            checksum,
+            garp_repeat: inst.garp.master_repeat,
+        }
+    }
+
+    fn unicast(&self) -> bool {
+        !self.destinations.iter().any(IpAddr::is_multicast)
+    }
+}
+
+/// One virtual router.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    s: Settings,
+    state: State,
+    /// The interval of the current master (v3 adopts it; v2 always ours).
+    master_adver_int: Duration,
+    /// Backup: when the master is declared down. Master: next advert.
+    timer: Option<Instant>,
+    /// When a lower-priority master was first heard, for preempt_delay.
+    preempt_since: Option<Instant>,
+    actions: VecDeque<Action>,
+}
+
+impl Instance {
+    /// An instance in Initialize.
+    pub fn new(s: Settings) -> Self {
+        let master_adver_int = s.advert_int;
+        Instance {
+            s,
+            state: State::Initialize,
+            master_adver_int,
+            timer: None,
+            preempt_since: None,
+            actions: VecDeque::new(),
+        }
+    }
+
+    /// Current state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// Its settings.
+    pub fn settings(&self) -> &Settings {
+        &self.s
+    }
+
+    /// The next time [`Instance::handle_timeout`] must be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timer
+    }
+
+    /// The next thing to do.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    fn skew(&self) -> Duration {
+        timers::skew(self.s.version, self.s.priority, self.master_adver_int)
+    }
+
+    fn master_down(&self) -> Duration {
+        timers::master_down(
+            self.s.version,
+            self.s.priority,
+            self.master_adver_int,
+            self.s.down_timer_adverts,
+        )
+    }
+
+    fn transition(&mut self, to: State, reason: Reason) {
+        let from = self.state;
+        self.state = to;
+        self.actions
+            .push_back(Action::StateChanged { from, to, reason });
+    }
+
+    fn send_advert(&mut self, priority: u8) {
+        let adver_int = match self.s.version {
+            Version::V2 => self.s.advert_int.as_secs() as u16,
+            Version::V3 => (self.s.advert_int.as_millis() / 10) as u16,
+        };
+        let repr = Repr {
+            version: self.s.version,
+            vrid: self.s.vrid,
+            priority,
+            adver_int,
+            auth: if self.s.version == Version::V2 {
+                self.s.auth
+            } else {
+                Auth::NONE
+            },
+            addresses: self.s.addresses.clone(),
+        };
+        for &dst in &self.s.destinations {
+            let bytes = repr.to_bytes(self.s.primary, dst, self.s.checksum);
+            self.actions.push_back(Action::Transmit {
+                interface: self.s.interface.clone(),
+                src: self.s.primary,
+                dst,
+                ttl: TTL,
+                bytes,
+            });
+        }
+    }
+
+    /// Starts the instance (RFC 5798 §6.4.1): the owner becomes master at
+    /// once; everyone else, `state MASTER` included, waits as backup for the
+    /// master-down interval, as keepalived does.
+    pub fn start(&mut self, now: Instant) {
+        if self.state != State::Initialize {
+            return;
+        }
+        self.master_adver_int = self.s.advert_int;
+        if self.s.priority == 255 {
+            self.become_master(now, Reason::Owner);
+        } else {
+            self.transition(State::Backup, Reason::Startup);
+            self.timer = Some(now + self.master_down());
+        }
+    }
+
+    /// Stops the instance: a master sends priority 0 so backups take over
+    /// after their skew time, and removes its addresses.
+    pub fn shutdown(&mut self, _now: Instant) {
+        if self.state == State::Master {
+            self.send_advert(0);
+            self.actions.push_back(Action::RemoveVips);
+        }
+        if self.state != State::Initialize {
+            self.transition(State::Initialize, Reason::Shutdown);
+        }
+        self.timer = None;
+        self.preempt_since = None;
+    }
+
+    /// keepalived sends the advert first ("the old master needs to remove the
+    /// VIPs before we send the gratuitous ARPs"), then adds and announces.
+    fn become_master(&mut self, now: Instant, reason: Reason) {
+        self.transition(State::Master, reason);
+        self.master_adver_int = self.s.advert_int;
+        self.preempt_since = None;
+        self.send_advert(self.s.priority);
+        self.actions.push_back(Action::AddVips);
+        self.actions.push_back(Action::Announce {
+            count: self.s.garp_repeat,
+        });
+        self.timer = Some(now + self.s.advert_int);
+    }
+
+    /// Runs the timers due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let Some(at) = self.timer else { return };
+        if at > now {
+            return;
+        }
+        match self.state {
+            State::Backup => self.become_master(now, Reason::MasterDown),
+            State::Master => {
+                self.send_advert(self.s.priority);
+                self.timer = Some(now + self.s.advert_int);
+            }
+            State::Initialize => self.timer = None,
+        }
+    }
+
+    /// Checks that depend on the configuration (keepalived's
+    /// `vrrp_check_packet`, after the codec's own).
+    fn check(&self, ttl: u8, repr: &Repr) -> Result<(), Reject> {
+        if !self.s.unicast() && ttl != TTL {
+            return Err(Reject::BadTtl);
+        }
+        if repr.version != self.s.version {
+            return Err(Reject::BadVersion);
+        }
+        if repr.vrid != self.s.vrid {
+            return Err(Reject::WrongVrid);
+        }
+        if self.s.version == Version::V2 {
+            if repr.auth.kind != self.s.auth.kind {
+                return Err(Reject::AuthTypeMismatch);
+            }
+            if repr.auth.kind == 1 && repr.auth.data != self.s.auth.data {
+                return Err(Reject::AuthMismatch);
+            }
+            // v2 drops a different interval "to prevent concurrent VRID running".
+            if repr.interval() != self.s.advert_int {
+                return Err(Reject::IntervalMismatch);
+            }
+        }
+        if repr.family() != crate::config::model::Family::of(&self.s.primary)
+            && !repr.addresses.is_empty()
+        {
+            return Err(Reject::FamilyMismatch);
+        }
+        Ok(())
+    }
+
+    /// An advert arrived from `src` with IP TTL `ttl`. A rejected one
+    /// changes nothing (its reason is returned for counting).
+    pub fn handle_advert(
+        &mut self,
+        now: Instant,
+        src: IpAddr,
+        ttl: u8,
+        parsed: &Parsed,
+    ) -> Result<(), Reject> {
+        let repr = &parsed.repr;
+        self.check(ttl, repr)?;
+        if src == self.s.primary {
+            // Our own advert looped back.
+            return Ok(());
+        }
+        match self.state {
+            State::Initialize => {}
+            State::Backup => self.backup_rx(now, src, repr),
+            State::Master => self.master_rx(now, src, repr),
+        }
+        Ok(())
+    }
+
+    /// keepalived's `vrrp_state_backup`.
+    fn backup_rx(&mut self, now: Instant, _src: IpAddr, repr: &Repr) {
+        if repr.priority == 0 {
+            // The master is leaving: take over after the skew alone.
+            self.timer = Some(now + self.skew());
+            return;
+        }
+        let lower = repr.priority < self.s.priority;
+        let delaying = lower
+            && !self.s.preempt_delay.is_zero()
+            && match self.preempt_since {
+                None => {
+                    self.preempt_since = Some(now);
+                    true
+                }
+                Some(since) => now < since + self.s.preempt_delay,
+            };
+        if self.s.nopreempt || !lower || delaying {
+            if !lower {
+                self.preempt_since = None;
+            }
+            if self.s.version == Version::V3 {
+                self.master_adver_int = repr.interval();
+            }
+            self.timer = Some(now + self.master_down());
+        }
+        // Otherwise a lower-priority master is ignored and the master-down
+        // timer runs out: that is how a backup preempts.
+    }
+
+    /// keepalived's `vrrp_state_master_rx`, with its default RFC 9568
+    /// behaviour of answering a lower priority with an advert.
+    fn master_rx(&mut self, now: Instant, src: IpAddr, repr: &Repr) {
+        if repr.priority == 0 {
+            self.send_advert(self.s.priority);
+            self.timer = Some(now + self.s.advert_int);
+            return;
+        }
+        let wins = repr.priority > self.s.priority
+            || (repr.priority == self.s.priority && ip_greater(src, self.s.primary));
+        if wins {
+            if self.s.version == Version::V3 {
+                self.master_adver_int = repr.interval();
+            }
+            self.transition(
+                State::Backup,
+                Reason::HigherPriority {
+                    from: src,
+                    priority: repr.priority,
+                },
+            );
+            self.actions.push_back(Action::RemoveVips);
+            self.timer = Some(now + self.master_down());
+        } else {
+            self.send_advert(self.s.priority);
+            self.timer = Some(now + self.s.advert_int);
+        }
+    }
+}
+
+/// RFC 5798 §6.4.3: on equal priority the higher primary address wins.
+fn ip_greater(a: IpAddr, b: IpAddr) -> bool {
+    match (a, b) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => a > b,
+        (IpAddr::V6(a), IpAddr::V6(b)) => a > b,
+        _ => false,
+    }
+}

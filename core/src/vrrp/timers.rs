@@ -1,0 +1,67 @@
+//! The protocol timers, exactly as keepalived computes them
+//! (`VRRP_TIMER_SKEW`, `VRRP_MS_DOWN_TIMER` in keepalived's vrrp.h).
+
+use std::time::Duration;
+
+use super::wire::Version;
+
+/// Skew_Time for a priority.
+///
+/// v2 (RFC 3768 §6.1): `(256 - priority) / 256` seconds, whatever the
+/// interval. v3 (RFC 5798 §6.1): `(256 - priority) * Master_Adver_Interval
+/// / 256`; keepalived computes it from the interval in centiseconds as
+/// `(256 - p) * cs * 625 / 16` microseconds, which is exact.
+pub fn skew(version: Version, priority: u8, master_adver_int: Duration) -> Duration {
+    let weight = 256 - u64::from(priority);
+    match version {
+        Version::V2 => Duration::from_nanos(weight * 1_000_000_000 / 256),
+        Version::V3 => {
+            let cs = master_adver_int.as_millis() as u64 / 10;
+            Duration::from_micros(weight * cs * 625 / 16)
+        }
+    }
+}
+
+/// Master_Down_Interval: `down_timer_adverts` (the RFC's 3) intervals plus the skew.
+pub fn master_down(
+    version: Version,
+    priority: u8,
+    master_adver_int: Duration,
+    down_timer_adverts: u32,
+) -> Duration {
+    master_adver_int * down_timer_adverts + skew(version, priority, master_adver_int)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc_worked_examples_and_keepalived_measurements() {
+        // RFC 3768 example: priority 100, 1 s: skew 0.609375 s, down 3.609375 s.
+        let s = Duration::from_secs(1);
+        assert_eq!(skew(Version::V2, 100, s), Duration::from_micros(609_375));
+        assert_eq!(
+            master_down(Version::V2, 100, s, 3),
+            Duration::from_micros(3_609_375)
+        );
+        // keepalived-measured.md: priority 150 → 414.1 ms skew, 3414.1 ms down.
+        assert_eq!(skew(Version::V2, 150, s), Duration::from_nanos(414_062_500));
+        // v3 at 0.1 s, priority 100: 3 × 100 ms + 156/256 × 100 ms = 360.9375 ms (measured 361.1).
+        let fast = Duration::from_millis(100);
+        assert_eq!(
+            master_down(Version::V3, 100, fast, 3),
+            Duration::from_nanos(360_937_500)
+        );
+        // v2's skew ignores the interval; v3's scales with it.
+        assert_eq!(
+            skew(Version::V2, 100, Duration::from_secs(5)),
+            Duration::from_micros(609_375)
+        );
+        assert_eq!(
+            skew(Version::V3, 100, Duration::from_secs(5)),
+            Duration::from_micros(3_046_875)
+        );
+        assert_eq!(skew(Version::V2, 255, s), Duration::from_nanos(3_906_250));
+    }
+}

@@ -1,0 +1,380 @@
+//! Virtual routers on one simulated segment, on a virtual clock that jumps
+//! to the next deadline (as quinn-proto's test `Pair` does): elections,
+//! failover, release and preemption at exactly the RFC's times.
+
+use std::collections::VecDeque;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use holdfast_core::time::Instant;
+use holdfast_core::vrrp::checksum::Variant;
+use holdfast_core::vrrp::instance::{Action, Instance, Reason, Settings, State};
+use holdfast_core::vrrp::wire::{Auth, Packet, Repr, Version};
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn settings(primary: &str, priority: u8) -> Settings {
+    Settings {
+        name: format!("VI_{primary}"),
+        interface: Some("eth0".into()),
+        primary: ip(primary),
+        destinations: vec![ip("224.0.0.18")],
+        vrid: 51,
+        priority,
+        version: Version::V2,
+        advert_int: Duration::from_secs(1),
+        auth: Auth::pass("k@l"),
+        addresses: vec![ip("10.200.0.10")],
+        nopreempt: false,
+        preempt_delay: Duration::ZERO,
+        down_timer_adverts: 3,
+        checksum: Variant::Plain,
+        garp_repeat: 5,
+    }
+}
+
+fn at(secs: f64) -> Instant {
+    Instant::from_nanos((secs * 1e9).round() as u64)
+}
+
+struct Router {
+    inst: Instance,
+    up: bool,
+    /// (time, new state, reason).
+    changes: Vec<(Instant, State, Reason)>,
+    adverts_sent: Vec<(Instant, u8)>,
+}
+
+/// A segment where every advert reaches every other running router at once.
+struct Segment {
+    now: Instant,
+    routers: Vec<Router>,
+}
+
+impl Segment {
+    fn new(settings: Vec<Settings>) -> Self {
+        let routers = settings
+            .into_iter()
+            .map(|s| Router {
+                inst: Instance::new(s),
+                up: false,
+                changes: vec![],
+                adverts_sent: vec![],
+            })
+            .collect();
+        Segment {
+            now: Instant::ZERO,
+            routers,
+        }
+    }
+
+    fn start(&mut self, i: usize) {
+        self.routers[i].up = true;
+        self.routers[i].inst.start(self.now);
+        self.settle();
+    }
+
+    /// Stops a router without a word (a crash).
+    fn crash(&mut self, i: usize) {
+        self.routers[i].up = false;
+    }
+
+    fn shutdown(&mut self, i: usize) {
+        self.routers[i].inst.shutdown(self.now);
+        self.settle();
+        self.routers[i].up = false;
+    }
+
+    /// Carries out every pending action until nothing is left.
+    fn settle(&mut self) {
+        let mut wire: VecDeque<(usize, IpAddr, IpAddr, u8, Vec<u8>)> = VecDeque::new();
+        for _round in 0..1000 {
+            for (i, r) in self.routers.iter_mut().enumerate() {
+                while let Some(a) = r.inst.poll_action() {
+                    match a {
+                        Action::Transmit {
+                            src,
+                            dst,
+                            ttl,
+                            bytes,
+                            ..
+                        } => {
+                            r.adverts_sent.push((self.now, bytes[2]));
+                            if r.up {
+                                wire.push_back((i, src, dst, ttl, bytes));
+                            }
+                        }
+                        Action::StateChanged { to, reason, .. } => {
+                            r.changes.push((self.now, to, reason))
+                        }
+                        Action::AddVips | Action::RemoveVips | Action::Announce { .. } => {}
+                    }
+                }
+            }
+            let Some((from, src, dst, ttl, bytes)) = wire.pop_front() else {
+                return;
+            };
+            let parsed = Repr::parse(&Packet::new_unchecked(&bytes[..]), src, dst)
+                .expect("our own adverts parse");
+            for (j, r) in self.routers.iter_mut().enumerate() {
+                if j != from && r.up {
+                    r.inst
+                        .handle_advert(self.now, src, ttl, &parsed)
+                        .expect("valid advert");
+                }
+            }
+        }
+        panic!("the segment does not settle");
+    }
+
+    /// Runs timers until `end`, jumping from deadline to deadline.
+    fn run_until(&mut self, end: Instant) {
+        for _ in 0..100_000 {
+            let next = self
+                .routers
+                .iter()
+                .filter(|r| r.up)
+                .filter_map(|r| r.inst.poll_timeout())
+                .min();
+            match next {
+                Some(t) if t <= end => {
+                    assert!(
+                        t >= self.now,
+                        "a deadline in the past: {t:?} < {:?}",
+                        self.now
+                    );
+                    self.now = t;
+                    for r in self.routers.iter_mut().filter(|r| r.up) {
+                        r.inst.handle_timeout(t);
+                    }
+                    self.settle();
+                }
+                _ => {
+                    self.now = end;
+                    return;
+                }
+            }
+        }
+        panic!("too many timer events");
+    }
+
+    fn state(&self, i: usize) -> State {
+        self.routers[i].inst.state()
+    }
+
+    /// When router `i` last became master.
+    fn became_master(&self, i: usize) -> Option<Instant> {
+        self.routers[i]
+            .changes
+            .iter()
+            .rev()
+            .find(|c| c.1 == State::Master)
+            .map(|c| c.0)
+    }
+}
+
+#[test]
+fn initial_election_at_master_down_of_the_highest_priority() {
+    let mut seg = Segment::new(vec![
+        settings("10.200.0.1", 150),
+        settings("10.200.0.2", 100),
+    ]);
+    seg.start(0);
+    seg.start(1);
+    seg.run_until(at(20.0));
+    // 3 × 1 s + (256 − 150)/256 s.
+    assert_eq!(seg.became_master(0), Some(at(3.4140625)));
+    assert_eq!(seg.state(1), State::Backup);
+    assert_eq!(seg.became_master(1), None);
+    // Adverts every second from then on.
+    let sent: Vec<Instant> = seg.routers[0].adverts_sent.iter().map(|a| a.0).collect();
+    for pair in sent.windows(2) {
+        assert_eq!(pair[1] - pair[0], Duration::from_secs(1));
+    }
+}
+
+#[test]
+fn first_advert_is_keepalived_s_bytes() {
+    let mut inst = Instance::new(settings("10.200.0.1", 150));
+    inst.start(Instant::ZERO);
+    inst.handle_timeout(at(3.4140625));
+    let bytes = std::iter::from_fn(|| inst.poll_action())
+        .find_map(|a| match a {
+            Action::Transmit { bytes, ttl, .. } => {
+                assert_eq!(ttl, 255);
+                Some(bytes)
+            }
+            _ => None,
+        })
+        .unwrap();
+    // vectors/vrrp-adverts.json: keepalived 2.2.7, d1, priority 150, VRID 51, PASS "k@l".
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(hex, "21339601010165b70ac8000a6b406c0000000000");
+}
+
+#[test]
+fn backup_takes_over_at_master_down_after_the_last_advert() {
+    let mut seg = Segment::new(vec![
+        settings("10.200.0.1", 150),
+        settings("10.200.0.2", 100),
+    ]);
+    seg.start(0);
+    seg.start(1);
+    seg.run_until(at(10.5));
+    seg.crash(0);
+    seg.run_until(at(30.0));
+    // A's last advert left at 10.4140625 s; B's master-down is 3.609375 s.
+    assert_eq!(seg.became_master(1), Some(at(10.4140625 + 3.609375)));
+    assert!(matches!(
+        seg.routers[1].changes.last().unwrap().2,
+        Reason::MasterDown
+    ));
+}
+
+#[test]
+fn graceful_release_hands_over_after_the_skew_only() {
+    let mut seg = Segment::new(vec![
+        settings("10.200.0.1", 150),
+        settings("10.200.0.2", 100),
+    ]);
+    seg.start(0);
+    seg.start(1);
+    seg.run_until(at(10.5));
+    seg.shutdown(0);
+    assert_eq!(
+        seg.routers[0].adverts_sent.last().unwrap(),
+        &(at(10.5), 0),
+        "priority 0 on release"
+    );
+    seg.run_until(at(30.0));
+    assert_eq!(seg.became_master(1), Some(at(10.5 + 0.609375)));
+}
+
+#[test]
+fn returning_higher_priority_preempts_at_its_master_down() {
+    let mut seg = Segment::new(vec![
+        settings("10.200.0.1", 150),
+        settings("10.200.0.2", 100),
+    ]);
+    seg.start(1);
+    seg.run_until(at(5.0));
+    assert_eq!(seg.became_master(1), Some(at(3.609375)));
+    seg.start(0);
+    seg.run_until(at(30.0));
+    // A ignores B's lower-priority adverts, so its master-down runs out.
+    assert_eq!(seg.became_master(0), Some(at(5.0 + 3.4140625)));
+    let b_last = seg.routers[1].changes.last().unwrap();
+    assert_eq!((b_last.0, b_last.1), (at(8.4140625), State::Backup));
+    assert!(matches!(
+        b_last.2,
+        Reason::HigherPriority { priority: 150, .. }
+    ));
+}
+
+#[test]
+fn nopreempt_leaves_the_lower_priority_master_in_place() {
+    let mut a = settings("10.200.0.1", 150);
+    a.nopreempt = true;
+    let mut seg = Segment::new(vec![a, settings("10.200.0.2", 100)]);
+    seg.start(1);
+    seg.run_until(at(5.0));
+    seg.start(0);
+    seg.run_until(at(60.0));
+    assert_eq!(seg.state(0), State::Backup);
+    assert_eq!(seg.state(1), State::Master);
+}
+
+#[test]
+fn preempt_delay_postpones_preemption() {
+    let mut a = settings("10.200.0.1", 150);
+    a.preempt_delay = Duration::from_secs(5);
+    let mut seg = Segment::new(vec![a, settings("10.200.0.2", 100)]);
+    seg.start(1);
+    seg.run_until(at(5.0));
+    seg.start(0);
+    seg.run_until(at(60.0));
+    // B advertises at 3.609375 + k s. A first hears it at 5.609375 and keeps
+    // listening until 10.609375; the advert at 9.609375 was the last it took,
+    // so its master-down runs out 3.4140625 s later.
+    assert_eq!(seg.became_master(0), Some(at(9.609375 + 3.4140625)));
+}
+
+#[test]
+fn equal_priorities_are_decided_by_the_higher_address() {
+    let mut seg = Segment::new(vec![
+        settings("10.200.0.1", 100),
+        settings("10.200.0.2", 100),
+    ]);
+    seg.start(0);
+    seg.start(1);
+    seg.run_until(at(20.0));
+    assert_eq!(seg.state(1), State::Master);
+    assert_eq!(seg.state(0), State::Backup);
+    assert_eq!(seg.became_master(1), Some(at(3.609375)));
+}
+
+#[test]
+fn owner_is_master_at_once() {
+    let mut seg = Segment::new(vec![
+        settings("10.200.0.1", 255),
+        settings("10.200.0.2", 100),
+    ]);
+    seg.start(1);
+    seg.run_until(at(2.0));
+    seg.start(0);
+    assert_eq!(seg.became_master(0), Some(at(2.0)));
+    assert_eq!(seg.state(1), State::Backup);
+}
+
+#[test]
+fn adverts_that_do_not_match_the_instance_are_rejected_by_name() {
+    use holdfast_core::vrrp::Reject;
+    let mut b = Instance::new(settings("10.200.0.2", 100));
+    b.start(Instant::ZERO);
+    let send = |s: Settings| {
+        let mut i = Instance::new(s);
+        i.start(Instant::ZERO);
+        i.handle_timeout(at(100.0));
+        std::iter::from_fn(|| i.poll_action())
+            .find_map(|a| match a {
+                Action::Transmit {
+                    src, dst, bytes, ..
+                } => Some((src, dst, bytes)),
+                _ => None,
+            })
+            .unwrap()
+    };
+    let parse = |(src, dst, bytes): &(IpAddr, IpAddr, Vec<u8>)| {
+        Repr::parse(&Packet::new_unchecked(&bytes[..]), *src, *dst).unwrap()
+    };
+    let mut wrong_pass = settings("10.200.0.1", 100);
+    wrong_pass.auth = Auth::pass("k@l!ve1");
+    let m = send(wrong_pass);
+    assert_eq!(
+        b.handle_advert(at(1.0), m.0, 255, &parse(&m)),
+        Err(Reject::AuthMismatch)
+    );
+    let mut slow = settings("10.200.0.1", 100);
+    slow.advert_int = Duration::from_secs(2);
+    let m = send(slow);
+    assert_eq!(
+        b.handle_advert(at(1.0), m.0, 255, &parse(&m)),
+        Err(Reject::IntervalMismatch)
+    );
+    let m = send(settings("10.200.0.1", 100));
+    assert_eq!(
+        b.handle_advert(at(1.0), m.0, 64, &parse(&m)),
+        Err(Reject::BadTtl)
+    );
+    let mut other = settings("10.200.0.1", 100);
+    other.vrid = 52;
+    let m = send(other);
+    assert_eq!(
+        b.handle_advert(at(1.0), m.0, 255, &parse(&m)),
+        Err(Reject::WrongVrid)
+    );
+    // A rejected advert does not move the master-down deadline.
+    assert_eq!(b.poll_timeout(), Some(at(3.609375)));
+}
