@@ -109,7 +109,10 @@ impl Segment {
                         Action::StateChanged { to, reason, .. } => {
                             r.changes.push((self.now, to, reason))
                         }
-                        Action::AddVips | Action::RemoveVips | Action::Announce { .. } => {}
+                        Action::AddVips
+                        | Action::RemoveVips
+                        | Action::Announce { .. }
+                        | Action::WantMaster => {}
                     }
                 }
             }

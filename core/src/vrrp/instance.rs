@@ -3,8 +3,9 @@
 //! in, and what to send, which addresses to add or remove and which state
 //! changes happened come out of [`Instance::poll_action`].
 //!
-//! Not yet here (later parts of issue 3): Fault and trackers, sync groups,
-//! the gratuitous ARP repeat and refresh schedule, and the `Node` facade.
+//! Trackers and sync groups are decided by the `Node` that owns the
+//! instance: it tells the instance its priority adjustment and whether it
+//! is faulted, and settles a group member's wish to become master.
 
 use std::collections::VecDeque;
 use std::net::IpAddr;
@@ -28,6 +29,8 @@ pub enum State {
     Backup,
     /// Forwarding for the virtual addresses.
     Master,
+    /// Down because a tracked interface or script failed (keepalived's FAULT).
+    Fault,
 }
 
 /// Why a state changed.
@@ -48,6 +51,12 @@ pub enum Reason {
     },
     /// Told to stop.
     Shutdown,
+    /// A tracked interface or script failed, or a sync-group member did.
+    Fault,
+    /// Every fault cleared.
+    FaultCleared,
+    /// Its sync group moved together.
+    SyncGroup,
 }
 
 /// What the instance wants done.
@@ -75,6 +84,9 @@ pub enum Action {
         /// Messages per address.
         count: u32,
     },
+    /// A sync-group member's master-down timer ran out: it would become
+    /// master, if its group agrees (the owner asks every other member).
+    WantMaster,
     /// The state changed.
     StateChanged {
         /// From.
@@ -189,6 +201,16 @@ pub struct Instance {
     timer: Option<Instant>,
     /// When a lower-priority master was first heard, for preempt_delay.
     preempt_since: Option<Instant>,
+    /// Sum of the weighted trackers' adjustments.
+    adjustment: i32,
+    /// Its own trackers say it is down.
+    own_fault: bool,
+    /// Another member of its sync group is down.
+    group_fault: bool,
+    /// Becoming master waits for its sync group.
+    in_group: bool,
+    /// keepalived's wantstate: what it would be alone.
+    want_master: bool,
     actions: VecDeque<Action>,
 }
 
@@ -202,7 +224,109 @@ impl Instance {
             master_adver_int,
             timer: None,
             preempt_since: None,
+            adjustment: 0,
+            own_fault: false,
+            group_fault: false,
+            in_group: false,
+            want_master: false,
             actions: VecDeque::new(),
+        }
+    }
+
+    /// Makes becoming master wait for the sync group (see [`Action::WantMaster`]).
+    pub fn set_in_group(&mut self, in_group: bool) {
+        self.in_group = in_group;
+    }
+
+    /// Whether, alone, it would be master now.
+    pub fn wants_master(&self) -> bool {
+        self.want_master || self.state == State::Master
+    }
+
+    /// The priority it advertises and elects with: the configured one plus
+    /// the weighted trackers, kept within 1..=254; the owner's 255 never moves.
+    pub fn effective_priority(&self) -> u8 {
+        if self.s.priority == 255 {
+            255
+        } else {
+            (i32::from(self.s.priority) + self.adjustment).clamp(1, 254) as u8
+        }
+    }
+
+    /// Sets the weighted trackers' total adjustment.
+    pub fn set_priority_adjustment(&mut self, now: Instant, adjustment: i32) {
+        let before = self.master_down();
+        self.adjustment = adjustment;
+        // keepalived moves a running master-down deadline by the change.
+        if let (State::Backup, Some(t)) = (self.state, self.timer) {
+            let after = self.master_down();
+            let moved = if after >= before {
+                t + (after - before)
+            } else {
+                Instant::from_nanos(
+                    t.as_nanos()
+                        .saturating_sub((before - after).as_nanos() as u64),
+                )
+            };
+            self.timer = Some(moved.max(now));
+        }
+    }
+
+    /// Sets whether its own trackers say it is down.
+    pub fn set_fault(&mut self, now: Instant, fault: bool) {
+        self.own_fault = fault;
+        self.update_fault(now);
+    }
+
+    /// Sets whether another member of its sync group is down.
+    pub fn set_group_fault(&mut self, now: Instant, fault: bool) {
+        self.group_fault = fault;
+        self.update_fault(now);
+    }
+
+    /// Whether its own trackers hold it down.
+    pub fn own_fault(&self) -> bool {
+        self.own_fault
+    }
+
+    fn update_fault(&mut self, now: Instant) {
+        let faulted = self.own_fault || self.group_fault;
+        match (self.state, faulted) {
+            (State::Fault, false) => {
+                self.transition(State::Backup, Reason::FaultCleared);
+                self.want_master = false;
+                self.master_adver_int = self.s.advert_int;
+                self.timer = Some(now + self.master_down());
+            }
+            (State::Backup | State::Master, true) => {
+                if self.state == State::Master {
+                    // keepalived leaves master with a priority-0 advert.
+                    self.send_advert(0);
+                    self.actions.push_back(Action::RemoveVips);
+                }
+                self.transition(State::Fault, Reason::Fault);
+                self.want_master = false;
+                self.timer = None;
+                self.preempt_since = None;
+            }
+            _ => {}
+        }
+    }
+
+    /// Its sync group decided to go master together.
+    pub fn force_master(&mut self, now: Instant) {
+        if self.state == State::Backup {
+            self.become_master(now, Reason::SyncGroup);
+        }
+    }
+
+    /// Its sync group decided to go backup together.
+    pub fn force_backup(&mut self, now: Instant) {
+        if self.state == State::Master {
+            self.transition(State::Backup, Reason::SyncGroup);
+            self.actions.push_back(Action::RemoveVips);
+            self.want_master = false;
+            self.timer = Some(now + self.master_down());
         }
     }
 
@@ -283,7 +407,9 @@ impl Instance {
             return;
         }
         self.master_adver_int = self.s.advert_int;
-        if self.s.priority == 255 {
+        if self.own_fault || self.group_fault {
+            self.transition(State::Fault, Reason::Fault);
+        } else if self.s.priority == 255 && !self.in_group {
             self.become_master(now, Reason::Owner);
         } else {
             self.transition(State::Backup, Reason::Startup);
@@ -303,6 +429,7 @@ impl Instance {
         }
         self.timer = None;
         self.preempt_since = None;
+        self.want_master = false;
     }
 
     /// keepalived sends the advert first ("the old master needs to remove the
@@ -311,7 +438,8 @@ impl Instance {
         self.transition(State::Master, reason);
         self.master_adver_int = self.s.advert_int;
         self.preempt_since = None;
-        self.send_advert(self.s.priority);
+        self.want_master = true;
+        self.send_advert(self.effective_priority());
         self.actions.push_back(Action::AddVips);
         self.actions.push_back(Action::Announce {
             count: self.s.garp_repeat,
@@ -326,12 +454,19 @@ impl Instance {
             return;
         }
         match self.state {
+            State::Backup if self.in_group => {
+                // keepalived "prefers backup to avoid thrashing": the member
+                // waits another master-down unless its group goes master.
+                self.want_master = true;
+                self.timer = Some(now + self.master_down());
+                self.actions.push_back(Action::WantMaster);
+            }
             State::Backup => self.become_master(now, Reason::MasterDown),
             State::Master => {
-                self.send_advert(self.s.priority);
+                self.send_advert(self.effective_priority());
                 self.timer = Some(now + self.s.advert_int);
             }
-            State::Initialize => self.timer = None,
+            State::Initialize | State::Fault => self.timer = None,
         }
     }
 
@@ -383,7 +518,7 @@ impl Instance {
             return Ok(());
         }
         match self.state {
-            State::Initialize => {}
+            State::Initialize | State::Fault => {}
             State::Backup => self.backup_rx(now, src, repr),
             State::Master => self.master_rx(now, src, repr),
         }
@@ -397,7 +532,7 @@ impl Instance {
             self.timer = Some(now + self.skew());
             return;
         }
-        let lower = repr.priority < self.s.priority;
+        let lower = repr.priority < self.effective_priority();
         let delaying = lower
             && !self.s.preempt_delay.is_zero()
             && match self.preempt_since {
@@ -414,6 +549,7 @@ impl Instance {
             if self.s.version == Version::V3 {
                 self.master_adver_int = repr.interval();
             }
+            self.want_master = false;
             self.timer = Some(now + self.master_down());
         }
         // Otherwise a lower-priority master is ignored and the master-down
