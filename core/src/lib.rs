@@ -7,5 +7,6 @@
 
 pub mod config;
 pub mod fuzzing;
+pub mod node;
 pub mod time;
 pub mod vrrp;

@@ -1,0 +1,523 @@
+//! One director: every VRRP instance of a configuration, its sync groups and
+//! tracked interfaces, behind one sans-IO facade (DESIGN.md, "The sans-IO
+//! contract"). Drivers feed [`Input`]s with the time, drain [`Output`]s, and
+//! wake at [`Node::poll_timeout`].
+//!
+//! Not yet here (the rest of issue 3): tracked scripts, the gratuitous ARP
+//! repeat and refresh schedule, notify-script requests, reload and the
+//! checkers.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::config::model::{Config, Family, VirtualIp, VrrpInstance};
+use crate::time::Instant;
+use crate::vrrp::instance::{Action, Instance, Reason, Settings, State};
+use crate::vrrp::wire::{Packet, Repr};
+use crate::vrrp::Reject;
+
+/// Something that happened to the director.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A VRRP message arrived (the bytes after the IP header).
+    Packet {
+        /// Interface it came in on.
+        interface: String,
+        /// IP source.
+        src: IpAddr,
+        /// IP destination.
+        dst: IpAddr,
+        /// IP TTL / hop limit.
+        ttl: u8,
+        /// The message.
+        bytes: Vec<u8>,
+    },
+    /// An interface's link went up or down.
+    Link {
+        /// Interface name.
+        interface: String,
+        /// Up?
+        up: bool,
+    },
+    /// Stop: masters release with priority 0.
+    Shutdown,
+}
+
+/// Something the driver must do or report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Output {
+    /// Send a VRRP message.
+    Transmit {
+        /// Interface to send on.
+        interface: Option<String>,
+        /// Source address.
+        src: IpAddr,
+        /// Destination address.
+        dst: IpAddr,
+        /// TTL / hop limit.
+        ttl: u8,
+        /// The message.
+        bytes: Vec<u8>,
+    },
+    /// Add a virtual address.
+    AddVip {
+        /// Instance it belongs to.
+        instance: String,
+        /// The address, prefix, label...
+        vip: VirtualIp,
+        /// Device to put it on.
+        dev: String,
+    },
+    /// Remove a virtual address.
+    RemoveVip {
+        /// Instance it belongs to.
+        instance: String,
+        /// The address.
+        vip: VirtualIp,
+        /// Device it is on.
+        dev: String,
+    },
+    /// Send gratuitous ARPs / unsolicited NAs for these addresses.
+    Announce {
+        /// Instance.
+        instance: String,
+        /// Interface to announce on.
+        interface: String,
+        /// Addresses.
+        addresses: Vec<IpAddr>,
+        /// Messages per address.
+        count: u32,
+    },
+    /// An instance changed state.
+    Event(Event),
+}
+
+/// A state change, with its cause.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Event {
+    /// Instance name.
+    pub instance: String,
+    /// Previous state.
+    pub from: State,
+    /// New state.
+    pub to: State,
+    /// Why.
+    pub reason: Reason,
+}
+
+/// An interface the director has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interface {
+    /// Name.
+    pub name: String,
+    /// Primary IPv4 address.
+    pub ipv4: Option<IpAddr>,
+    /// Link-local IPv6 address.
+    pub ipv6: Option<IpAddr>,
+    /// Link up?
+    pub up: bool,
+}
+
+/// Why a node cannot be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NodeError {
+    /// An instance names an interface the director does not have, or one
+    /// without an address of the instance's family.
+    #[error("vrrp_instance {instance}: interface {interface} does not exist or has no {family:?} address")]
+    Interface {
+        /// Instance.
+        instance: String,
+        /// Interface.
+        interface: String,
+        /// Family needed.
+        family: Family,
+    },
+}
+
+/// A snapshot for dumps and metrics.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Status {
+    /// Each instance.
+    pub instances: Vec<InstanceStatus>,
+    /// Dropped adverts by reason.
+    pub rejected: BTreeMap<Reject, u64>,
+}
+
+/// One instance in [`Status`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InstanceStatus {
+    /// Name.
+    pub name: String,
+    /// State.
+    pub state: State,
+    /// Configured priority.
+    pub priority: u8,
+    /// Priority after trackers.
+    pub effective_priority: u8,
+}
+
+struct Member {
+    inst: Instance,
+    cfg: VrrpInstance,
+    group: Option<usize>,
+    /// (interface, weight, reverse); weight 0 means Fault while down.
+    tracked: Vec<(String, i32, bool)>,
+}
+
+/// One director's VRRP side.
+pub struct Node {
+    members: Vec<Member>,
+    groups: Vec<Vec<usize>>,
+    links: BTreeMap<String, bool>,
+    outputs: VecDeque<Output>,
+    rejected: BTreeMap<Reject, u64>,
+}
+
+impl Node {
+    /// Builds the director from its configuration and interfaces, and starts
+    /// every instance at `now`.
+    pub fn new(now: Instant, config: &Config, interfaces: &[Interface]) -> Result<Node, NodeError> {
+        let mut members = Vec::new();
+        let group_of = |name: &str| {
+            config
+                .sync_groups
+                .iter()
+                .position(|g| g.members.iter().any(|m| m == name))
+        };
+        for cfg in &config.instances {
+            let ifname = cfg.interface.clone().unwrap_or_default();
+            let iface = interfaces.iter().find(|i| i.name == ifname);
+            let primary = iface.and_then(|i| match cfg.family {
+                Family::Ipv4 => i.ipv4,
+                Family::Ipv6 => i.ipv6,
+            });
+            let primary = match (cfg.unicast_src_ip, primary) {
+                (Some(src), _) => src,
+                (None, Some(p)) => p,
+                (None, None) => {
+                    return Err(NodeError::Interface {
+                        instance: cfg.name.clone(),
+                        interface: ifname,
+                        family: cfg.family,
+                    })
+                }
+            };
+            let group = group_of(&cfg.name);
+            let g = group.map(|g| &config.sync_groups[g]);
+            // keepalived: trackers of sync-group members count as unweighted
+            // unless the group says sync_group_tracking_weight.
+            let weighted = g.is_none_or(|g| g.sync_group_tracking_weight);
+            let mut tracked = Vec::new();
+            if !cfg.dont_track_primary && !ifname.is_empty() {
+                tracked.push((ifname.clone(), 0, false));
+            }
+            for t in cfg
+                .track_interfaces
+                .iter()
+                .chain(g.into_iter().flat_map(|g| g.track_interfaces.iter()))
+            {
+                tracked.push((
+                    t.name.clone(),
+                    if weighted { t.weight } else { 0 },
+                    t.reverse,
+                ));
+            }
+            let mut inst = Instance::new(Settings::from_config(cfg, &config.global, primary));
+            inst.set_in_group(group.is_some());
+            members.push(Member {
+                inst,
+                cfg: cfg.clone(),
+                group,
+                tracked,
+            });
+        }
+        let groups = config
+            .sync_groups
+            .iter()
+            .enumerate()
+            .map(|(g, _)| {
+                members
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| m.group == Some(g))
+                    .map(|(i, _)| i)
+                    .collect()
+            })
+            .collect();
+        let links = interfaces.iter().map(|i| (i.name.clone(), i.up)).collect();
+        let mut node = Node {
+            members,
+            groups,
+            links,
+            outputs: VecDeque::new(),
+            rejected: BTreeMap::new(),
+        };
+        node.update_trackers(now);
+        for m in &mut node.members {
+            m.inst.start(now);
+        }
+        node.pump(now);
+        Ok(node)
+    }
+
+    /// Takes one input.
+    pub fn handle(&mut self, now: Instant, input: Input) {
+        match input {
+            Input::Packet {
+                interface,
+                src,
+                dst,
+                ttl,
+                bytes,
+            } => self.packet(now, &interface, src, dst, ttl, &bytes),
+            Input::Link { interface, up } => {
+                self.links.insert(interface, up);
+                self.update_trackers(now);
+            }
+            Input::Shutdown => {
+                for m in &mut self.members {
+                    m.inst.shutdown(now);
+                }
+            }
+        }
+        self.pump(now);
+    }
+
+    /// Runs the timers due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        for m in &mut self.members {
+            if m.inst.poll_timeout().is_some_and(|t| t <= now) {
+                m.inst.handle_timeout(now);
+            }
+        }
+        self.pump(now);
+    }
+
+    /// When [`Node::handle_timeout`] must next be called.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.members
+            .iter()
+            .filter_map(|m| m.inst.poll_timeout())
+            .min()
+    }
+
+    /// The next output.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    /// A snapshot.
+    pub fn status(&self) -> Status {
+        Status {
+            instances: self
+                .members
+                .iter()
+                .map(|m| InstanceStatus {
+                    name: m.cfg.name.clone(),
+                    state: m.inst.state(),
+                    priority: m.cfg.priority,
+                    effective_priority: m.inst.effective_priority(),
+                })
+                .collect(),
+            rejected: self.rejected.clone(),
+        }
+    }
+
+    /// The state of the instance called `name`.
+    pub fn state(&self, name: &str) -> Option<State> {
+        self.members
+            .iter()
+            .find(|m| m.cfg.name == name)
+            .map(|m| m.inst.state())
+    }
+
+    fn count(&mut self, r: Reject) {
+        *self.rejected.entry(r).or_default() += 1;
+    }
+
+    fn packet(
+        &mut self,
+        now: Instant,
+        interface: &str,
+        src: IpAddr,
+        dst: IpAddr,
+        ttl: u8,
+        bytes: &[u8],
+    ) {
+        let parsed = match Repr::parse(&Packet::new_unchecked(bytes), src, dst) {
+            Ok(p) => p,
+            Err(r) => return self.count(r),
+        };
+        let family = Family::of(&src);
+        let mut matched = false;
+        let mut results = Vec::new();
+        for m in &mut self.members {
+            if m.cfg.interface.as_deref() == Some(interface)
+                && m.cfg.virtual_router_id == parsed.repr.vrid
+                && m.cfg.family == family
+            {
+                matched = true;
+                results.push(m.inst.handle_advert(now, src, ttl, &parsed));
+            }
+        }
+        if !matched {
+            self.count(Reject::WrongVrid);
+        }
+        for r in results.into_iter().filter_map(Result::err) {
+            self.count(r);
+        }
+    }
+
+    /// Recomputes every instance's faults and priority adjustments from the
+    /// links, then the sync groups' shared faults.
+    fn update_trackers(&mut self, now: Instant) {
+        for m in &mut self.members {
+            let mut fault = false;
+            let mut adjustment = 0;
+            for (name, weight, reverse) in &m.tracked {
+                let up = self.links.get(name).copied().unwrap_or(false) != *reverse;
+                match *weight {
+                    0 if !up => fault = true,
+                    w if w > 0 && up => adjustment += w,
+                    w if w < 0 && !up => adjustment += w,
+                    _ => {}
+                }
+            }
+            m.inst.set_priority_adjustment(now, adjustment);
+            if m.inst.own_fault() != fault {
+                m.inst.set_fault(now, fault);
+            }
+        }
+        self.update_group_faults(now);
+    }
+
+    /// One member down puts the whole group down.
+    fn update_group_faults(&mut self, now: Instant) {
+        for g in 0..self.groups.len() {
+            let members = self.groups[g].clone();
+            for &i in &members {
+                let others = members
+                    .iter()
+                    .any(|&j| j != i && self.members[j].inst.own_fault());
+                self.members[i].inst.set_group_fault(now, others);
+            }
+        }
+    }
+
+    /// Carries out the instances' actions and the sync groups' reactions
+    /// until nothing is left.
+    fn pump(&mut self, now: Instant) {
+        // Each round either drains actions or settles a group; a group can
+        // only move each member once, so this ends quickly.
+        for _ in 0..64 {
+            let mut moved = false;
+            for i in 0..self.members.len() {
+                while let Some(a) = self.members[i].inst.poll_action() {
+                    moved = true;
+                    self.act(now, i, a);
+                }
+            }
+            if !moved {
+                return;
+            }
+        }
+    }
+
+    fn act(&mut self, now: Instant, i: usize, action: Action) {
+        let m = &self.members[i];
+        let dev = |v: &VirtualIp| {
+            v.dev
+                .clone()
+                .or_else(|| m.cfg.interface.clone())
+                .unwrap_or_default()
+        };
+        let vips = m
+            .cfg
+            .virtual_ipaddress
+            .iter()
+            .chain(&m.cfg.virtual_ipaddress_excluded);
+        match action {
+            Action::Transmit {
+                interface,
+                src,
+                dst,
+                ttl,
+                bytes,
+            } => self.outputs.push_back(Output::Transmit {
+                interface,
+                src,
+                dst,
+                ttl,
+                bytes,
+            }),
+            Action::AddVips => {
+                let out: Vec<Output> = vips
+                    .map(|v| Output::AddVip {
+                        instance: m.cfg.name.clone(),
+                        vip: v.clone(),
+                        dev: dev(v),
+                    })
+                    .collect();
+                self.outputs.extend(out);
+            }
+            Action::RemoveVips => {
+                let out: Vec<Output> = vips
+                    .map(|v| Output::RemoveVip {
+                        instance: m.cfg.name.clone(),
+                        vip: v.clone(),
+                        dev: dev(v),
+                    })
+                    .collect();
+                self.outputs.extend(out);
+            }
+            Action::Announce { count } => {
+                let out = Output::Announce {
+                    instance: m.cfg.name.clone(),
+                    interface: m.cfg.interface.clone().unwrap_or_default(),
+                    addresses: vips.map(|v| v.address).collect(),
+                    count,
+                };
+                self.outputs.push_back(out);
+            }
+            Action::WantMaster => {
+                // keepalived's vrrp_sync_can_goto_master: only if every
+                // member wants master; then they all go together.
+                if let Some(g) = m.group {
+                    if self.groups[g]
+                        .iter()
+                        .all(|&j| self.members[j].inst.wants_master())
+                    {
+                        for j in self.groups[g].clone() {
+                            self.members[j].inst.force_master(now);
+                        }
+                    }
+                }
+            }
+            Action::StateChanged { from, to, reason } => {
+                self.outputs.push_back(Output::Event(Event {
+                    instance: m.cfg.name.clone(),
+                    from,
+                    to,
+                    reason,
+                }));
+                if let Some(g) = m.group {
+                    let others: Vec<usize> =
+                        self.groups[g].iter().copied().filter(|&j| j != i).collect();
+                    match (from, to) {
+                        // One member master brings the others.
+                        (_, State::Master) => others
+                            .iter()
+                            .for_each(|&j| self.members[j].inst.force_master(now)),
+                        // A master pushed back takes the others with it.
+                        (State::Master, State::Backup) => others
+                            .iter()
+                            .for_each(|&j| self.members[j].inst.force_backup(now)),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+}

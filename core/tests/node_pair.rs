@@ -1,0 +1,212 @@
+//! The case study's two directors, each a `Node` built from its own config
+//! file, on two simulated segments (eth0 and eth1) and a virtual clock.
+
+use std::net::IpAddr;
+use std::path::Path;
+
+use holdfast_core::config::{self, FsLoader, LoadOptions};
+use holdfast_core::node::{Input, Interface, Node, Output};
+use holdfast_core::time::Instant;
+use holdfast_core::vrrp::instance::State;
+
+fn at(secs: f64) -> Instant {
+    Instant::from_nanos((secs * 1e9).round() as u64)
+}
+
+fn load(file: &str) -> config::Config {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios/case-study")
+        .join(file);
+    config::load(&path, &FsLoader, &LoadOptions::default())
+        .config
+        .expect("case study reads")
+}
+
+fn ifaces(n: u8) -> Vec<Interface> {
+    let ip = |s: String| Some(s.parse::<IpAddr>().unwrap());
+    vec![
+        Interface {
+            name: "eth0".into(),
+            ipv4: ip(format!("192.168.200.{n}")),
+            ipv6: None,
+            up: true,
+        },
+        Interface {
+            name: "eth1".into(),
+            ipv4: ip(format!("192.168.100.{n}")),
+            ipv6: None,
+            up: true,
+        },
+    ]
+}
+
+struct Director {
+    node: Node,
+    links: [(String, bool); 2],
+    /// (time, instance, new state).
+    events: Vec<(Instant, String, State)>,
+}
+
+/// Two directors whose interfaces of the same name share a segment.
+struct Pair {
+    now: Instant,
+    d: Vec<Director>,
+}
+
+impl Pair {
+    fn case_study() -> Pair {
+        let d = [("director1.conf", 1), ("director2.conf", 2)]
+            .into_iter()
+            .map(|(file, n)| Director {
+                node: Node::new(Instant::ZERO, &load(file), &ifaces(n)).unwrap(),
+                links: [("eth0".into(), true), ("eth1".into(), true)],
+                events: Vec::new(),
+            })
+            .collect();
+        let mut p = Pair {
+            now: Instant::ZERO,
+            d,
+        };
+        p.settle();
+        p
+    }
+
+    fn link_up(&self, d: usize, name: &str) -> bool {
+        self.d[d].links.iter().any(|(n, up)| n == name && *up)
+    }
+
+    fn settle(&mut self) {
+        for _ in 0..10_000 {
+            let mut wire = Vec::new();
+            for (i, d) in self.d.iter_mut().enumerate() {
+                while let Some(o) = d.node.poll_output() {
+                    match o {
+                        Output::Transmit {
+                            interface,
+                            src,
+                            dst,
+                            ttl,
+                            bytes,
+                        } => wire.push((i, interface.unwrap(), src, dst, ttl, bytes)),
+                        Output::Event(e) => d.events.push((self.now, e.instance, e.to)),
+                        _ => {}
+                    }
+                }
+            }
+            if wire.is_empty() {
+                return;
+            }
+            for (from, interface, src, dst, ttl, bytes) in wire {
+                if !self.link_up(from, &interface) {
+                    continue;
+                }
+                for to in 0..self.d.len() {
+                    if to != from && self.link_up(to, &interface) {
+                        let input = Input::Packet {
+                            interface: interface.clone(),
+                            src,
+                            dst,
+                            ttl,
+                            bytes: bytes.clone(),
+                        };
+                        self.d[to].node.handle(self.now, input);
+                    }
+                }
+            }
+        }
+        panic!("does not settle");
+    }
+
+    fn run_until(&mut self, end: Instant) {
+        for _ in 0..100_000 {
+            match self.d.iter().filter_map(|d| d.node.poll_timeout()).min() {
+                Some(t) if t <= end => {
+                    assert!(t >= self.now, "poll_timeout went backwards");
+                    self.now = t;
+                    for d in &mut self.d {
+                        d.node.handle_timeout(t);
+                    }
+                    self.settle();
+                }
+                _ => {
+                    self.now = end;
+                    return;
+                }
+            }
+        }
+        panic!("too many timer events");
+    }
+
+    fn set_link(&mut self, d: usize, name: &str, up: bool) {
+        for l in &mut self.d[d].links {
+            if l.0 == name {
+                l.1 = up;
+            }
+        }
+        self.d[d].node.handle(
+            self.now,
+            Input::Link {
+                interface: name.into(),
+                up,
+            },
+        );
+        self.settle();
+    }
+
+    fn states(&self, d: usize) -> Vec<State> {
+        ["VI_1", "VI_2", "VI_3", "VI_4"]
+            .iter()
+            .map(|n| self.d[d].node.state(n).unwrap())
+            .collect()
+    }
+
+    fn became(&self, d: usize, instance: &str, state: State) -> Option<Instant> {
+        self.d[d]
+            .events
+            .iter()
+            .rev()
+            .find(|e| e.1 == instance && e.2 == state)
+            .map(|e| e.0)
+    }
+}
+
+use State::{Backup as B, Fault as F, Master as M};
+
+#[test]
+fn case_study_converges_each_director_master_of_its_group() {
+    let mut p = Pair::case_study();
+    p.run_until(at(30.0));
+    assert_eq!(p.states(0), [M, M, B, B]);
+    assert_eq!(p.states(1), [B, B, M, M]);
+    // Both groups' members wait 3 s + (256 − 150)/256 s and go together.
+    for (d, inst) in [(0, "VI_1"), (0, "VI_2"), (1, "VI_3"), (1, "VI_4")] {
+        assert_eq!(
+            p.became(d, inst, M),
+            Some(at(3.4140625)),
+            "{inst} on director {}",
+            d + 1
+        );
+    }
+}
+
+#[test]
+fn eth1_down_sends_vg1_to_fault_and_director2_takes_both_instances() {
+    let mut p = Pair::case_study();
+    p.run_until(at(10.0));
+    p.set_link(0, "eth1", false);
+    // VI_2 and VI_4 are on eth1; each takes its sync group into Fault.
+    assert_eq!(p.states(0), [F, F, F, F]);
+    p.run_until(at(30.0));
+    assert_eq!(p.states(1), [M, M, M, M]);
+    // VI_1 on eth0 heard director 1's priority-0 advert and wants master after
+    // its skew; VI_2 on eth1 hears nothing until its master-down runs out from
+    // the last advert at 9.4140625 s. The group goes master when both want it.
+    assert_eq!(p.became(1, "VI_1", M), Some(at(9.4140625 + 3.609375)));
+    assert_eq!(p.became(1, "VI_2", M), Some(at(9.4140625 + 3.609375)));
+    // The link comes back: director 1 leaves Fault and, with the higher
+    // priority, takes VG1 back once its master-down has run out.
+    p.set_link(0, "eth1", true);
+    p.run_until(at(60.0));
+    assert_eq!(p.states(0), [M, M, B, B]);
+    assert_eq!(p.states(1), [B, B, M, M]);
+}
