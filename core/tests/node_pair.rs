@@ -210,3 +210,78 @@ fn eth1_down_sends_vg1_to_fault_and_director2_takes_both_instances() {
     assert_eq!(p.states(0), [M, M, B, B]);
     assert_eq!(p.states(1), [B, B, M, M]);
 }
+
+mod interleavings {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        /// Let time pass (milliseconds).
+        Run(u64),
+        /// Set a director's link.
+        Link(usize, bool, bool),
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            3 => (1..6000u64).prop_map(Step::Run),
+            1 => (0..2usize, any::<bool>(), any::<bool>()).prop_map(|(d, eth1, up)| Step::Link(d, eth1, up)),
+        ]
+    }
+
+    /// After every step: each sync group's members share one state, and no
+    /// deadline lies in the past.
+    fn check(p: &Pair) -> Result<(), TestCaseError> {
+        for d in 0..2 {
+            let s = p.states(d);
+            prop_assert_eq!(
+                s[0],
+                s[1],
+                "VG1 members disagree on director {}: {:?}",
+                d + 1,
+                s
+            );
+            prop_assert_eq!(
+                s[2],
+                s[3],
+                "VG2 members disagree on director {}: {:?}",
+                d + 1,
+                s
+            );
+            if let Some(t) = p.d[d].node.poll_timeout() {
+                prop_assert!(t > p.now, "director {} wants a timeout in the past", d + 1);
+            }
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn groups_agree_and_timeouts_move_forward(steps in proptest::collection::vec(step(), 1..40)) {
+            let mut p = Pair::case_study();
+            check(&p)?;
+            for s in steps {
+                match s {
+                    Step::Run(ms) => {
+                        let end = p.now + std::time::Duration::from_millis(ms);
+                        p.run_until(end);
+                    }
+                    Step::Link(d, eth1, up) => p.set_link(d, if eth1 { "eth1" } else { "eth0" }, up),
+                }
+                check(&p)?;
+            }
+            // With every link up again, the pair converges back to the case study's layout.
+            for d in 0..2 {
+                p.set_link(d, "eth0", true);
+                p.set_link(d, "eth1", true);
+            }
+            let end = p.now + std::time::Duration::from_secs(30);
+            p.run_until(end);
+            prop_assert_eq!(p.states(0), vec![M, M, B, B]);
+            prop_assert_eq!(p.states(1), vec![B, B, M, M]);
+        }
+    }
+}
