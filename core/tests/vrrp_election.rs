@@ -31,7 +31,7 @@ fn settings(primary: &str, priority: u8) -> Settings {
         preempt_delay: Duration::ZERO,
         down_timer_adverts: 3,
         checksum: Variant::Plain,
-        garp_repeat: 5,
+        garp: holdfast_core::config::model::GarpTiming::default(),
     }
 }
 
@@ -380,4 +380,36 @@ fn adverts_that_do_not_match_the_instance_are_rejected_by_name() {
     );
     // A rejected advert does not move the master-down deadline.
     assert_eq!(b.poll_timeout(), Some(at(3.609375)));
+}
+
+#[test]
+fn announcements_at_the_transition_again_after_five_seconds_and_on_refresh() {
+    let mut s = settings("10.200.0.1", 150);
+    s.garp.master_refresh = Some(Duration::from_secs(60));
+    s.garp.master_refresh_repeat = 2;
+    let mut inst = Instance::new(s);
+    inst.start(Instant::ZERO);
+    let mut announced = Vec::new();
+    let mut now = Instant::ZERO;
+    while let Some(t) = inst.poll_timeout().filter(|t| *t <= at(130.0)) {
+        now = t;
+        inst.handle_timeout(now);
+        while let Some(a) = inst.poll_action() {
+            if let Action::Announce { count } = a {
+                announced.push((now, count));
+            }
+        }
+    }
+    assert!(now >= at(125.0));
+    let master = 3.4140625;
+    assert_eq!(
+        announced,
+        [
+            (at(master), 5),
+            (at(master + 5.0), 5),
+            (at(master + 60.0), 2),
+            (at(master + 120.0), 2)
+        ],
+        "keepalived's defaults: 5 at once, 5 more 5 s later; then the refresh"
+    );
 }

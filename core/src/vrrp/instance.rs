@@ -17,7 +17,7 @@ use super::checksum::Variant;
 use super::timers;
 use super::wire::{Auth, Parsed, Repr, Version, TTL};
 use super::Reject;
-use crate::config::model::{AuthType, VrrpInstance};
+use crate::config::model::{AuthType, GarpTiming, VrrpInstance};
 use crate::time::Instant;
 
 /// Protocol state.
@@ -129,8 +129,8 @@ pub struct Settings {
     pub down_timer_adverts: u32,
     /// Checksum variant to send (v3 over IPv4).
     pub checksum: Variant,
-    /// Gratuitous ARPs per address when becoming master.
-    pub garp_repeat: u32,
+    /// When gratuitous ARPs / unsolicited NAs go out while master.
+    pub garp: GarpTiming,
 }
 
 impl Settings {
@@ -181,7 +181,7 @@ impl Settings {
             preempt_delay: inst.preempt_delay,
             down_timer_adverts: inst.down_timer_adverts,
             checksum,
-            garp_repeat: inst.garp.master_repeat,
+            garp: inst.garp,
         }
     }
 
@@ -201,6 +201,10 @@ pub struct Instance {
     timer: Option<Instant>,
     /// When a lower-priority master was first heard, for preempt_delay.
     preempt_since: Option<Instant>,
+    /// Master: the second burst of announcements (keepalived: 5 s after).
+    garp_at: Option<Instant>,
+    /// Master: the next periodic refresh of announcements.
+    refresh_at: Option<Instant>,
     /// Sum of the weighted trackers' adjustments.
     adjustment: i32,
     /// Its own trackers say it is down.
@@ -224,6 +228,8 @@ impl Instance {
             master_adver_int,
             timer: None,
             preempt_since: None,
+            garp_at: None,
+            refresh_at: None,
             adjustment: 0,
             own_fault: false,
             group_fault: false,
@@ -342,7 +348,10 @@ impl Instance {
 
     /// The next time [`Instance::handle_timeout`] must be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.timer
+        [self.timer, self.garp_at, self.refresh_at]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     /// The next thing to do.
@@ -366,6 +375,11 @@ impl Instance {
     fn transition(&mut self, to: State, reason: Reason) {
         let from = self.state;
         self.state = to;
+        if to != State::Master {
+            // Announcements belong to the master only.
+            self.garp_at = None;
+            self.refresh_at = None;
+        }
         self.actions
             .push_back(Action::StateChanged { from, to, reason });
     }
@@ -441,14 +455,36 @@ impl Instance {
         self.want_master = true;
         self.send_advert(self.effective_priority());
         self.actions.push_back(Action::AddVips);
-        self.actions.push_back(Action::Announce {
-            count: self.s.garp_repeat,
-        });
+        self.announce(self.s.garp.master_repeat);
+        let g = self.s.garp;
+        self.garp_at = (!g.master_delay.is_zero()).then(|| now + g.master_delay);
+        self.refresh_at = g.master_refresh.map(|r| now + r);
         self.timer = Some(now + self.s.advert_int);
+    }
+
+    fn announce(&mut self, count: u32) {
+        if count > 0 {
+            self.actions.push_back(Action::Announce { count });
+        }
     }
 
     /// Runs the timers due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if self.state == State::Master {
+            if self.garp_at.is_some_and(|t| t <= now) {
+                self.garp_at = None;
+                self.announce(self.s.garp.master_repeat);
+            }
+            if let Some(every) = self
+                .s
+                .garp
+                .master_refresh
+                .filter(|_| self.refresh_at.is_some_and(|t| t <= now))
+            {
+                self.refresh_at = Some(now + every);
+                self.announce(self.s.garp.master_refresh_repeat);
+            }
+        }
         let Some(at) = self.timer else { return };
         if at > now {
             return;
