@@ -3,16 +3,15 @@
 //! contract"). Drivers feed [`Input`]s with the time, drain [`Output`]s, and
 //! wake at [`Node::poll_timeout`].
 //!
-//! Not yet here (the rest of issue 3): tracked scripts, the gratuitous ARP
-//! repeat and refresh schedule, notify-script requests, reload and the
-//! checkers.
+//! Not yet here (the rest of issue 3): tracked scripts (`vrrp_script`),
+//! and the checkers.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::config::model::{Config, Family, VirtualIp, VrrpInstance};
+use crate::config::model::{Config, Family, Notify, Script, SyncGroup, VirtualIp, VrrpInstance};
 use crate::time::Instant;
 use crate::vrrp::instance::{Action, Instance, Reason, Settings, State};
 use crate::vrrp::wire::{Packet, Repr};
@@ -92,6 +91,72 @@ pub enum Output {
     },
     /// An instance changed state.
     Event(Event),
+    /// A sync group changed state (all its members now share `to`).
+    GroupChanged {
+        /// Group name.
+        group: String,
+        /// Previous common state.
+        from: State,
+        /// New common state.
+        to: State,
+    },
+    /// Run a notify script: the command as configured, then `args`
+    /// (keepalived appends `INSTANCE|GROUP NAME STATE PRIORITY` for the
+    /// generic `notify` script, nothing for `notify_master` and the others).
+    RunScript {
+        /// What to run and as whom.
+        script: Script,
+        /// Arguments after the configured command line.
+        args: Vec<String>,
+    },
+}
+
+/// The state word keepalived passes to notify scripts.
+fn state_word(state: State, reason: &Reason) -> &'static str {
+    match (state, reason) {
+        (State::Master, _) => "MASTER",
+        (State::Backup, _) => "BACKUP",
+        (State::Fault, _) => "FAULT",
+        (State::Initialize, _) => "STOP",
+    }
+}
+
+/// The notify scripts for a transition to `to`: the specific one, then the
+/// generic `notify` with keepalived's four arguments.
+fn notify_outputs(
+    notify: &Notify,
+    kind: &str,
+    name: &str,
+    to: State,
+    reason: &Reason,
+    priority: u8,
+) -> Vec<Output> {
+    let specific = match to {
+        State::Master => &notify.master,
+        State::Backup => &notify.backup,
+        State::Fault => &notify.fault,
+        State::Initialize => &notify.stop,
+    };
+    let mut out: Vec<Output> = specific
+        .iter()
+        .map(|s| Output::RunScript {
+            script: s.clone(),
+            args: Vec::new(),
+        })
+        .collect();
+    if let Some(s) = &notify.any {
+        let args = vec![
+            kind.to_string(),
+            name.to_string(),
+            state_word(to, reason).to_string(),
+            priority.to_string(),
+        ];
+        out.push(Output::RunScript {
+            script: s.clone(),
+            args,
+        });
+    }
+    out
 }
 
 /// A state change, with its cause.
@@ -170,6 +235,9 @@ struct Member {
 pub struct Node {
     members: Vec<Member>,
     groups: Vec<Vec<usize>>,
+    group_cfgs: Vec<SyncGroup>,
+    /// Each group's last common state, for its notifies.
+    group_states: Vec<State>,
     links: BTreeMap<String, bool>,
     outputs: VecDeque<Output>,
     rejected: BTreeMap<Reject, u64>,
@@ -250,6 +318,8 @@ impl Node {
         let mut node = Node {
             members,
             groups,
+            group_cfgs: config.sync_groups.clone(),
+            group_states: vec![State::Initialize; config.sync_groups.len()],
             links,
             outputs: VecDeque::new(),
             rejected: BTreeMap::new(),
@@ -420,8 +490,36 @@ impl Node {
                 }
             }
             if !moved {
-                return;
+                break;
             }
+        }
+        self.group_notifies();
+    }
+
+    /// A group whose members now share a new state notifies once.
+    fn group_notifies(&mut self) {
+        for g in 0..self.groups.len() {
+            let Some(&first) = self.groups[g].first() else {
+                continue;
+            };
+            let to = self.members[first].inst.state();
+            if self.groups[g]
+                .iter()
+                .any(|&j| self.members[j].inst.state() != to)
+                || self.group_states[g] == to
+            {
+                continue;
+            }
+            let from = std::mem::replace(&mut self.group_states[g], to);
+            let cfg = &self.group_cfgs[g];
+            let reason = Reason::SyncGroup;
+            self.outputs.push_back(Output::GroupChanged {
+                group: cfg.name.clone(),
+                from,
+                to,
+            });
+            let scripts = notify_outputs(&cfg.notify, "GROUP", &cfg.name, to, &reason, 0);
+            self.outputs.extend(scripts);
         }
     }
 
@@ -496,12 +594,21 @@ impl Node {
                 }
             }
             Action::StateChanged { from, to, reason } => {
+                let scripts = notify_outputs(
+                    &m.cfg.notify,
+                    "INSTANCE",
+                    &m.cfg.name,
+                    to,
+                    &reason,
+                    m.inst.effective_priority(),
+                );
                 self.outputs.push_back(Output::Event(Event {
                     instance: m.cfg.name.clone(),
                     from,
                     to,
                     reason,
                 }));
+                self.outputs.extend(scripts);
                 if let Some(g) = m.group {
                     let others: Vec<usize> =
                         self.groups[g].iter().copied().filter(|&j| j != i).collect();

@@ -285,3 +285,75 @@ mod interleavings {
         }
     }
 }
+
+#[test]
+fn notify_scripts_get_keepalived_s_arguments() {
+    let text = r#"
+vrrp_sync_group VG {
+    group { VI_1 VI_2 }
+    notify_master "/etc/keepalived/group-master.sh VG"
+    notify "/etc/keepalived/group-any.sh"
+}
+vrrp_instance VI_1 {
+    interface eth0
+    virtual_router_id 1
+    priority 120
+    virtual_ipaddress { 10.0.0.10/24 }
+    notify_master /etc/keepalived/master.sh
+    notify "/etc/keepalived/any.sh" nobody
+}
+vrrp_instance VI_2 {
+    interface eth1
+    virtual_router_id 2
+    virtual_ipaddress { 10.1.0.10/24 }
+}
+"#;
+    let loaded = config::parse_str(
+        "n.conf",
+        text,
+        &config::MemLoader::new(),
+        &LoadOptions::default(),
+    );
+    let cfg = loaded
+        .config
+        .clone()
+        .unwrap_or_else(|| panic!("{}", loaded.render()));
+    let mut node = Node::new(Instant::ZERO, &cfg, &ifaces(1)).unwrap();
+    fn drain(node: &mut Node) -> Vec<String> {
+        std::iter::from_fn(|| node.poll_output())
+            .filter_map(|o| match o {
+                Output::RunScript { script, args } => Some(
+                    format!("{} {}", script.command, args.join(" "))
+                        .trim()
+                        .to_string(),
+                ),
+                _ => None,
+            })
+            .collect()
+    }
+    let scripts = drain(&mut node);
+    // Start: both members go BACKUP; the group too (no notify_backup here).
+    assert_eq!(
+        scripts,
+        [
+            "/etc/keepalived/any.sh INSTANCE VI_1 BACKUP 120",
+            "/etc/keepalived/group-any.sh GROUP VG BACKUP 0"
+        ]
+    );
+    while let Some(t) = node.poll_timeout().filter(|&t| t <= at(10.0)) {
+        node.handle_timeout(t);
+        if node.state("VI_1") == Some(State::Master) {
+            break;
+        }
+    }
+    let scripts = drain(&mut node);
+    assert_eq!(
+        scripts,
+        [
+            "/etc/keepalived/master.sh",
+            "/etc/keepalived/any.sh INSTANCE VI_1 MASTER 120",
+            "/etc/keepalived/group-master.sh VG",
+            "/etc/keepalived/group-any.sh GROUP VG MASTER 0",
+        ]
+    );
+}
