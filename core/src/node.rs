@@ -231,6 +231,79 @@ struct Member {
     tracked: Vec<(String, i32, bool)>,
 }
 
+/// The members of a configuration, each on its interface's address.
+fn build_members(config: &Config, interfaces: &[Interface]) -> Result<Vec<Member>, NodeError> {
+    let mut members = Vec::new();
+    let group_of = |name: &str| {
+        config
+            .sync_groups
+            .iter()
+            .position(|g| g.members.iter().any(|m| m == name))
+    };
+    for cfg in &config.instances {
+        let ifname = cfg.interface.clone().unwrap_or_default();
+        let iface = interfaces.iter().find(|i| i.name == ifname);
+        let primary = iface.and_then(|i| match cfg.family {
+            Family::Ipv4 => i.ipv4,
+            Family::Ipv6 => i.ipv6,
+        });
+        let primary = match (cfg.unicast_src_ip, primary) {
+            (Some(src), _) => src,
+            (None, Some(p)) => p,
+            (None, None) => {
+                return Err(NodeError::Interface {
+                    instance: cfg.name.clone(),
+                    interface: ifname,
+                    family: cfg.family,
+                })
+            }
+        };
+        let group = group_of(&cfg.name);
+        let g = group.map(|g| &config.sync_groups[g]);
+        // keepalived: trackers of sync-group members count as unweighted
+        // unless the group says sync_group_tracking_weight.
+        let weighted = g.is_none_or(|g| g.sync_group_tracking_weight);
+        let mut tracked = Vec::new();
+        if !cfg.dont_track_primary && !ifname.is_empty() {
+            tracked.push((ifname.clone(), 0, false));
+        }
+        for t in cfg
+            .track_interfaces
+            .iter()
+            .chain(g.into_iter().flat_map(|g| g.track_interfaces.iter()))
+        {
+            tracked.push((
+                t.name.clone(),
+                if weighted { t.weight } else { 0 },
+                t.reverse,
+            ));
+        }
+        let mut inst = Instance::new(Settings::from_config(cfg, &config.global, primary));
+        inst.set_in_group(group.is_some());
+        members.push(Member {
+            inst,
+            cfg: cfg.clone(),
+            group,
+            tracked,
+        });
+    }
+    Ok(members)
+}
+
+/// Member indices of each sync group.
+fn group_members(members: &[Member], groups: usize) -> Vec<Vec<usize>> {
+    (0..groups)
+        .map(|g| {
+            members
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.group == Some(g))
+                .map(|(i, _)| i)
+                .collect()
+        })
+        .collect()
+}
+
 /// One director's VRRP side.
 pub struct Node {
     members: Vec<Member>,
@@ -247,73 +320,8 @@ impl Node {
     /// Builds the director from its configuration and interfaces, and starts
     /// every instance at `now`.
     pub fn new(now: Instant, config: &Config, interfaces: &[Interface]) -> Result<Node, NodeError> {
-        let mut members = Vec::new();
-        let group_of = |name: &str| {
-            config
-                .sync_groups
-                .iter()
-                .position(|g| g.members.iter().any(|m| m == name))
-        };
-        for cfg in &config.instances {
-            let ifname = cfg.interface.clone().unwrap_or_default();
-            let iface = interfaces.iter().find(|i| i.name == ifname);
-            let primary = iface.and_then(|i| match cfg.family {
-                Family::Ipv4 => i.ipv4,
-                Family::Ipv6 => i.ipv6,
-            });
-            let primary = match (cfg.unicast_src_ip, primary) {
-                (Some(src), _) => src,
-                (None, Some(p)) => p,
-                (None, None) => {
-                    return Err(NodeError::Interface {
-                        instance: cfg.name.clone(),
-                        interface: ifname,
-                        family: cfg.family,
-                    })
-                }
-            };
-            let group = group_of(&cfg.name);
-            let g = group.map(|g| &config.sync_groups[g]);
-            // keepalived: trackers of sync-group members count as unweighted
-            // unless the group says sync_group_tracking_weight.
-            let weighted = g.is_none_or(|g| g.sync_group_tracking_weight);
-            let mut tracked = Vec::new();
-            if !cfg.dont_track_primary && !ifname.is_empty() {
-                tracked.push((ifname.clone(), 0, false));
-            }
-            for t in cfg
-                .track_interfaces
-                .iter()
-                .chain(g.into_iter().flat_map(|g| g.track_interfaces.iter()))
-            {
-                tracked.push((
-                    t.name.clone(),
-                    if weighted { t.weight } else { 0 },
-                    t.reverse,
-                ));
-            }
-            let mut inst = Instance::new(Settings::from_config(cfg, &config.global, primary));
-            inst.set_in_group(group.is_some());
-            members.push(Member {
-                inst,
-                cfg: cfg.clone(),
-                group,
-                tracked,
-            });
-        }
-        let groups = config
-            .sync_groups
-            .iter()
-            .enumerate()
-            .map(|(g, _)| {
-                members
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, m)| m.group == Some(g))
-                    .map(|(i, _)| i)
-                    .collect()
-            })
-            .collect();
+        let members = build_members(config, interfaces)?;
+        let groups = group_members(&members, config.sync_groups.len());
         let links = interfaces.iter().map(|i| (i.name.clone(), i.up)).collect();
         let mut node = Node {
             members,
@@ -330,6 +338,79 @@ impl Node {
         }
         node.pump(now);
         Ok(node)
+    }
+
+    /// Applies a new configuration. Instances whose settings and sync group
+    /// did not change keep their state and timers (keepalived's reload keeps
+    /// a master master); removed or changed ones release (priority 0 and
+    /// their addresses removed) and changed or new ones start afresh. On
+    /// error nothing changes.
+    pub fn reload(
+        &mut self,
+        now: Instant,
+        config: &Config,
+        interfaces: &[Interface],
+    ) -> Result<(), NodeError> {
+        let mut fresh = build_members(config, interfaces)?;
+        let group_name = |cfgs: &[SyncGroup], g: Option<usize>| g.map(|g| cfgs[g].name.clone());
+        let mut old: Vec<Option<Member>> = std::mem::take(&mut self.members)
+            .into_iter()
+            .map(Some)
+            .collect();
+        let mut started = Vec::new();
+        for (i, m) in fresh.iter_mut().enumerate() {
+            let keep = old.iter().position(|o| {
+                o.as_ref().is_some_and(|o| {
+                    o.cfg == m.cfg
+                        && group_name(&self.group_cfgs, o.group)
+                            == group_name(&config.sync_groups, m.group)
+                })
+            });
+            match keep {
+                Some(k) => {
+                    let kept = old[k].take().expect("checked above");
+                    m.inst = kept.inst;
+                }
+                None => started.push(i),
+            }
+        }
+        // Release what goes away, with its actions carried out as usual.
+        let released: Vec<Member> = old
+            .into_iter()
+            .flatten()
+            .map(|mut m| {
+                m.group = None;
+                m.inst.shutdown(now);
+                m
+            })
+            .collect();
+        self.members = released;
+        self.groups.clear();
+        self.pump(now);
+        // Then the new set.
+        let previous: BTreeMap<String, State> = self
+            .group_cfgs
+            .iter()
+            .zip(&self.group_states)
+            .map(|(g, s)| (g.name.clone(), *s))
+            .collect();
+        self.members = fresh;
+        self.groups = group_members(&self.members, config.sync_groups.len());
+        self.group_states = config
+            .sync_groups
+            .iter()
+            .map(|g| previous.get(&g.name).copied().unwrap_or(State::Initialize))
+            .collect();
+        self.group_cfgs = config.sync_groups.clone();
+        for l in interfaces {
+            self.links.entry(l.name.clone()).or_insert(l.up);
+        }
+        self.update_trackers(now);
+        for i in started {
+            self.members[i].inst.start(now);
+        }
+        self.pump(now);
+        Ok(())
     }
 
     /// Takes one input.

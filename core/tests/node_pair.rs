@@ -357,3 +357,57 @@ vrrp_instance VI_2 {
         ]
     );
 }
+
+#[test]
+fn reload_keeps_unchanged_instances_and_releases_removed_ones() {
+    let two = "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 10.0.0.10/24 }\n}\nvrrp_instance B {\n interface eth0\n virtual_router_id 2\n virtual_ipaddress { 10.0.0.11/24 }\n}\n";
+    let read = |t: &str| {
+        config::parse_str(
+            "r.conf",
+            t,
+            &config::MemLoader::new(),
+            &LoadOptions::default(),
+        )
+        .config
+        .unwrap()
+    };
+    let mut node = Node::new(Instant::ZERO, &read(two), &ifaces(1)).unwrap();
+    while let Some(t) = node.poll_timeout().filter(|&t| t <= at(5.0)) {
+        node.handle_timeout(t);
+    }
+    while node.poll_output().is_some() {}
+    assert_eq!(
+        (node.state("A"), node.state("B")),
+        (Some(State::Master), Some(State::Master))
+    );
+
+    // Drop B, keep A as it is.
+    let only_a = two.split("vrrp_instance B").next().unwrap();
+    node.reload(at(5.0), &read(only_a), &ifaces(1)).unwrap();
+    let out: Vec<Output> = std::iter::from_fn(|| node.poll_output()).collect();
+    assert_eq!(
+        node.state("A"),
+        Some(State::Master),
+        "unchanged: still master, no election"
+    );
+    assert_eq!(node.state("B"), None);
+    // B released: a priority-0 advert for VRID 2, its address removed, STOP.
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Output::Transmit { bytes, .. } if bytes[1] == 2 && bytes[2] == 0)),
+        "{out:?}"
+    );
+    assert!(out
+        .iter()
+        .any(|o| matches!(o, Output::RemoveVip { instance, .. } if instance == "B")));
+    assert!(
+        !out.iter()
+            .any(|o| matches!(o, Output::Event(e) if e.instance == "A")),
+        "A must not move: {out:?}"
+    );
+
+    // A bad reload changes nothing.
+    let bad = only_a.replace("eth0", "eth9");
+    assert!(node.reload(at(6.0), &read(&bad), &ifaces(1)).is_err());
+    assert_eq!(node.state("A"), Some(State::Master));
+}
