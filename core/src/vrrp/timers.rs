@@ -47,11 +47,12 @@ mod tests {
         );
         // keepalived-measured.md: priority 150 → 414.1 ms skew, 3414.1 ms down.
         assert_eq!(skew(Version::V2, 150, s), Duration::from_nanos(414_062_500));
-        // v3 at 0.1 s, priority 100: 3 × 100 ms + 156/256 × 100 ms = 360.9375 ms (measured 361.1).
+        // v3 at 0.1 s, priority 100: 3 × 100 ms + 156/256 × 100 ms = 360.9375 ms, kept by
+        // keepalived in whole microseconds: 360.937 ms (measured on the wire: 361.1).
         let fast = Duration::from_millis(100);
         assert_eq!(
             master_down(Version::V3, 100, fast, 3),
-            Duration::from_nanos(360_937_500)
+            Duration::from_micros(360_937)
         );
         // v2's skew ignores the interval; v3's scales with it.
         assert_eq!(
