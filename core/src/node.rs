@@ -3,15 +3,16 @@
 //! contract"). Drivers feed [`Input`]s with the time, drain [`Output`]s, and
 //! wake at [`Node::poll_timeout`].
 //!
-//! Not yet here (the rest of issue 3): tracked scripts (`vrrp_script`),
-//! and the checkers.
+//! The checkers (issue 4) are not here yet.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::config::model::{Config, Family, Notify, Script, SyncGroup, VirtualIp, VrrpInstance};
+use crate::config::model::{
+    Config, Family, Notify, Script, SyncGroup, VirtualIp, VrrpInstance, VrrpScript,
+};
 use crate::time::Instant;
 use crate::vrrp::instance::{Action, Instance, Reason, Settings, State};
 use crate::vrrp::wire::{Packet, Repr};
@@ -42,6 +43,13 @@ pub enum Input {
     },
     /// Stop: masters release with priority 0.
     Shutdown,
+    /// A tracked script ([`Output::RunTrackScript`]) finished.
+    ScriptDone {
+        /// The run it reports on.
+        id: u64,
+        /// Exit status 0.
+        success: bool,
+    },
 }
 
 /// Something the driver must do or report.
@@ -99,6 +107,18 @@ pub enum Output {
         from: State,
         /// New common state.
         to: State,
+    },
+    /// Run a `vrrp_script` check; report with [`Input::ScriptDone`]. A run
+    /// that has not reported within `timeout` counts as failed.
+    RunTrackScript {
+        /// Identifies this run.
+        id: u64,
+        /// The vrrp_script's name.
+        name: String,
+        /// What to run.
+        script: Script,
+        /// How long it may take.
+        timeout: std::time::Duration,
     },
     /// Run a notify script: the command as configured, then `args`
     /// (keepalived appends `INSTANCE|GROUP NAME STATE PRIORITY` for the
@@ -229,6 +249,55 @@ struct Member {
     group: Option<usize>,
     /// (interface, weight, reverse); weight 0 means Fault while down.
     tracked: Vec<(String, i32, bool)>,
+    /// (vrrp_script index, weight, reverse), with the same weight rule.
+    scripts: Vec<(usize, i32, bool)>,
+}
+
+/// A `vrrp_script` being run periodically.
+#[derive(Debug, Clone)]
+struct TrackScript {
+    cfg: VrrpScript,
+    next_run: Instant,
+    /// The run in flight and when it times out.
+    running: Option<(u64, Instant)>,
+    ok: bool,
+    successes: u32,
+    failures: u32,
+}
+
+impl TrackScript {
+    fn new(cfg: &VrrpScript, now: Instant) -> Self {
+        // keepalived: one success is enough to start with, unless init_fail.
+        TrackScript {
+            cfg: cfg.clone(),
+            next_run: now,
+            running: None,
+            ok: !cfg.init_fail,
+            successes: 0,
+            failures: 0,
+        }
+    }
+
+    /// Counts a result; true when the status flips (`rise` successes or
+    /// `fall` failures in a row).
+    fn record(&mut self, success: bool) -> bool {
+        if success {
+            self.successes += 1;
+            self.failures = 0;
+            if !self.ok && self.successes >= self.cfg.rise {
+                self.ok = true;
+                return true;
+            }
+        } else {
+            self.failures += 1;
+            self.successes = 0;
+            if self.ok && self.failures >= self.cfg.fall {
+                self.ok = false;
+                return true;
+            }
+        }
+        false
+    }
 }
 
 /// The members of a configuration, each on its interface's address.
@@ -278,6 +347,15 @@ fn build_members(config: &Config, interfaces: &[Interface]) -> Result<Vec<Member
                 t.reverse,
             ));
         }
+        let scripts = cfg
+            .track_scripts
+            .iter()
+            .chain(g.into_iter().flat_map(|g| g.track_scripts.iter()))
+            .filter_map(|t| {
+                let i = config.vrrp_scripts.iter().position(|s| s.name == t.name)?;
+                Some((i, if weighted { t.weight } else { 0 }, t.reverse))
+            })
+            .collect();
         let mut inst = Instance::new(Settings::from_config(cfg, &config.global, primary));
         inst.set_in_group(group.is_some());
         members.push(Member {
@@ -285,6 +363,7 @@ fn build_members(config: &Config, interfaces: &[Interface]) -> Result<Vec<Member
             cfg: cfg.clone(),
             group,
             tracked,
+            scripts,
         });
     }
     Ok(members)
@@ -307,6 +386,8 @@ fn group_members(members: &[Member], groups: usize) -> Vec<Vec<usize>> {
 /// One director's VRRP side.
 pub struct Node {
     members: Vec<Member>,
+    scripts: Vec<TrackScript>,
+    next_script_run: u64,
     groups: Vec<Vec<usize>>,
     group_cfgs: Vec<SyncGroup>,
     /// Each group's last common state, for its notifies.
@@ -325,6 +406,12 @@ impl Node {
         let links = interfaces.iter().map(|i| (i.name.clone(), i.up)).collect();
         let mut node = Node {
             members,
+            scripts: config
+                .vrrp_scripts
+                .iter()
+                .map(|c| TrackScript::new(c, now))
+                .collect(),
+            next_script_run: 1,
             groups,
             group_cfgs: config.sync_groups.clone(),
             group_states: vec![State::Initialize; config.sync_groups.len()],
@@ -402,6 +489,18 @@ impl Node {
             .map(|g| previous.get(&g.name).copied().unwrap_or(State::Initialize))
             .collect();
         self.group_cfgs = config.sync_groups.clone();
+        let old_scripts = std::mem::take(&mut self.scripts);
+        self.scripts = config
+            .vrrp_scripts
+            .iter()
+            .map(|c| {
+                old_scripts
+                    .iter()
+                    .find(|o| &o.cfg == c)
+                    .cloned()
+                    .unwrap_or_else(|| TrackScript::new(c, now))
+            })
+            .collect();
         for l in interfaces {
             self.links.entry(l.name.clone()).or_insert(l.up);
         }
@@ -432,12 +531,53 @@ impl Node {
                     m.inst.shutdown(now);
                 }
             }
+            Input::ScriptDone { id, success } => {
+                // A late answer to a run already timed out is ignored.
+                let flipped = self
+                    .scripts
+                    .iter_mut()
+                    .find(|s| s.running.is_some_and(|(run, _)| run == id))
+                    .map(|s| {
+                        s.running = None;
+                        s.record(success)
+                    });
+                if flipped == Some(true) {
+                    self.update_trackers(now);
+                }
+            }
         }
         self.pump(now);
     }
 
     /// Runs the timers due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        let mut flipped = false;
+        for s in &mut self.scripts {
+            if let Some((_, deadline)) = s.running.filter(|&(_, d)| d <= now) {
+                debug_assert!(deadline <= now);
+                // keepalived kills a script past its timeout: a failure.
+                s.running = None;
+                flipped |= s.record(false);
+            }
+            if s.next_run <= now {
+                s.next_run = now + s.cfg.interval;
+                // A run still going is not started again (keepalived skips it).
+                if s.running.is_none() {
+                    let id = self.next_script_run;
+                    self.next_script_run += 1;
+                    s.running = Some((id, now + s.cfg.timeout));
+                    self.outputs.push_back(Output::RunTrackScript {
+                        id,
+                        name: s.cfg.name.clone(),
+                        script: s.cfg.script.clone(),
+                        timeout: s.cfg.timeout,
+                    });
+                }
+            }
+        }
+        if flipped {
+            self.update_trackers(now);
+        }
         for m in &mut self.members {
             if m.inst.poll_timeout().is_some_and(|t| t <= now) {
                 m.inst.handle_timeout(now);
@@ -448,9 +588,15 @@ impl Node {
 
     /// When [`Node::handle_timeout`] must next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
+        let scripts = self
+            .scripts
+            .iter()
+            .flat_map(|s| [Some(s.next_run), s.running.map(|r| r.1)])
+            .flatten();
         self.members
             .iter()
             .filter_map(|m| m.inst.poll_timeout())
+            .chain(scripts)
             .min()
     }
 
@@ -527,9 +673,17 @@ impl Node {
         for m in &mut self.members {
             let mut fault = false;
             let mut adjustment = 0;
-            for (name, weight, reverse) in &m.tracked {
-                let up = self.links.get(name).copied().unwrap_or(false) != *reverse;
-                match *weight {
+            let links = m
+                .tracked
+                .iter()
+                .map(|(name, w, r)| (self.links.get(name).copied().unwrap_or(false), *w, *r));
+            let scripts = m
+                .scripts
+                .iter()
+                .map(|&(i, w, r)| (self.scripts[i].ok, w, r));
+            for (ok, weight, reverse) in links.chain(scripts) {
+                let up = ok != reverse;
+                match weight {
                     0 if !up => fault = true,
                     w if w > 0 && up => adjustment += w,
                     w if w < 0 && !up => adjustment += w,

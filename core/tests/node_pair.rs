@@ -411,3 +411,72 @@ fn reload_keeps_unchanged_instances_and_releases_removed_ones() {
     assert!(node.reload(at(6.0), &read(&bad), &ifaces(1)).is_err());
     assert_eq!(node.state("A"), Some(State::Master));
 }
+
+#[test]
+fn tracked_script_failures_fault_the_instance_and_a_success_restores_it() {
+    let text = "vrrp_script chk {\n script /usr/local/bin/chk\n interval 2\n timeout 1\n fall 2\n rise 1\n}\nvrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 10.0.0.10/24 }\n track_script {\n  chk\n }\n}\n";
+    let cfg = config::parse_str(
+        "s.conf",
+        text,
+        &config::MemLoader::new(),
+        &LoadOptions::default(),
+    )
+    .config
+    .unwrap();
+    let mut node = Node::new(Instant::ZERO, &cfg, &ifaces(1)).unwrap();
+    // Answers each run with the next result; `None` never answers.
+    let mut answers = vec![
+        Some(true),
+        Some(false),
+        None,
+        Some(true),
+        Some(true),
+        Some(true),
+    ]
+    .into_iter();
+    let mut runs = Vec::new();
+    let mut changes = Vec::new();
+    let mut now = Instant::ZERO;
+    node.handle_timeout(now);
+    for _ in 0..1000 {
+        while let Some(o) = node.poll_output() {
+            match o {
+                Output::RunTrackScript {
+                    id, name, timeout, ..
+                } => {
+                    assert_eq!(
+                        (name.as_str(), timeout),
+                        ("chk", std::time::Duration::from_secs(1))
+                    );
+                    runs.push(now);
+                    if let Some(Some(success)) = answers.next() {
+                        node.handle(now, Input::ScriptDone { id, success });
+                    }
+                }
+                Output::Event(e) => changes.push((now, e.to)),
+                _ => {}
+            }
+        }
+        match node.poll_timeout() {
+            Some(t) if t <= at(12.0) => {
+                now = t;
+                node.handle_timeout(now);
+            }
+            _ => break,
+        }
+    }
+    assert_eq!(runs[..4], [at(0.0), at(2.0), at(4.0), at(6.0)]);
+    // Failure at 2 s, then the run at 4 s never answers: its timeout at 5 s is
+    // the second failure in a row, so A goes to Fault; the success at 6 s
+    // (rise 1) brings it back to Backup, and it is master a master-down later.
+    assert_eq!(
+        changes,
+        [
+            (at(0.0), State::Backup),
+            (at(3.609375), State::Master),
+            (at(5.0), State::Fault),
+            (at(6.0), State::Backup),
+            (at(6.0 + 3.609375), State::Master),
+        ]
+    );
+}
