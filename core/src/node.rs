@@ -15,6 +15,7 @@ use crate::config::model::{
 };
 use crate::time::Instant;
 use crate::vrrp::instance::{Action, Instance, Reason, Settings, State};
+use crate::vrrp::sync_group;
 use crate::vrrp::wire::{Packet, Repr};
 use crate::vrrp::Reject;
 
@@ -241,6 +242,8 @@ pub struct InstanceStatus {
     pub priority: u8,
     /// Priority after trackers.
     pub effective_priority: u8,
+    /// Its own trackers hold it down.
+    pub faulted: bool,
 }
 
 struct Member {
@@ -616,6 +619,7 @@ impl Node {
                     state: m.inst.state(),
                     priority: m.cfg.priority,
                     effective_priority: m.inst.effective_priority(),
+                    faulted: m.inst.own_fault(),
                 })
                 .collect(),
             rejected: self.rejected.clone(),
@@ -702,11 +706,12 @@ impl Node {
     fn update_group_faults(&mut self, now: Instant) {
         for g in 0..self.groups.len() {
             let members = self.groups[g].clone();
-            for &i in &members {
-                let others = members
-                    .iter()
-                    .any(|&j| j != i && self.members[j].inst.own_fault());
-                self.members[i].inst.set_group_fault(now, others);
+            let own: Vec<bool> = members
+                .iter()
+                .map(|&i| self.members[i].inst.own_fault())
+                .collect();
+            for (&i, shared) in members.iter().zip(sync_group::shared_faults(&own)) {
+                self.members[i].inst.set_group_fault(now, shared);
             }
         }
     }
@@ -734,17 +739,15 @@ impl Node {
     /// A group whose members now share a new state notifies once.
     fn group_notifies(&mut self) {
         for g in 0..self.groups.len() {
-            let Some(&first) = self.groups[g].first() else {
+            let states: Vec<State> = self.groups[g]
+                .iter()
+                .map(|&j| self.members[j].inst.state())
+                .collect();
+            let Some(to) =
+                sync_group::common_state(&states).filter(|&to| to != self.group_states[g])
+            else {
                 continue;
             };
-            let to = self.members[first].inst.state();
-            if self.groups[g]
-                .iter()
-                .any(|&j| self.members[j].inst.state() != to)
-                || self.group_states[g] == to
-            {
-                continue;
-            }
             let from = std::mem::replace(&mut self.group_states[g], to);
             let cfg = &self.group_cfgs[g];
             let reason = Reason::SyncGroup;
@@ -818,10 +821,11 @@ impl Node {
                 // keepalived's vrrp_sync_can_goto_master: only if every
                 // member wants master; then they all go together.
                 if let Some(g) = m.group {
-                    if self.groups[g]
+                    let wants: Vec<bool> = self.groups[g]
                         .iter()
-                        .all(|&j| self.members[j].inst.wants_master())
-                    {
+                        .map(|&j| self.members[j].inst.wants_master())
+                        .collect();
+                    if sync_group::can_go_master(&wants) {
                         for j in self.groups[g].clone() {
                             self.members[j].inst.force_master(now);
                         }
@@ -847,16 +851,12 @@ impl Node {
                 if let Some(g) = m.group {
                     let others: Vec<usize> =
                         self.groups[g].iter().copied().filter(|&j| j != i).collect();
-                    match (from, to) {
-                        // One member master brings the others.
-                        (_, State::Master) => others
-                            .iter()
-                            .for_each(|&j| self.members[j].inst.force_master(now)),
-                        // A master pushed back takes the others with it.
-                        (State::Master, State::Backup) => others
-                            .iter()
-                            .for_each(|&j| self.members[j].inst.force_backup(now)),
-                        _ => {}
+                    for j in others {
+                        match sync_group::follow(from, to) {
+                            sync_group::Follow::Master => self.members[j].inst.force_master(now),
+                            sync_group::Follow::Backup => self.members[j].inst.force_backup(now),
+                            sync_group::Follow::Stay => {}
+                        }
                     }
                 }
             }

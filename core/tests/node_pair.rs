@@ -249,6 +249,14 @@ mod interleavings {
                 d + 1,
                 s
             );
+            for i in p.d[d].node.status().instances {
+                prop_assert!(
+                    !i.faulted || i.state == State::Fault,
+                    "{} is {:?} while its trackers are down",
+                    i.name,
+                    i.state
+                );
+            }
             if let Some(t) = p.d[d].node.poll_timeout() {
                 prop_assert!(t > p.now, "director {} wants a timeout in the past", d + 1);
             }

@@ -413,3 +413,69 @@ fn announcements_at_the_transition_again_after_five_seconds_and_on_refresh() {
         "keepalived's defaults: 5 at once, 5 more 5 s later; then the refresh"
     );
 }
+
+#[test]
+fn v3_checksum_variant_must_be_the_configured_one() {
+    use holdfast_core::vrrp::Reject;
+    let v3 = |primary: &str, dst: &str, checksum: Variant| Settings {
+        version: Version::V3,
+        auth: Auth::NONE,
+        destinations: vec![ip(dst)],
+        checksum,
+        ..settings(primary, 100)
+    };
+    let advert = |s: &Settings, variant: Variant| {
+        let repr = Repr {
+            version: Version::V3,
+            vrid: 51,
+            priority: 200,
+            adver_int: 100,
+            auth: Auth::NONE,
+            addresses: vec![ip("10.200.0.10")],
+        };
+        let dst = s.destinations[0];
+        let src = ip("10.200.0.9");
+        let bytes = repr.to_bytes(src, dst, variant);
+        (
+            src,
+            Repr::parse(&Packet::new_unchecked(&bytes[..]), src, dst).unwrap(),
+        )
+    };
+    // Multicast, keepalived's default (pseudo-header): an RFC 9568 advert is refused.
+    let s = v3("10.200.0.2", "224.0.0.18", Variant::PseudoHeader);
+    let mut i = Instance::new(s.clone());
+    i.start(Instant::ZERO);
+    let (src, p) = advert(&s, Variant::Plain);
+    assert_eq!(
+        i.handle_advert(at(1.0), src, 255, &p),
+        Err(Reject::BadChecksum)
+    );
+    let (src, p) = advert(&s, Variant::PseudoHeader);
+    assert_eq!(i.handle_advert(at(1.0), src, 255, &p), Ok(()));
+    // v3_checksum_as_v2: only the plain form.
+    let s = v3("10.200.0.2", "224.0.0.18", Variant::Plain);
+    let mut i = Instance::new(s.clone());
+    i.start(Instant::ZERO);
+    let (src, p) = advert(&s, Variant::PseudoHeader);
+    assert_eq!(
+        i.handle_advert(at(1.0), src, 255, &p),
+        Err(Reject::BadChecksum)
+    );
+    // Unicast: the pre-1.3.6 form (224.0.0.18 in the pseudo-header) is recognised too.
+    let s = v3("10.200.0.2", "10.200.0.9", Variant::PseudoHeader);
+    let mut i = Instance::new(s.clone());
+    i.start(Instant::ZERO);
+    let (src, p) = advert(
+        &Settings {
+            destinations: vec![ip("10.200.0.2")],
+            ..s.clone()
+        },
+        Variant::LegacyUnicast,
+    );
+    assert_eq!(p.checksum, Variant::LegacyUnicast);
+    assert_eq!(
+        i.handle_advert(at(1.0), src, 64, &p),
+        Ok(()),
+        "unicast: no TTL 255 rule either"
+    );
+}

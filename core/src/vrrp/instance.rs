@@ -508,7 +508,7 @@ impl Instance {
 
     /// Checks that depend on the configuration (keepalived's
     /// `vrrp_check_packet`, after the codec's own).
-    fn check(&self, ttl: u8, repr: &Repr) -> Result<(), Reject> {
+    fn check(&self, ttl: u8, repr: &Repr, checksum: Variant) -> Result<(), Reject> {
         if !self.s.unicast() && ttl != TTL {
             return Err(Reject::BadTtl);
         }
@@ -517,6 +517,13 @@ impl Instance {
         }
         if repr.vrid != self.s.vrid {
             return Err(Reject::WrongVrid);
+        }
+        // The checksum variant this instance sends is the one it accepts;
+        // keepalived also recognises the pre-1.3.6 unicast form from a
+        // unicast peer.
+        let legacy_ok = self.s.checksum == Variant::PseudoHeader && self.s.unicast();
+        if checksum != self.s.checksum && !(checksum == Variant::LegacyUnicast && legacy_ok) {
+            return Err(Reject::BadChecksum);
         }
         if self.s.version == Version::V2 {
             if repr.auth.kind != self.s.auth.kind {
@@ -548,7 +555,7 @@ impl Instance {
         parsed: &Parsed,
     ) -> Result<(), Reject> {
         let repr = &parsed.repr;
-        self.check(ttl, repr)?;
+        self.check(ttl, repr, parsed.checksum)?;
         if src == self.s.primary {
             // Our own advert looped back.
             return Ok(());
