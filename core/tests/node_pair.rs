@@ -42,6 +42,9 @@ fn ifaces(n: u8) -> Vec<Interface> {
 
 struct Director {
     node: Node,
+    /// Answers to tracked-script runs, in order (`None`: never answers);
+    /// when they run out, runs succeed.
+    script_answers: std::collections::VecDeque<Option<bool>>,
     links: [(String, bool); 2],
     /// (time, instance, new state).
     events: Vec<(Instant, String, State)>,
@@ -54,11 +57,45 @@ struct Pair {
 }
 
 impl Pair {
+    /// The case study with a `vrrp_script` tracked (unweighted) by VI_1 on
+    /// both directors, answered from `answers[d]`.
+    fn case_study_with_script(answers: [Vec<Option<bool>>; 2]) -> Pair {
+        let mut p = Pair::case_study();
+        for (d, (file, n)) in [("director1.conf", 1), ("director2.conf", 2)]
+            .into_iter()
+            .enumerate()
+        {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../scenarios/case-study")
+                .join(file);
+            let text = std::fs::read_to_string(path).unwrap().replace(
+                "vrrp_instance VI_1 {",
+                "vrrp_instance VI_1 {\n    track_script {\n        chk\n    }",
+            ) + "vrrp_script chk {\n    script /usr/local/bin/chk\n    interval 1\n    timeout 1\n    fall 2\n    rise 2\n}\n";
+            let loaded = config::parse_str(
+                file,
+                &text,
+                &config::MemLoader::new(),
+                &LoadOptions::default(),
+            );
+            let cfg = loaded
+                .config
+                .clone()
+                .unwrap_or_else(|| panic!("{}", loaded.render()));
+            p.d[d].node = Node::new(Instant::ZERO, &cfg, &ifaces(n)).unwrap();
+            p.d[d].script_answers = answers[d].clone().into();
+            p.d[d].events.clear();
+        }
+        p.settle();
+        p
+    }
+
     fn case_study() -> Pair {
         let d = [("director1.conf", 1), ("director2.conf", 2)]
             .into_iter()
             .map(|(file, n)| Director {
                 node: Node::new(Instant::ZERO, &load(file), &ifaces(n)).unwrap(),
+                script_answers: Default::default(),
                 links: [("eth0".into(), true), ("eth1".into(), true)],
                 events: Vec::new(),
             })
@@ -89,6 +126,13 @@ impl Pair {
                             bytes,
                         } => wire.push((i, interface.unwrap(), src, dst, ttl, bytes)),
                         Output::Event(e) => d.events.push((self.now, e.instance, e.to)),
+                        Output::RunTrackScript { id, .. } => {
+                            if let Some(success) =
+                                d.script_answers.pop_front().unwrap_or(Some(true))
+                            {
+                                d.node.handle(self.now, Input::ScriptDone { id, success });
+                            }
+                        }
                         _ => {}
                     }
                 }
@@ -268,8 +312,18 @@ mod interleavings {
         #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
 
         #[test]
-        fn groups_agree_and_timeouts_move_forward(steps in proptest::collection::vec(step(), 1..40)) {
-            let mut p = Pair::case_study();
+        fn groups_agree_and_timeouts_move_forward(
+            steps in proptest::collection::vec(step(), 1..40),
+            answers in proptest::array::uniform2(proptest::collection::vec(proptest::option::of(any::<bool>()), 0..60)),
+        ) {
+            let mut p = if answers[0].is_empty() && answers[1].is_empty() {
+                Pair::case_study()
+            } else {
+                Pair::case_study_with_script(answers)
+            };
+            // A new node may be due at once (its scripts run at start).
+            let start = p.now;
+            p.run_until(start);
             check(&p)?;
             for s in steps {
                 match s {
@@ -281,8 +335,10 @@ mod interleavings {
                 }
                 check(&p)?;
             }
-            // With every link up again, the pair converges back to the case study's layout.
+            // With every link up again and the scripts passing, the pair
+            // converges back to the case study's layout.
             for d in 0..2 {
+                p.d[d].script_answers.clear();
                 p.set_link(d, "eth0", true);
                 p.set_link(d, "eth1", true);
             }

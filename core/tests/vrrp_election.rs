@@ -32,6 +32,7 @@ fn settings(primary: &str, priority: u8) -> Settings {
         down_timer_adverts: 3,
         checksum: Variant::Plain,
         garp: holdfast_core::config::model::GarpTiming::default(),
+        peer_ttl: Vec::new(),
     }
 }
 

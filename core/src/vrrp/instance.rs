@@ -131,6 +131,8 @@ pub struct Settings {
     pub checksum: Variant,
     /// When gratuitous ARPs / unsolicited NAs go out while master.
     pub garp: GarpTiming,
+    /// Unicast peers' accepted TTL ranges (`min_ttl` / `max_ttl`).
+    pub peer_ttl: Vec<(IpAddr, Option<u8>, Option<u8>)>,
 }
 
 impl Settings {
@@ -182,6 +184,11 @@ impl Settings {
             down_timer_adverts: inst.down_timer_adverts,
             checksum,
             garp: inst.garp,
+            peer_ttl: inst
+                .unicast_peers
+                .iter()
+                .map(|p| (p.address, p.min_ttl, p.max_ttl))
+                .collect(),
         }
     }
 
@@ -508,8 +515,15 @@ impl Instance {
 
     /// Checks that depend on the configuration (keepalived's
     /// `vrrp_check_packet`, after the codec's own).
-    fn check(&self, ttl: u8, repr: &Repr, checksum: Variant) -> Result<(), Reject> {
-        if !self.s.unicast() && ttl != TTL {
+    fn check(&self, src: IpAddr, ttl: u8, repr: &Repr, checksum: Variant) -> Result<(), Reject> {
+        if self.s.unicast() {
+            // Unicast crosses routers: no TTL 255 rule, but a peer's range if given.
+            if let Some(&(_, min, max)) = self.s.peer_ttl.iter().find(|p| p.0 == src) {
+                if min.is_some_and(|m| ttl < m) || max.is_some_and(|m| ttl > m) {
+                    return Err(Reject::BadTtl);
+                }
+            }
+        } else if ttl != TTL {
             return Err(Reject::BadTtl);
         }
         if repr.version != self.s.version {
@@ -555,7 +569,7 @@ impl Instance {
         parsed: &Parsed,
     ) -> Result<(), Reject> {
         let repr = &parsed.repr;
-        self.check(ttl, repr, parsed.checksum)?;
+        self.check(src, ttl, repr, parsed.checksum)?;
         if src == self.s.primary {
             // Our own advert looped back.
             return Ok(());
