@@ -10,3 +10,5 @@ pub mod fuzzing;
 pub mod node;
 pub mod time;
 pub mod vrrp;
+
+pub use node::Node;
