@@ -449,17 +449,25 @@ impl Node {
             .collect();
         let mut started = Vec::new();
         for (i, m) in fresh.iter_mut().enumerate() {
+            // keepalived keeps an instance across a reload when its name,
+            // interface, VRID and family (and here its sync group) stay.
             let keep = old.iter().position(|o| {
                 o.as_ref().is_some_and(|o| {
-                    o.cfg == m.cfg
+                    o.cfg.name == m.cfg.name
+                        && o.cfg.interface == m.cfg.interface
+                        && o.cfg.virtual_router_id == m.cfg.virtual_router_id
+                        && o.cfg.family == m.cfg.family
                         && group_name(&self.group_cfgs, o.group)
                             == group_name(&config.sync_groups, m.group)
                 })
             });
             match keep {
                 Some(k) => {
-                    let kept = old[k].take().expect("checked above");
-                    m.inst = kept.inst;
+                    let mut kept = old[k].take().expect("checked above").inst;
+                    if kept.settings() != m.inst.settings() {
+                        kept.reconfigure(now, m.inst.settings().clone());
+                    }
+                    m.inst = kept;
                 }
                 None => started.push(i),
             }

@@ -544,3 +544,119 @@ fn tracked_script_failures_fault_the_instance_and_a_success_restores_it() {
         ]
     );
 }
+
+#[test]
+fn reload_with_a_new_priority_keeps_the_master_and_advertises_it_at_once() {
+    let one = "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n priority 120\n virtual_ipaddress { 10.0.0.10/24 }\n}\n";
+    let read = |t: &str| {
+        config::parse_str(
+            "r.conf",
+            t,
+            &config::MemLoader::new(),
+            &LoadOptions::default(),
+        )
+        .config
+        .unwrap()
+    };
+    let mut node = Node::new(Instant::ZERO, &read(one), &ifaces(1)).unwrap();
+    while let Some(t) = node.poll_timeout().filter(|&t| t <= at(5.0)) {
+        node.handle_timeout(t);
+    }
+    while node.poll_output().is_some() {}
+    node.reload(
+        at(5.5),
+        &read(&one.replace("priority 120", "priority 130")),
+        &ifaces(1),
+    )
+    .unwrap();
+    node.handle_timeout(at(5.5));
+    let out: Vec<Output> = std::iter::from_fn(|| node.poll_output()).collect();
+    assert_eq!(node.state("A"), Some(State::Master));
+    assert!(
+        !out.iter()
+            .any(|o| matches!(o, Output::RemoveVip { .. } | Output::Event(_))),
+        "{out:?}"
+    );
+    assert!(
+        out.iter()
+            .any(|o| matches!(o, Output::Transmit { bytes, .. } if bytes[2] == 130)),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_weighted_tracker_lowers_the_master_below_its_peer_which_takes_over() {
+    // Director 1 (150) tracks a script with weight -60: failing, it is 90,
+    // below director 2's 100 on VI_1.
+    let mut p = Pair::case_study();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/case-study/director1.conf");
+    let text = std::fs::read_to_string(path).unwrap().replace(
+        "vrrp_instance VI_3 {",
+        "vrrp_script chk {\n    script /bin/chk\n    interval 1\n    weight -60\n}\nvrrp_instance VI_3 {",
+    );
+    // Outside any sync group the weight applies: put the tracker on a lone instance.
+    let text = text
+        .replace(
+            "vrrp_sync_group VG1 {\n    group {\n        VI_1\n        VI_2\n    }\n}\n",
+            "",
+        )
+        .replace(
+            "virtual_router_id 51\n",
+            "virtual_router_id 51\n    track_script {\n        chk\n    }\n",
+        );
+    let loaded = config::parse_str(
+        "d1.conf",
+        &text,
+        &config::MemLoader::new(),
+        &LoadOptions::default(),
+    );
+    let cfg = loaded
+        .config
+        .clone()
+        .unwrap_or_else(|| panic!("{}", loaded.render()));
+    p.d[0].node = Node::new(Instant::ZERO, &cfg, &ifaces(1)).unwrap();
+    // Director 2 without VG1 too, or its VI_2 would hold VI_1 back.
+    let path2 =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/case-study/director2.conf");
+    let text2 = std::fs::read_to_string(path2).unwrap().replace(
+        "vrrp_sync_group VG1 {\n    group {\n        VI_1\n        VI_2\n    }\n}\n",
+        "",
+    );
+    let cfg2 = config::parse_str(
+        "d2.conf",
+        &text2,
+        &config::MemLoader::new(),
+        &LoadOptions::default(),
+    )
+    .config
+    .unwrap();
+    assert_eq!(cfg2.sync_groups.len(), 1);
+    p.d[1].node = Node::new(Instant::ZERO, &cfg2, &ifaces(2)).unwrap();
+    p.d[0].events.clear();
+    p.d[1].events.clear();
+    // The first two runs pass, every later one fails.
+    p.d[0].script_answers = [Some(true), Some(true)]
+        .into_iter()
+        .chain(std::iter::repeat_n(Some(false), 200))
+        .collect();
+    p.settle();
+    p.run_until(at(1.5));
+    p.run_until(at(30.0));
+    let s = p.d[0].node.status();
+    let vi1 = s.instances.iter().find(|i| i.name == "VI_1").unwrap();
+    assert_eq!(vi1.effective_priority, 90);
+    assert_eq!(
+        p.d[0].node.state("VI_1"),
+        Some(State::Backup),
+        "90 < 100: director 1 yields VI_1"
+    );
+    assert_eq!(p.d[1].node.state("VI_1"), Some(State::Master));
+    // Once: no flapping between a 150 that answers and a 90 that advertises.
+    let d2_vi1: Vec<State> = p.d[1]
+        .events
+        .iter()
+        .filter(|e| e.1 == "VI_1")
+        .map(|e| e.2)
+        .collect();
+    assert_eq!(d2_vi1, [State::Backup, State::Master]);
+}

@@ -99,7 +99,7 @@ pub enum Action {
 }
 
 /// What an instance needs to run, from its configuration and its interface.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     /// Instance name.
     pub name: String,
@@ -171,7 +171,7 @@ impl Settings {
         Settings {
             name: inst.name.clone(),
             interface: inst.interface.clone(),
-            primary: inst.unicast_src_ip.unwrap_or(primary),
+            primary: inst.unicast_src_ip.or(inst.mcast_src_ip).unwrap_or(primary),
             destinations,
             vrid: inst.virtual_router_id,
             priority: inst.priority,
@@ -212,6 +212,8 @@ pub struct Instance {
     garp_at: Option<Instant>,
     /// Master: the next periodic refresh of announcements.
     refresh_at: Option<Instant>,
+    /// Master: the delayed burst after a lower-priority advert.
+    lower_prio_garp_at: Option<Instant>,
     /// Sum of the weighted trackers' adjustments.
     adjustment: i32,
     /// Its own trackers say it is down.
@@ -237,6 +239,7 @@ impl Instance {
             preempt_since: None,
             garp_at: None,
             refresh_at: None,
+            lower_prio_garp_at: None,
             adjustment: 0,
             own_fault: false,
             group_fault: false,
@@ -355,10 +358,15 @@ impl Instance {
 
     /// The next time [`Instance::handle_timeout`] must be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        [self.timer, self.garp_at, self.refresh_at]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.timer,
+            self.garp_at,
+            self.refresh_at,
+            self.lower_prio_garp_at,
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// The next thing to do.
@@ -366,14 +374,40 @@ impl Instance {
         self.actions.pop_front()
     }
 
+    /// v3: a backup takes the master's interval (an interval of 0 would
+    /// make the master-down timer fire at once, so it is not taken).
+    fn adopt_interval(&mut self, repr: &Repr) {
+        if self.s.version == Version::V3 && repr.adver_int > 0 {
+            self.master_adver_int = repr.interval();
+        }
+    }
+
+    /// Takes new settings on a reload without leaving its state: a master
+    /// advertises at once with them (keepalived's `reload_master`).
+    pub fn reconfigure(&mut self, now: Instant, s: Settings) {
+        let in_master = self.state == State::Master;
+        self.s = s;
+        if self.s.version == Version::V2 || in_master {
+            self.master_adver_int = self.s.advert_int;
+        }
+        if in_master {
+            self.timer = Some(now);
+        }
+    }
+
     fn skew(&self) -> Duration {
-        timers::skew(self.s.version, self.s.priority, self.master_adver_int)
+        // keepalived uses the effective priority (after trackers).
+        timers::skew(
+            self.s.version,
+            self.effective_priority(),
+            self.master_adver_int,
+        )
     }
 
     fn master_down(&self) -> Duration {
         timers::master_down(
             self.s.version,
-            self.s.priority,
+            self.effective_priority(),
             self.master_adver_int,
             self.s.down_timer_adverts,
         )
@@ -386,6 +420,7 @@ impl Instance {
             // Announcements belong to the master only.
             self.garp_at = None;
             self.refresh_at = None;
+            self.lower_prio_garp_at = None;
         }
         self.actions
             .push_back(Action::StateChanged { from, to, reason });
@@ -482,6 +517,10 @@ impl Instance {
                 self.garp_at = None;
                 self.announce(self.s.garp.master_repeat);
             }
+            if self.lower_prio_garp_at.is_some_and(|t| t <= now) {
+                self.lower_prio_garp_at = None;
+                self.announce(self.s.garp.lower_prio_repeat);
+            }
             if let Some(every) = self
                 .s
                 .garp
@@ -515,7 +554,8 @@ impl Instance {
 
     /// Checks that depend on the configuration (keepalived's
     /// `vrrp_check_packet`, after the codec's own).
-    fn check(&self, src: IpAddr, ttl: u8, repr: &Repr, checksum: Variant) -> Result<(), Reject> {
+    fn check(&self, src: IpAddr, ttl: u8, parsed: &Parsed) -> Result<(), Reject> {
+        let repr = &parsed.repr;
         if self.s.unicast() {
             // Unicast crosses routers: no TTL 255 rule, but a peer's range if given.
             if let Some(&(_, min, max)) = self.s.peer_ttl.iter().find(|p| p.0 == src) {
@@ -536,7 +576,9 @@ impl Instance {
         // keepalived also recognises the pre-1.3.6 unicast form from a
         // unicast peer.
         let legacy_ok = self.s.checksum == Variant::PseudoHeader && self.s.unicast();
-        if checksum != self.s.checksum && !(checksum == Variant::LegacyUnicast && legacy_ok) {
+        let accepted = parsed.verifies(self.s.checksum)
+            || (legacy_ok && parsed.verifies(Variant::LegacyUnicast));
+        if !accepted {
             return Err(Reject::BadChecksum);
         }
         if self.s.version == Version::V2 {
@@ -569,7 +611,7 @@ impl Instance {
         parsed: &Parsed,
     ) -> Result<(), Reject> {
         let repr = &parsed.repr;
-        self.check(src, ttl, repr, parsed.checksum)?;
+        self.check(src, ttl, parsed)?;
         if src == self.s.primary {
             // Our own advert looped back.
             return Ok(());
@@ -604,7 +646,7 @@ impl Instance {
                 self.preempt_since = None;
             }
             if self.s.version == Version::V3 {
-                self.master_adver_int = repr.interval();
+                self.adopt_interval(repr);
             }
             self.want_master = false;
             self.timer = Some(now + self.master_down());
@@ -616,16 +658,18 @@ impl Instance {
     /// keepalived's `vrrp_state_master_rx`, with its default RFC 9568
     /// behaviour of answering a lower priority with an advert.
     fn master_rx(&mut self, now: Instant, src: IpAddr, repr: &Repr) {
+        // Elections and answers use the effective priority, as keepalived.
+        let ours = self.effective_priority();
         if repr.priority == 0 {
-            self.send_advert(self.s.priority);
+            self.send_advert(ours);
             self.timer = Some(now + self.s.advert_int);
             return;
         }
-        let wins = repr.priority > self.s.priority
-            || (repr.priority == self.s.priority && ip_greater(src, self.s.primary));
+        let wins =
+            repr.priority > ours || (repr.priority == ours && ip_greater(src, self.s.primary));
         if wins {
             if self.s.version == Version::V3 {
-                self.master_adver_int = repr.interval();
+                self.adopt_interval(repr);
             }
             self.transition(
                 State::Backup,
@@ -635,9 +679,16 @@ impl Instance {
                 },
             );
             self.actions.push_back(Action::RemoveVips);
+            self.want_master = false;
             self.timer = Some(now + self.master_down());
         } else {
-            self.send_advert(self.s.priority);
+            // keepalived (RFC 9568 behaviour): answer at once, and announce
+            // again so that clients the other side took come back here.
+            self.send_advert(ours);
+            self.announce(self.s.garp.lower_prio_repeat);
+            if !self.s.garp.lower_prio_delay.is_zero() {
+                self.lower_prio_garp_at = Some(now + self.s.garp.lower_prio_delay);
+            }
             self.timer = Some(now + self.s.advert_int);
         }
     }

@@ -249,13 +249,23 @@ pub struct Repr {
     pub addresses: Vec<IpAddr>,
 }
 
-/// A parsed advertisement and the checksum variant it verified with.
+/// A parsed advertisement and the checksum variants it verifies with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parsed {
     /// The advert.
     pub repr: Repr,
-    /// How its checksum was computed (the instance decides if that is acceptable).
+    /// The first variant that verified, in keepalived's order.
     pub checksum: Variant,
+    /// Every variant that verifies (for some address pairs more than one
+    /// does); the instance accepts the advert if its own is among them.
+    pub verified: Vec<Variant>,
+}
+
+impl Parsed {
+    /// Whether the checksum verifies under `variant`.
+    pub fn verifies(&self, variant: Variant) -> bool {
+        self.verified.contains(&variant)
+    }
 }
 
 impl Repr {
@@ -297,10 +307,12 @@ impl Repr {
             (Version::V3, Family::Ipv6) => &[Variant::PseudoHeader],
         };
         let message = packet.message(family);
-        let checksum = *variants
+        let verified: Vec<Variant> = variants
             .iter()
-            .find(|v| checksum::verify(message, **v, src, dst))
-            .ok_or(Reject::BadChecksum)?;
+            .copied()
+            .filter(|v| checksum::verify(message, *v, src, dst))
+            .collect();
+        let checksum = *verified.first().ok_or(Reject::BadChecksum)?;
         let (adver_int, auth) = match version {
             Version::V2 => (
                 u16::from(packet.adver_int_v2()),
@@ -324,6 +336,7 @@ impl Repr {
                 addresses,
             },
             checksum,
+            verified,
         })
     }
 
