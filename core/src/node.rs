@@ -404,8 +404,17 @@ impl Node {
     /// Builds the director from its configuration and interfaces, and starts
     /// every instance at `now`.
     pub fn new(now: Instant, config: &Config, interfaces: &[Interface]) -> Result<Node, NodeError> {
-        let members = build_members(config, interfaces)?;
+        let mut members = build_members(config, interfaces)?;
         let groups = group_members(&members, config.sync_groups.len());
+        // keepalived starts a group master at once only if every member is
+        // an address owner; they then start as owners do.
+        for g in &groups {
+            if !g.is_empty() && g.iter().all(|&i| members[i].cfg.priority == 255) {
+                for &i in g {
+                    members[i].inst.set_in_group(false);
+                }
+            }
+        }
         let links = interfaces.iter().map(|i| (i.name.clone(), i.up)).collect();
         let mut node = Node {
             members,

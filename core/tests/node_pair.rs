@@ -660,3 +660,48 @@ fn a_weighted_tracker_lowers_the_master_below_its_peer_which_takes_over() {
         .collect();
     assert_eq!(d2_vi1, [State::Backup, State::Master]);
 }
+
+#[test]
+fn owners_start_master_as_a_group_and_come_back_from_fault_after_one_interval() {
+    let text = "vrrp_sync_group G {\n group { A B }\n}\nvrrp_instance A {\n interface eth0\n virtual_router_id 1\n priority 255\n virtual_ipaddress { 10.0.0.10/24 }\n}\nvrrp_instance B {\n interface eth1\n virtual_router_id 2\n priority 255\n virtual_ipaddress { 10.1.0.10/24 }\n}\n";
+    let cfg = config::parse_str(
+        "o.conf",
+        text,
+        &config::MemLoader::new(),
+        &LoadOptions::default(),
+    )
+    .config
+    .unwrap();
+    let mut node = Node::new(Instant::ZERO, &cfg, &ifaces(1)).unwrap();
+    assert_eq!(
+        (node.state("A"), node.state("B")),
+        (Some(State::Master), Some(State::Master))
+    );
+    node.handle(
+        at(2.0),
+        Input::Link {
+            interface: "eth1".into(),
+            up: false,
+        },
+    );
+    assert_eq!(
+        (node.state("A"), node.state("B")),
+        (Some(State::Fault), Some(State::Fault))
+    );
+    node.handle(
+        at(3.0),
+        Input::Link {
+            interface: "eth1".into(),
+            up: true,
+        },
+    );
+    // keepalived's try_up_instance: an owner waits one interval and its skew (1/256 s).
+    assert_eq!(node.poll_timeout(), Some(at(3.0 + 1.0 + 1.0 / 256.0)));
+    while let Some(t) = node.poll_timeout().filter(|&t| t <= at(6.0)) {
+        node.handle_timeout(t);
+    }
+    assert_eq!(
+        (node.state("A"), node.state("B")),
+        (Some(State::Master), Some(State::Master))
+    );
+}

@@ -312,7 +312,14 @@ impl Instance {
                 self.transition(State::Backup, Reason::FaultCleared);
                 self.want_master = false;
                 self.master_adver_int = self.s.advert_int;
-                self.timer = Some(now + self.master_down());
+                // keepalived's try_up_instance: an owner comes back after one
+                // interval and its skew, everyone else after master-down.
+                let wait = if self.s.priority == 255 {
+                    self.s.advert_int + self.skew()
+                } else {
+                    self.master_down()
+                };
+                self.timer = Some(now + wait);
             }
             (State::Backup | State::Master, true) => {
                 if self.state == State::Master {
@@ -467,6 +474,11 @@ impl Instance {
             self.transition(State::Fault, Reason::Fault);
         } else if self.s.priority == 255 && !self.in_group {
             self.become_master(now, Reason::Owner);
+        } else if self.s.priority == 255 {
+            // An owner whose group cannot go master yet waits one interval
+            // and the shortest skew (keepalived's vrrp_init_state).
+            self.transition(State::Backup, Reason::Startup);
+            self.timer = Some(now + self.s.advert_int + self.skew());
         } else {
             self.transition(State::Backup, Reason::Startup);
             self.timer = Some(now + self.master_down());
