@@ -7,6 +7,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use holdfast_core::config::{parse_str, LoadOptions, MemLoader};
 use holdfast_core::node::{Input, Interface, Node};
 use holdfast_core::time::Instant;
+use holdfast_core::vrrp::instance::Transmit;
 use holdfast_core::vrrp::wire::{Packet, Repr};
 
 #[global_allocator]
@@ -76,9 +77,9 @@ fn node_with_50_instances(c: &mut Criterion) {
     sender.handle_timeout(Instant::from_nanos(10_000_000_000));
     let advert = std::iter::from_fn(|| sender.poll_output())
         .find_map(|o| match o {
-            holdfast_core::node::Output::Transmit {
+            holdfast_core::node::Output::Transmit(Transmit {
                 bytes, src, dst, ..
-            } if bytes[1] == 25 => Some((src, dst, bytes)),
+            }) if bytes[1] == 25 => Some((src, dst, bytes)),
             _ => None,
         })
         .unwrap();

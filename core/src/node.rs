@@ -14,7 +14,7 @@ use crate::config::model::{
     Config, Family, Notify, Script, SyncGroup, VirtualIp, VrrpInstance, VrrpScript,
 };
 use crate::time::Instant;
-use crate::vrrp::instance::{Action, Instance, Reason, Settings, State};
+use crate::vrrp::instance::{Action, Instance, Reason, Settings, State, Transmit};
 use crate::vrrp::sync_group;
 use crate::vrrp::wire::{Packet, Repr};
 use crate::vrrp::Reject;
@@ -57,18 +57,7 @@ pub enum Input {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Output {
     /// Send a VRRP message.
-    Transmit {
-        /// Interface to send on.
-        interface: Option<String>,
-        /// Source address.
-        src: IpAddr,
-        /// Destination address.
-        dst: IpAddr,
-        /// TTL / hop limit.
-        ttl: u8,
-        /// The message.
-        bytes: Vec<u8>,
-    },
+    Transmit(Transmit),
     /// Add a virtual address.
     AddVip {
         /// Instance it belongs to.
@@ -792,19 +781,7 @@ impl Node {
             .iter()
             .chain(&m.cfg.virtual_ipaddress_excluded);
         match action {
-            Action::Transmit {
-                interface,
-                src,
-                dst,
-                ttl,
-                bytes,
-            } => self.outputs.push_back(Output::Transmit {
-                interface,
-                src,
-                dst,
-                ttl,
-                bytes,
-            }),
+            Action::Transmit(t) => self.outputs.push_back(Output::Transmit(t)),
             Action::AddVips => {
                 let out: Vec<Output> = vips
                     .map(|v| Output::AddVip {

@@ -7,7 +7,7 @@ use std::path::Path;
 use holdfast_core::config::{self, FsLoader, LoadOptions};
 use holdfast_core::node::{Input, Interface, Node, Output};
 use holdfast_core::time::Instant;
-use holdfast_core::vrrp::instance::State;
+use holdfast_core::vrrp::instance::{State, Transmit};
 
 fn at(secs: f64) -> Instant {
     Instant::from_nanos((secs * 1e9).round() as u64)
@@ -20,6 +20,20 @@ fn load(file: &str) -> config::Config {
     config::load(&path, &FsLoader, &LoadOptions::default())
         .config
         .expect("case study reads")
+}
+
+/// Reads a configuration written inline in a test.
+fn read(text: &str) -> config::Config {
+    let loaded = config::parse_str(
+        "test.conf",
+        text,
+        &config::MemLoader::new(),
+        &LoadOptions::default(),
+    );
+    loaded
+        .config
+        .clone()
+        .unwrap_or_else(|| panic!("{}", loaded.render()))
 }
 
 fn ifaces(n: u8) -> Vec<Interface> {
@@ -118,13 +132,13 @@ impl Pair {
             for (i, d) in self.d.iter_mut().enumerate() {
                 while let Some(o) = d.node.poll_output() {
                     match o {
-                        Output::Transmit {
+                        Output::Transmit(Transmit {
                             interface,
                             src,
                             dst,
                             ttl,
                             bytes,
-                        } => wire.push((i, interface.unwrap(), src, dst, ttl, bytes)),
+                        }) => wire.push((i, interface.unwrap(), src, dst, ttl, bytes)),
                         Output::Event(e) => d.events.push((self.now, e.instance, e.to)),
                         Output::RunTrackScript { id, .. } => {
                             if let Some(success) =
@@ -425,16 +439,6 @@ vrrp_instance VI_2 {
 #[test]
 fn reload_keeps_unchanged_instances_and_releases_removed_ones() {
     let two = "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 10.0.0.10/24 }\n}\nvrrp_instance B {\n interface eth0\n virtual_router_id 2\n virtual_ipaddress { 10.0.0.11/24 }\n}\n";
-    let read = |t: &str| {
-        config::parse_str(
-            "r.conf",
-            t,
-            &config::MemLoader::new(),
-            &LoadOptions::default(),
-        )
-        .config
-        .unwrap()
-    };
     let mut node = Node::new(Instant::ZERO, &read(two), &ifaces(1)).unwrap();
     while let Some(t) = node.poll_timeout().filter(|&t| t <= at(5.0)) {
         node.handle_timeout(t);
@@ -458,7 +462,7 @@ fn reload_keeps_unchanged_instances_and_releases_removed_ones() {
     // B released: a priority-0 advert for VRID 2, its address removed, STOP.
     assert!(
         out.iter()
-            .any(|o| matches!(o, Output::Transmit { bytes, .. } if bytes[1] == 2 && bytes[2] == 0)),
+            .any(|o| matches!(o, Output::Transmit(Transmit { bytes, .. }) if bytes[1] == 2 && bytes[2] == 0)),
         "{out:?}"
     );
     assert!(out
@@ -548,16 +552,6 @@ fn tracked_script_failures_fault_the_instance_and_a_success_restores_it() {
 #[test]
 fn reload_with_a_new_priority_keeps_the_master_and_advertises_it_at_once() {
     let one = "vrrp_instance A {\n interface eth0\n virtual_router_id 1\n priority 120\n virtual_ipaddress { 10.0.0.10/24 }\n}\n";
-    let read = |t: &str| {
-        config::parse_str(
-            "r.conf",
-            t,
-            &config::MemLoader::new(),
-            &LoadOptions::default(),
-        )
-        .config
-        .unwrap()
-    };
     let mut node = Node::new(Instant::ZERO, &read(one), &ifaces(1)).unwrap();
     while let Some(t) = node.poll_timeout().filter(|&t| t <= at(5.0)) {
         node.handle_timeout(t);
@@ -579,7 +573,7 @@ fn reload_with_a_new_priority_keeps_the_master_and_advertises_it_at_once() {
     );
     assert!(
         out.iter()
-            .any(|o| matches!(o, Output::Transmit { bytes, .. } if bytes[2] == 130)),
+            .any(|o| matches!(o, Output::Transmit(Transmit { bytes, .. }) if bytes[2] == 130)),
         "{out:?}"
     );
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use holdfast_core::time::Instant;
 use holdfast_core::vrrp::checksum::Variant;
-use holdfast_core::vrrp::instance::{Action, Instance, Reason, Settings, State};
+use holdfast_core::vrrp::instance::{Action, Instance, Reason, Settings, State, Transmit};
 use holdfast_core::vrrp::wire::{Auth, Packet, Repr, Version};
 
 fn ip(s: &str) -> IpAddr {
@@ -95,13 +95,13 @@ impl Segment {
             for (i, r) in self.routers.iter_mut().enumerate() {
                 while let Some(a) = r.inst.poll_action() {
                     match a {
-                        Action::Transmit {
+                        Action::Transmit(Transmit {
                             src,
                             dst,
                             ttl,
                             bytes,
                             ..
-                        } => {
+                        }) => {
                             r.adverts_sent.push((self.now, bytes[2]));
                             if r.up {
                                 wire.push_back((i, src, dst, ttl, bytes));
@@ -206,7 +206,7 @@ fn first_advert_is_keepalived_s_bytes() {
     inst.handle_timeout(at(3.4140625));
     let bytes = std::iter::from_fn(|| inst.poll_action())
         .find_map(|a| match a {
-            Action::Transmit { bytes, ttl, .. } => {
+            Action::Transmit(Transmit { bytes, ttl, .. }) => {
                 assert_eq!(ttl, 255);
                 Some(bytes)
             }
@@ -343,9 +343,9 @@ fn adverts_that_do_not_match_the_instance_are_rejected_by_name() {
         i.handle_timeout(at(100.0));
         std::iter::from_fn(|| i.poll_action())
             .find_map(|a| match a {
-                Action::Transmit {
+                Action::Transmit(Transmit {
                     src, dst, bytes, ..
-                } => Some((src, dst, bytes)),
+                }) => Some((src, dst, bytes)),
                 _ => None,
             })
             .unwrap()

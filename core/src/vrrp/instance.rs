@@ -59,22 +59,26 @@ pub enum Reason {
     SyncGroup,
 }
 
+/// A VRRP message to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Transmit {
+    /// Interface to send on.
+    pub interface: Option<String>,
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination (the multicast group or a unicast peer).
+    pub dst: IpAddr,
+    /// IP TTL / hop limit.
+    pub ttl: u8,
+    /// The VRRP message (the bytes after the IP header).
+    pub bytes: Vec<u8>,
+}
+
 /// What the instance wants done.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Action {
     /// Send an advert.
-    Transmit {
-        /// Interface to send on.
-        interface: Option<String>,
-        /// Source address.
-        src: IpAddr,
-        /// Destination (the multicast group or a unicast peer).
-        dst: IpAddr,
-        /// IP TTL / hop limit.
-        ttl: u8,
-        /// The VRRP message.
-        bytes: Vec<u8>,
-    },
+    Transmit(Transmit),
     /// Add the virtual addresses.
     AddVips,
     /// Remove the virtual addresses.
@@ -452,13 +456,13 @@ impl Instance {
         };
         for &dst in &self.s.destinations {
             let bytes = repr.to_bytes(self.s.primary, dst, self.s.checksum);
-            self.actions.push_back(Action::Transmit {
+            self.actions.push_back(Action::Transmit(Transmit {
                 interface: self.s.interface.clone(),
                 src: self.s.primary,
                 dst,
                 ttl: TTL,
                 bytes,
-            });
+            }));
         }
     }
 
