@@ -483,14 +483,7 @@ fn reload_keeps_unchanged_instances_and_releases_removed_ones() {
 #[test]
 fn tracked_script_failures_fault_the_instance_and_a_success_restores_it() {
     let text = "vrrp_script chk {\n script /usr/local/bin/chk\n interval 2\n timeout 1\n fall 2\n rise 1\n}\nvrrp_instance A {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 10.0.0.10/24 }\n track_script {\n  chk\n }\n}\n";
-    let cfg = config::parse_str(
-        "s.conf",
-        text,
-        &config::MemLoader::new(),
-        &LoadOptions::default(),
-    )
-    .config
-    .unwrap();
+    let cfg = read(text);
     let mut node = Node::new(Instant::ZERO, &cfg, &ifaces(1)).unwrap();
     // Answers each run with the next result; `None` never answers.
     let mut answers = vec![
@@ -658,14 +651,7 @@ fn a_weighted_tracker_lowers_the_master_below_its_peer_which_takes_over() {
 #[test]
 fn owners_start_master_as_a_group_and_come_back_from_fault_after_one_interval() {
     let text = "vrrp_sync_group G {\n group { A B }\n}\nvrrp_instance A {\n interface eth0\n virtual_router_id 1\n priority 255\n virtual_ipaddress { 10.0.0.10/24 }\n}\nvrrp_instance B {\n interface eth1\n virtual_router_id 2\n priority 255\n virtual_ipaddress { 10.1.0.10/24 }\n}\n";
-    let cfg = config::parse_str(
-        "o.conf",
-        text,
-        &config::MemLoader::new(),
-        &LoadOptions::default(),
-    )
-    .config
-    .unwrap();
+    let cfg = read(text);
     let mut node = Node::new(Instant::ZERO, &cfg, &ifaces(1)).unwrap();
     assert_eq!(
         (node.state("A"), node.state("B")),
