@@ -85,3 +85,30 @@ pub fn vrrp_decoder(data: &[u8]) {
         .expect("an emitted advert parses");
     assert_eq!(again, parsed, "emit-then-parse changed the advert");
 }
+
+/// Judges arbitrary bytes as an HTTP response: nothing may panic, the body
+/// is a suffix of the response, and a response judged against its own
+/// digest passes unless its status is refused.
+pub fn http_response(data: &[u8]) {
+    use crate::check::http::{body, body_digest, judge, HttpFailure};
+    use crate::config::model::Url;
+
+    // The hashed bytes are a run of the response itself, after its headers.
+    let b = body(data);
+    if !b.is_empty() {
+        let start = b.as_ptr() as usize - data.as_ptr() as usize;
+        assert!(
+            start >= 4 && start + b.len() <= data.len() && &data[start - 4..start] == b"\r\n\r\n"
+        );
+    }
+    let url = Url {
+        path: "/".into(),
+        digest: Some(body_digest(data)),
+        status_codes: vec![(100, 999)],
+        virtualhost: None,
+    };
+    match judge(data, &url) {
+        Ok(()) | Err(HttpFailure::NoResponse) | Err(HttpFailure::NoStatus) => {}
+        Err(other) => panic!("a response failed against its own digest: {other}"),
+    }
+}

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use holdfast_core::fuzzing::{config_parser, vrrp_decoder};
+use holdfast_core::fuzzing::{config_parser, http_response, vrrp_decoder};
 use proptest::prelude::*;
 
 fn corpus() -> Vec<(String, Vec<u8>)> {
@@ -48,6 +48,16 @@ fn every_vrrp_corpus_input_is_handled() {
     }
 }
 
+#[test]
+fn every_http_corpus_input_is_handled() {
+    let inputs = corpus_of("http_response");
+    assert!(inputs.len() >= 4);
+    for (name, data) in inputs {
+        let result = std::panic::catch_unwind(|| http_response(&data));
+        assert!(result.is_ok(), "fuzz corpus input {name} panics");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
 
@@ -77,6 +87,15 @@ proptest! {
         }
         vrrp_decoder(&data);
         vrrp_decoder(&tail);
+    }
+
+    /// Random bytes, and HTTP-shaped pieces glued at random.
+    #[test]
+    fn random_http_responses_never_panic(raw in proptest::collection::vec(any::<u8>(), 0..200), pieces in proptest::collection::vec(prop_oneof![
+        Just("HTTP/1.0 "), Just("200"), Just(" OK"), Just("\r\n"), Just("\r\n\r\n"), Just("Content-Length:"), Just(" 5"), Just("x"), Just("99999999999999999999"), Just("\n"),
+    ], 0..30)) {
+        http_response(&raw);
+        http_response(pieces.concat().as_bytes());
     }
 
     /// A corpus file with a few bytes changed.
