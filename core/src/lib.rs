@@ -8,6 +8,7 @@
 pub mod check;
 pub mod config;
 pub mod fuzzing;
+pub mod lvs;
 pub mod node;
 pub mod time;
 pub mod vrrp;
