@@ -782,22 +782,16 @@ impl Node {
             .chain(&m.cfg.virtual_ipaddress_excluded);
         match action {
             Action::Transmit(t) => self.outputs.push_back(Output::Transmit(t)),
-            Action::AddVips => {
+            Action::AddVips | Action::RemoveVips => {
+                let add = action == Action::AddVips;
                 let out: Vec<Output> = vips
-                    .map(|v| Output::AddVip {
-                        instance: m.cfg.name.clone(),
-                        vip: v.clone(),
-                        dev: dev(v),
-                    })
-                    .collect();
-                self.outputs.extend(out);
-            }
-            Action::RemoveVips => {
-                let out: Vec<Output> = vips
-                    .map(|v| Output::RemoveVip {
-                        instance: m.cfg.name.clone(),
-                        vip: v.clone(),
-                        dev: dev(v),
+                    .map(|v| {
+                        let (instance, vip, dev) = (m.cfg.name.clone(), v.clone(), dev(v));
+                        if add {
+                            Output::AddVip { instance, vip, dev }
+                        } else {
+                            Output::RemoveVip { instance, vip, dev }
+                        }
                     })
                     .collect();
                 self.outputs.extend(out);

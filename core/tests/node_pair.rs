@@ -86,16 +86,7 @@ impl Pair {
                 "vrrp_instance VI_1 {",
                 "vrrp_instance VI_1 {\n    track_script {\n        chk\n    }",
             ) + "vrrp_script chk {\n    script /usr/local/bin/chk\n    interval 1\n    timeout 1\n    fall 2\n    rise 2\n}\n";
-            let loaded = config::parse_str(
-                file,
-                &text,
-                &config::MemLoader::new(),
-                &LoadOptions::default(),
-            );
-            let cfg = loaded
-                .config
-                .clone()
-                .unwrap_or_else(|| panic!("{}", loaded.render()));
+            let cfg = read(&text);
             p.d[d].node = Node::new(Instant::ZERO, &cfg, &ifaces(n)).unwrap();
             p.d[d].script_answers = answers[d].clone().into();
             p.d[d].events.clear();
@@ -591,16 +582,7 @@ fn a_weighted_tracker_lowers_the_master_below_its_peer_which_takes_over() {
             "virtual_router_id 51\n",
             "virtual_router_id 51\n    track_script {\n        chk\n    }\n",
         );
-    let loaded = config::parse_str(
-        "d1.conf",
-        &text,
-        &config::MemLoader::new(),
-        &LoadOptions::default(),
-    );
-    let cfg = loaded
-        .config
-        .clone()
-        .unwrap_or_else(|| panic!("{}", loaded.render()));
+    let cfg = read(&text);
     p.d[0].node = Node::new(Instant::ZERO, &cfg, &ifaces(1)).unwrap();
     // Director 2 without VG1 too, or its VI_2 would hold VI_1 back.
     let path2 =
