@@ -3,3 +3,4 @@
 //! table (the rest of issue 4) come next.
 
 pub mod http;
+pub mod schedule;

@@ -1,0 +1,301 @@
+//! When each checker probes its real server, and when the server counts as
+//! up or down: keepalived's rules (keepalived-behaviour.md §3) as a pure
+//! state machine over a deadline heap, so the cost per check does not grow
+//! with the pool.
+//!
+//! - First check at 1 s (keepalived's BOOTSTRAP_DELAY) plus a random part of
+//!   `warmup`; the random part is an input.
+//! - Up: a check every `delay_loop`; a failure is retried after
+//!   `delay_before_retry`, and the `retry + 1`-th failure in a row takes the
+//!   checker down. At start-up one failure is enough (keepalived starts the
+//!   retry count used up), unless `alpha`, which starts down.
+//! - Down: a check every `delay_loop` (HTTP: every max(`delay_before_retry`,
+//!   `delay_loop`)), no retries; one success brings it up. HTTP_GET checks one
+//!   URL per cycle; after a failure only the failing URL is polled, and once
+//!   it passes every URL is checked again from the first, one per
+//!   `delay_loop` (at once with `fast_recovery`), before the checker is up.
+//! - A probe that has not reported within `connect_timeout` (plus the
+//!   slack below) fails: a checker cannot wedge.
+//!
+//! Deriving the LVS table from the checkers, quorum and the sorry server,
+//! and wiring into `Node` come next.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::config::model::{Checker, CheckerKind};
+use crate::time::Instant;
+
+/// keepalived's BOOTSTRAP_DELAY before the first check.
+pub const BOOTSTRAP_DELAY: Duration = Duration::from_secs(1);
+/// A probe gets `connect_timeout` to connect and as long again to answer
+/// (keepalived applies the timeout to the connect and to each read).
+const PROBE_BUDGET_FACTOR: u32 = 2;
+
+/// Index of a checker in the scheduler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct CheckerId(pub u32);
+
+/// One probe run: the checker's index in the high 32 bits, a sequence
+/// number in the low ones, so a report finds its checker in O(1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct ProbeId(pub u64);
+
+impl ProbeId {
+    fn new(checker: u32, seq: u32) -> Self {
+        ProbeId(u64::from(checker) << 32 | u64::from(seq))
+    }
+
+    fn checker(self) -> usize {
+        (self.0 >> 32) as usize
+    }
+}
+
+/// How a probe ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Outcome {
+    /// It passed.
+    Pass,
+    /// It failed, and why.
+    Fail(String),
+}
+
+/// What the scheduler wants done or reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Output {
+    /// Run a probe for `checker`; for HTTP_GET / SSL_GET, of URL `url`.
+    Probe {
+        /// This run.
+        id: ProbeId,
+        /// Whose.
+        checker: CheckerId,
+        /// Which URL (0 for other checkers).
+        url: usize,
+        /// Give up after this long (the scheduler fails it then anyway).
+        timeout: Duration,
+    },
+    /// The checker now passes.
+    Up(CheckerId),
+    /// The checker now fails, and why.
+    Down(CheckerId, String),
+}
+
+#[derive(Debug, Clone)]
+struct State {
+    cfg: Checker,
+    up: bool,
+    /// Failures in a row while up.
+    failures: u32,
+    /// URL of the next probe.
+    url: usize,
+    /// Recovering: URLs still to pass in sequence before coming up.
+    recovering: bool,
+    in_flight: Option<(ProbeId, Instant)>,
+    /// The deadline that counts; heap entries for other times are stale.
+    due: Instant,
+    last: Option<Outcome>,
+}
+
+impl State {
+    fn urls(&self) -> usize {
+        match &self.cfg.kind {
+            CheckerKind::HttpGet(h) | CheckerKind::SslGet(h) => h.urls.len().max(1),
+            _ => 1,
+        }
+    }
+
+    fn fast_recovery(&self) -> bool {
+        matches!(&self.cfg.kind, CheckerKind::HttpGet(h) | CheckerKind::SslGet(h) if h.fast_recovery)
+    }
+
+    fn is_http(&self) -> bool {
+        matches!(
+            self.cfg.kind,
+            CheckerKind::HttpGet(_) | CheckerKind::SslGet(_)
+        )
+    }
+}
+
+/// All checkers of a director.
+#[derive(Debug, Default)]
+pub struct Scheduler {
+    checkers: Vec<State>,
+    heap: BinaryHeap<Reverse<(Instant, u32)>>,
+    next_probe: u32,
+    out: VecDeque<Output>,
+}
+
+impl Scheduler {
+    /// An empty scheduler.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a checker; its first probe is due at `now` + 1 s + `jitter`
+    /// (the caller draws `jitter` from 0..=warmup with its seeded RNG).
+    pub fn add(&mut self, now: Instant, cfg: Checker, jitter: Duration) -> CheckerId {
+        let id = CheckerId(self.checkers.len() as u32);
+        let alpha = cfg.alpha;
+        // keepalived starts with the retries used up: one failure is enough.
+        let failures = cfg.retry;
+        let due = now + BOOTSTRAP_DELAY + jitter.min(cfg.warmup);
+        self.checkers.push(State {
+            cfg,
+            up: !alpha,
+            failures,
+            url: 0,
+            recovering: alpha,
+            in_flight: None,
+            due,
+            last: None,
+        });
+        self.heap.push(Reverse((due, id.0)));
+        id
+    }
+
+    /// Whether the checker passes.
+    pub fn is_up(&self, id: CheckerId) -> bool {
+        self.checkers[id.0 as usize].up
+    }
+
+    /// Its last probe's outcome.
+    pub fn last(&self, id: CheckerId) -> Option<&Outcome> {
+        self.checkers[id.0 as usize].last.as_ref()
+    }
+
+    /// The next deadline.
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        // Drop stale entries so the answer is exact.
+        while let Some(Reverse((t, i))) = self.heap.peek().copied() {
+            if self.checkers[i as usize].due == t {
+                return Some(t);
+            }
+            self.heap.pop();
+        }
+        None
+    }
+
+    /// The next output.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    fn schedule(&mut self, i: u32, at: Instant) {
+        self.checkers[i as usize].due = at;
+        self.heap.push(Reverse((at, i)));
+    }
+
+    /// Starts due probes and fails probes past their budget.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(Reverse((t, i))) = self.heap.peek().copied() {
+            if t > now {
+                break;
+            }
+            self.heap.pop();
+            let st = &self.checkers[i as usize];
+            if st.due != t {
+                continue; // stale
+            }
+            match st.in_flight {
+                Some((probe, _)) => self.finish(now, i, probe, Outcome::Fail("timed out".into())),
+                None => {
+                    let id = ProbeId::new(i, self.next_probe);
+                    self.next_probe = self.next_probe.wrapping_add(1);
+                    let budget = st.cfg.connect_timeout * PROBE_BUDGET_FACTOR;
+                    let url = st.url;
+                    self.checkers[i as usize].in_flight = Some((id, now + budget));
+                    self.schedule(i, now + budget);
+                    self.out.push_back(Output::Probe {
+                        id,
+                        checker: CheckerId(i),
+                        url,
+                        timeout: budget,
+                    });
+                }
+            }
+        }
+    }
+
+    /// A probe reported. Reports for probes already timed out are ignored.
+    pub fn probe_done(&mut self, now: Instant, probe: ProbeId, outcome: Outcome) {
+        let i = probe.checker();
+        if self
+            .checkers
+            .get(i)
+            .is_some_and(|c| c.in_flight.is_some_and(|(p, _)| p == probe))
+        {
+            self.finish(now, i as u32, probe, outcome);
+        }
+    }
+
+    fn finish(&mut self, now: Instant, i: u32, _probe: ProbeId, outcome: Outcome) {
+        let st = &mut self.checkers[i as usize];
+        st.in_flight = None;
+        let pass = outcome == Outcome::Pass;
+        let reason = match &outcome {
+            Outcome::Fail(r) => r.clone(),
+            Outcome::Pass => String::new(),
+        };
+        st.last = Some(outcome);
+        let (delay_loop, dbr, urls) = (st.cfg.delay_loop, st.cfg.delay_before_retry, st.urls());
+        let next = if st.up {
+            if pass {
+                st.failures = 0;
+                st.url = (st.url + 1) % urls;
+                now + delay_loop
+            } else {
+                st.failures += 1;
+                if st.failures > st.cfg.retry {
+                    st.up = false;
+                    st.failures = 0;
+                    self.out.push_back(Output::Down(CheckerId(i), reason));
+                    // The failing URL is polled until it passes.
+                    now + if st.is_http() {
+                        delay_loop.max(dbr)
+                    } else {
+                        delay_loop
+                    }
+                } else {
+                    now + dbr
+                }
+            }
+        } else if pass {
+            if st.is_http() && urls > 1 && !st.recovering {
+                // The failed URL passes: every URL again, from the first.
+                st.recovering = true;
+                st.url = 0;
+                now + if st.fast_recovery() {
+                    Duration::ZERO
+                } else {
+                    delay_loop
+                }
+            } else if st.recovering && st.url + 1 < urls {
+                st.url += 1;
+                now + if st.fast_recovery() {
+                    Duration::ZERO
+                } else {
+                    delay_loop
+                }
+            } else {
+                st.up = true;
+                st.recovering = false;
+                st.failures = 0;
+                st.url = (st.url + 1) % urls;
+                self.out.push_back(Output::Up(CheckerId(i)));
+                now + delay_loop
+            }
+        } else {
+            // A URL failed (again): poll it alone, then start over.
+            st.recovering = false;
+            now + if st.is_http() {
+                delay_loop.max(dbr)
+            } else {
+                delay_loop
+            }
+        };
+        self.schedule(i, next);
+    }
+}
