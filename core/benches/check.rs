@@ -28,7 +28,7 @@ fn bench(c: &mut Criterion) {
     // Let every checker start, then measure steady state: each iteration
     // runs the next due check and completes it.
     let mut now = Instant::ZERO;
-    let mut step = |s: &mut Scheduler, now: &mut Instant| {
+    let step = |s: &mut Scheduler, now: &mut Instant| {
         let t = s.poll_timeout().expect("always something due");
         *now = t;
         s.handle_timeout(t);
