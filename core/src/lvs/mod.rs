@@ -2,10 +2,12 @@
 //! operations that turns one table into another. Data planes (IPVS over
 //! netlink, nftables, the simulator's model) apply the operations.
 //!
-//! Deriving the desired table from the configuration and the checkers'
-//! state is the next part of issue 4.
+//! `pool` derives the desired table from the configuration and the real
+//! servers' health; wiring it and the checkers into `Node` is the next part
+//! of issue 4.
 
 pub mod diff;
+pub mod pool;
 pub mod table;
 
 pub use diff::{apply, diff, ApplyError, Op};

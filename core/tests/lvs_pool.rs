@@ -1,0 +1,106 @@
+//! The desired LVS table for the case study as its real servers fail and
+//! return: the sorry server exactly when the quorum is lost.
+
+use std::net::IpAddr;
+use std::path::Path;
+
+use holdfast_core::config::{self, FsLoader, LoadOptions};
+use holdfast_core::lvs::pool::{desired, quorum};
+use holdfast_core::lvs::table::ProtocolKey;
+use holdfast_core::lvs::{diff, DestKey, Op, ServiceKey};
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn case_study() -> config::Config {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/case-study/director1.conf");
+    config::load(&path, &FsLoader, &LoadOptions::default())
+        .config
+        .unwrap()
+}
+
+fn http() -> ServiceKey {
+    ServiceKey::Addr {
+        address: ip("192.168.200.10"),
+        port: 80,
+        protocol: ProtocolKey::Tcp,
+    }
+}
+
+/// (address, weight) of the HTTP service's destinations.
+fn http_dests(t: &holdfast_core::lvs::Table) -> Vec<(String, u32)> {
+    t.services[&http()]
+        .dests
+        .iter()
+        .map(|(k, p)| (k.address.to_string(), p.weight))
+        .collect()
+}
+
+#[test]
+fn sorry_server_exactly_when_both_http_servers_are_down() {
+    let cfg = case_study();
+    let vs = &cfg.virtual_servers[0];
+    let all = desired(&cfg, &[vec![true, true], vec![true, true]], &[true, true]);
+    assert_eq!(
+        http_dests(&all),
+        [
+            ("192.168.100.2".to_string(), 2),
+            ("192.168.100.3".to_string(), 1)
+        ]
+    );
+    assert_eq!(all.services.len(), 2);
+
+    // Both down: no live weight, the quorum (1) is lost.
+    assert!(!quorum(vs, 0, true));
+    let down = desired(
+        &cfg,
+        &[vec![false, false], vec![true, true]],
+        &[false, true],
+    );
+    assert_eq!(http_dests(&down), [("192.168.100.100".to_string(), 1)]);
+    let ops = diff(&all, &down);
+    let sorry = DestKey {
+        address: ip("192.168.100.100"),
+        port: 80,
+    };
+    assert!(ops
+        .iter()
+        .any(|o| matches!(o, Op::AddDest(k, d, _) if *k == http() && *d == sorry)));
+    assert_eq!(
+        ops.len(),
+        3,
+        "two real servers out, the sorry server in: {ops:?}"
+    );
+
+    // 192.168.100.3 (weight 1) returns: 1 >= quorum 1 + hysteresis 0.
+    assert!(quorum(vs, 1, false));
+    let back = desired(&cfg, &[vec![false, true], vec![true, true]], &[true, true]);
+    assert_eq!(http_dests(&back), [("192.168.100.3".to_string(), 1)]);
+}
+
+#[test]
+fn quorum_with_hysteresis() {
+    let mut cfg = case_study();
+    let vs = &mut cfg.virtual_servers[0];
+    vs.quorum = 3;
+    vs.hysteresis = 1;
+    assert!(!quorum(vs, 3, false), "gained only at quorum + hysteresis");
+    assert!(quorum(vs, 4, false));
+    assert!(quorum(vs, 2, true), "kept down to quorum - hysteresis");
+    assert!(!quorum(vs, 1, true));
+}
+
+#[test]
+fn inhibit_on_failure_keeps_a_dead_server_at_weight_zero() {
+    let mut cfg = case_study();
+    cfg.virtual_servers[0].real_servers[0].inhibit_on_failure = true;
+    let t = desired(&cfg, &[vec![false, true], vec![true, true]], &[true, true]);
+    assert_eq!(
+        http_dests(&t),
+        [
+            ("192.168.100.2".to_string(), 0),
+            ("192.168.100.3".to_string(), 1)
+        ]
+    );
+}
