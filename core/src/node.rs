@@ -3,16 +3,20 @@
 //! contract"). Drivers feed [`Input`]s with the time, drain [`Output`]s, and
 //! wake at [`Node::poll_timeout`].
 //!
-//! The checkers (issue 4) are not here yet.
+//! The real-server side: checkers run on `check::schedule`, their probes are
+//! outputs and their results inputs; the LVS table follows from
+//! `lvs::pool` and comes out as `lvs::Op`s.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
 
 use serde::Serialize;
 
+use crate::check::schedule::{self, CheckerId, Outcome, ProbeId, Scheduler};
 use crate::config::model::{
     Config, Family, Notify, Script, SyncGroup, VirtualIp, VrrpInstance, VrrpScript,
 };
+use crate::lvs::{self, Op, Table};
 use crate::time::Instant;
 use crate::vrrp::instance::{Action, Instance, Reason, Settings, State, Transmit};
 use crate::vrrp::sync_group;
@@ -44,6 +48,13 @@ pub enum Input {
     },
     /// Stop: masters release with priority 0.
     Shutdown,
+    /// A checker's probe ([`Output::Probe`]) finished.
+    ProbeDone {
+        /// The probe.
+        id: ProbeId,
+        /// How it went.
+        outcome: Outcome,
+    },
     /// A tracked script ([`Output::RunTrackScript`]) finished.
     ScriptDone {
         /// The run it reports on.
@@ -97,6 +108,39 @@ pub enum Output {
         from: State,
         /// New common state.
         to: State,
+    },
+    /// Run a checker's probe; report with [`Input::ProbeDone`]. The checker
+    /// is `virtual_servers[vs].real_servers[rs].checkers[checker]` of the config.
+    Probe {
+        /// This run.
+        id: ProbeId,
+        /// Virtual server index.
+        vs: usize,
+        /// Real server index.
+        rs: usize,
+        /// Checker index.
+        checker: usize,
+        /// Address to connect to.
+        address: IpAddr,
+        /// Port to connect to.
+        port: u16,
+        /// HTTP_GET / SSL_GET: which url.
+        url: usize,
+        /// It fails if not done by then.
+        timeout: std::time::Duration,
+    },
+    /// Apply a change to the LVS table.
+    Lvs(Op),
+    /// A real server came up or went down.
+    RealServerChanged {
+        /// Virtual server index.
+        vs: usize,
+        /// Real server index.
+        rs: usize,
+        /// Up now?
+        up: bool,
+        /// Why (the failing checker's reason when down).
+        reason: String,
     },
     /// Run a `vrrp_script` check; report with [`Input::ScriptDone`]. A run
     /// that has not reported within `timeout` counts as failed.
@@ -218,6 +262,189 @@ pub struct Status {
     pub instances: Vec<InstanceStatus>,
     /// Dropped adverts by reason.
     pub rejected: BTreeMap<Reject, u64>,
+    /// Each real server.
+    pub real_servers: Vec<RealServerStatus>,
+}
+
+/// One real server in [`Status`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RealServerStatus {
+    /// Virtual server index.
+    pub vs: usize,
+    /// Address.
+    pub address: IpAddr,
+    /// Port.
+    pub port: Option<u16>,
+    /// All its checkers pass.
+    pub up: bool,
+    /// Configured weight.
+    pub weight: u32,
+    /// The last probe outcome of each checker.
+    pub last: Vec<Option<Outcome>>,
+}
+
+/// The real-server side of a director.
+struct Pools {
+    config: Config,
+    sched: Scheduler,
+    /// (vs, rs, checker index) of each checker.
+    owner: Vec<(usize, usize, usize)>,
+    /// Checker ids of each real server.
+    checkers: Vec<Vec<Vec<CheckerId>>>,
+    alive: Vec<Vec<bool>>,
+    quorum: Vec<bool>,
+    /// What the data plane holds (as far as holdfast told it).
+    table: Table,
+    /// Seed of the warmup jitter.
+    seed: u64,
+}
+
+/// splitmix64: a seeded stream for the checkers' warmup jitter.
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl Pools {
+    fn new(now: Instant, config: &Config, seed: u64) -> Pools {
+        let mut sched = Scheduler::new();
+        let mut owner = Vec::new();
+        let mut rng = seed;
+        let mut checkers = Vec::new();
+        for (v, vs) in config.virtual_servers.iter().enumerate() {
+            let mut per_rs = Vec::new();
+            for (r, rs) in vs.real_servers.iter().enumerate() {
+                let mut ids = Vec::new();
+                for (c, ch) in rs.checkers.iter().enumerate() {
+                    let span = ch.warmup.as_micros() as u64;
+                    let jitter = std::time::Duration::from_micros(if span == 0 {
+                        0
+                    } else {
+                        splitmix(&mut rng) % (span + 1)
+                    });
+                    ids.push(sched.add(now, ch.clone(), jitter));
+                    owner.push((v, r, c));
+                }
+                per_rs.push(ids);
+            }
+            checkers.push(per_rs);
+        }
+        let alive: Vec<Vec<bool>> = checkers
+            .iter()
+            .map(|rss| {
+                rss.iter()
+                    .map(|ids| ids.iter().all(|&id| sched.is_up(id)))
+                    .collect()
+            })
+            .collect();
+        let quorum = config
+            .virtual_servers
+            .iter()
+            .zip(&alive)
+            .map(|(vs, a)| lvs::pool::quorum(vs, live_weight(vs, a), false))
+            .collect();
+        Pools {
+            config: config.clone(),
+            sched,
+            owner,
+            checkers,
+            alive,
+            quorum,
+            table: Table::default(),
+            seed,
+        }
+    }
+
+    /// Brings the data plane to the desired table.
+    fn sync_table(&mut self, out: &mut VecDeque<Output>) {
+        let want = lvs::pool::desired(&self.config, &self.alive, &self.quorum);
+        out.extend(lvs::diff(&self.table, &want).into_iter().map(Output::Lvs));
+        self.table = want;
+    }
+
+    /// Carries out the scheduler's outputs.
+    fn pump(&mut self, out: &mut VecDeque<Output>) {
+        let mut changed = false;
+        while let Some(o) = self.sched.poll_output() {
+            match o {
+                schedule::Output::Probe {
+                    id,
+                    checker,
+                    url,
+                    timeout,
+                } => {
+                    let (v, r, c) = self.owner[checker.0 as usize];
+                    let rs = &self.config.virtual_servers[v].real_servers[r];
+                    let ch = &rs.checkers[c];
+                    out.push_back(Output::Probe {
+                        id,
+                        vs: v,
+                        rs: r,
+                        checker: c,
+                        address: ch.connect.ip.unwrap_or(rs.address),
+                        port: ch.connect.port.or(rs.port).unwrap_or(0),
+                        url,
+                        timeout,
+                    });
+                }
+                schedule::Output::Up(checker) | schedule::Output::Down(checker, _) => {
+                    let reason = match &o {
+                        schedule::Output::Down(_, r) => r.clone(),
+                        _ => String::new(),
+                    };
+                    let (v, r, _) = self.owner[checker.0 as usize];
+                    let up = self.checkers[v][r].iter().all(|&id| self.sched.is_up(id));
+                    if up != self.alive[v][r] {
+                        self.alive[v][r] = up;
+                        changed = true;
+                        let rs = &self.config.virtual_servers[v].real_servers[r];
+                        out.push_back(Output::RealServerChanged {
+                            vs: v,
+                            rs: r,
+                            up,
+                            reason,
+                        });
+                        let script = if up { &rs.notify_up } else { &rs.notify_down };
+                        if let Some(s) = script {
+                            out.push_back(Output::RunScript {
+                                script: (**s).clone(),
+                                args: Vec::new(),
+                            });
+                        }
+                        let vs = &self.config.virtual_servers[v];
+                        let had = self.quorum[v];
+                        let has = lvs::pool::quorum(vs, live_weight(vs, &self.alive[v]), had);
+                        if has != had {
+                            self.quorum[v] = has;
+                            let script = if has { &vs.quorum_up } else { &vs.quorum_down };
+                            if let Some(s) = script {
+                                out.push_back(Output::RunScript {
+                                    script: s.clone(),
+                                    args: Vec::new(),
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if changed {
+            self.sync_table(out);
+        }
+    }
+}
+
+/// Sum of the weights of a pool's live real servers.
+fn live_weight(vs: &crate::config::model::VirtualServer, alive: &[bool]) -> u64 {
+    vs.real_servers
+        .iter()
+        .zip(alive)
+        .filter(|(_, up)| **up)
+        .map(|(r, _)| u64::from(r.weight))
+        .sum()
 }
 
 /// One instance in [`Status`].
@@ -378,6 +605,7 @@ fn group_members(members: &[Member], groups: usize) -> Vec<Vec<usize>> {
 /// One director's VRRP side.
 pub struct Node {
     members: Vec<Member>,
+    pools: Pools,
     scripts: Vec<TrackScript>,
     next_script_run: u64,
     groups: Vec<Vec<usize>>,
@@ -393,6 +621,17 @@ impl Node {
     /// Builds the director from its configuration and interfaces, and starts
     /// every instance at `now`.
     pub fn new(now: Instant, config: &Config, interfaces: &[Interface]) -> Result<Node, NodeError> {
+        Node::with_seed(now, config, interfaces, 0)
+    }
+
+    /// [`Node::new`] with a seed for the random parts (the checkers' warmup
+    /// jitter), so a simulation replays exactly.
+    pub fn with_seed(
+        now: Instant,
+        config: &Config,
+        interfaces: &[Interface],
+        seed: u64,
+    ) -> Result<Node, NodeError> {
         let mut members = build_members(config, interfaces)?;
         let groups = group_members(&members, config.sync_groups.len());
         // keepalived starts a group master at once only if every member is
@@ -407,6 +646,7 @@ impl Node {
         let links = interfaces.iter().map(|i| (i.name.clone(), i.up)).collect();
         let mut node = Node {
             members,
+            pools: Pools::new(now, config, seed),
             scripts: config
                 .vrrp_scripts
                 .iter()
@@ -424,6 +664,7 @@ impl Node {
         for m in &mut node.members {
             m.inst.start(now);
         }
+        node.pools.sync_table(&mut node.outputs);
         node.pump(now);
         Ok(node)
     }
@@ -517,6 +758,16 @@ impl Node {
         for i in started {
             self.members[i].inst.start(now);
         }
+        // The pools restart when any virtual server changed; the data plane
+        // is moved from what it holds to the new table, not rebuilt.
+        if self.pools.config.virtual_servers != config.virtual_servers
+            || self.pools.config.virtual_server_groups != config.virtual_server_groups
+        {
+            let held = std::mem::take(&mut self.pools.table);
+            self.pools = Pools::new(now, config, self.pools.seed);
+            self.pools.table = held;
+            self.pools.sync_table(&mut self.outputs);
+        }
         self.pump(now);
         Ok(())
     }
@@ -540,6 +791,7 @@ impl Node {
                     m.inst.shutdown(now);
                 }
             }
+            Input::ProbeDone { id, outcome } => self.pools.sched.probe_done(now, id, outcome),
             Input::ScriptDone { id, success } => {
                 // A late answer to a run already timed out is ignored.
                 let flipped = self
@@ -560,6 +812,7 @@ impl Node {
 
     /// Runs the timers due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.pools.sched.handle_timeout(now);
         let mut flipped = false;
         for s in &mut self.scripts {
             if let Some((_, deadline)) = s.running.filter(|&(_, d)| d <= now) {
@@ -606,6 +859,7 @@ impl Node {
             .iter()
             .filter_map(|m| m.inst.poll_timeout())
             .chain(scripts)
+            .chain(self.pools.sched.poll_timeout())
             .min()
     }
 
@@ -629,6 +883,30 @@ impl Node {
                 })
                 .collect(),
             rejected: self.rejected.clone(),
+            real_servers: self
+                .pools
+                .config
+                .virtual_servers
+                .iter()
+                .enumerate()
+                .flat_map(|(v, vs)| {
+                    vs.real_servers
+                        .iter()
+                        .enumerate()
+                        .map(move |(r, rs)| (v, r, rs))
+                })
+                .map(|(v, r, rs)| RealServerStatus {
+                    vs: v,
+                    address: rs.address,
+                    port: rs.port,
+                    up: self.pools.alive[v][r],
+                    weight: rs.weight,
+                    last: self.pools.checkers[v][r]
+                        .iter()
+                        .map(|&id| self.pools.sched.last(id).cloned())
+                        .collect(),
+                })
+                .collect(),
         }
     }
 
@@ -725,6 +1003,7 @@ impl Node {
     /// Carries out the instances' actions and the sync groups' reactions
     /// until nothing is left.
     fn pump(&mut self, now: Instant) {
+        self.pools.pump(&mut self.outputs);
         // Each round either drains actions or settles a group; a group can
         // only move each member once, so this ends quickly.
         for _ in 0..64 {

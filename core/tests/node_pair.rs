@@ -667,3 +667,59 @@ fn owners_start_master_as_a_group_and_come_back_from_fault_after_one_interval() 
         (Some(State::Master), Some(State::Master))
     );
 }
+
+#[test]
+fn checkers_drive_the_lvs_table_through_the_node() {
+    use holdfast_core::check::schedule::Outcome;
+    use holdfast_core::lvs::{apply, Op, Table};
+    let cfg = load("director1.conf");
+    let mut node = Node::with_seed(Instant::ZERO, &cfg, &ifaces(1), 7).unwrap();
+    let mut table = Table::default();
+    // HTTP servers fail until 200 s; TCP servers pass.
+    let mut now = Instant::ZERO;
+    let mut ups = Vec::new();
+    let mut sorry_seen = false;
+    for _ in 0..100_000 {
+        while let Some(o) = node.poll_output() {
+            match o {
+                Output::Lvs(op) => {
+                    apply(&mut table, &op).unwrap();
+                    if let Op::AddDest(_, d, _) = &op {
+                        sorry_seen |= d.address.to_string() == "192.168.100.100";
+                    }
+                }
+                Output::Probe { id, vs, .. } => {
+                    let pass = vs == 1 || now >= at(200.0);
+                    let outcome = if pass {
+                        Outcome::Pass
+                    } else {
+                        Outcome::Fail("digest mismatch".into())
+                    };
+                    node.handle(now, Input::ProbeDone { id, outcome });
+                }
+                Output::RealServerChanged { vs, rs, up, .. } => ups.push((vs, rs, up)),
+                _ => {}
+            }
+        }
+        match node.poll_timeout() {
+            Some(t) if t <= at(400.0) => {
+                now = t;
+                node.handle_timeout(t);
+            }
+            _ => break,
+        }
+    }
+    assert!(
+        sorry_seen,
+        "both HTTP servers down brought in the sorry server"
+    );
+    assert!(ups.contains(&(0, 0, false)) && ups.contains(&(0, 1, false)));
+    assert!(ups.contains(&(0, 0, true)) && ups.contains(&(0, 1, true)));
+    // By 400 s both are back and the sorry server is gone.
+    let http = &table.services.values().next().unwrap().dests;
+    let addrs: Vec<String> = http.keys().map(|k| k.address.to_string()).collect();
+    assert_eq!(addrs, ["192.168.100.2", "192.168.100.3"]);
+    let status = node.status();
+    assert!(status.real_servers.iter().all(|r| r.up));
+    assert_eq!(status.real_servers.len(), 4);
+}
