@@ -292,6 +292,8 @@ struct Pools {
     /// Checker ids of each real server.
     checkers: Vec<Vec<Vec<CheckerId>>>,
     alive: Vec<Vec<bool>>,
+    /// Current weights: configured, or set by a misc_dynamic check.
+    weights: Vec<Vec<u32>>,
     quorum: Vec<bool>,
     /// What the data plane holds (as far as holdfast told it).
     table: Table,
@@ -340,11 +342,12 @@ impl Pools {
                     .collect()
             })
             .collect();
+        let weights = lvs::pool::config_weights(config);
         let quorum = config
             .virtual_servers
             .iter()
-            .zip(&alive)
-            .map(|(vs, a)| lvs::pool::quorum(vs, live_weight(vs, a), false))
+            .zip(alive.iter().zip(&weights))
+            .map(|(vs, (a, w))| lvs::pool::quorum(vs, live_weight(a, w), false))
             .collect();
         Pools {
             config: config.clone(),
@@ -352,15 +355,60 @@ impl Pools {
             owner,
             checkers,
             alive,
+            weights,
             quorum,
             table: Table::default(),
             seed,
         }
     }
 
+    /// Recomputes a pool's quorum and runs its quorum scripts on a change.
+    fn update_quorum(&mut self, v: usize, out: &mut VecDeque<Output>) {
+        let vs = &self.config.virtual_servers[v];
+        let had = self.quorum[v];
+        let has = lvs::pool::quorum(vs, live_weight(&self.alive[v], &self.weights[v]), had);
+        if has != had {
+            self.quorum[v] = has;
+            let script = if has { &vs.quorum_up } else { &vs.quorum_down };
+            if let Some(s) = script {
+                out.push_back(Output::RunScript {
+                    script: s.clone(),
+                    args: Vec::new(),
+                });
+            }
+        }
+    }
+
+    /// keepalived's omega: on shutdown, the down notifiers of live real
+    /// servers and of pools that have their quorum.
+    fn omega(&self, out: &mut VecDeque<Output>) {
+        for (v, vs) in self
+            .config
+            .virtual_servers
+            .iter()
+            .enumerate()
+            .filter(|(_, vs)| vs.omega)
+        {
+            for (r, rs) in vs.real_servers.iter().enumerate() {
+                if let (true, Some(s)) = (self.alive[v][r], &rs.notify_down) {
+                    out.push_back(Output::RunScript {
+                        script: (**s).clone(),
+                        args: Vec::new(),
+                    });
+                }
+            }
+            if let (true, Some(s)) = (self.quorum[v], &vs.quorum_down) {
+                out.push_back(Output::RunScript {
+                    script: s.clone(),
+                    args: Vec::new(),
+                });
+            }
+        }
+    }
+
     /// Brings the data plane to the desired table.
     fn sync_table(&mut self, out: &mut VecDeque<Output>) {
-        let want = lvs::pool::desired(&self.config, &self.alive, &self.quorum);
+        let want = lvs::pool::desired(&self.config, &self.alive, &self.weights, &self.quorum);
         out.extend(lvs::diff(&self.table, &want).into_iter().map(Output::Lvs));
         self.table = want;
     }
@@ -390,6 +438,14 @@ impl Pools {
                         timeout,
                     });
                 }
+                schedule::Output::Weight(checker, w) => {
+                    let (v, r, _) = self.owner[checker.0 as usize];
+                    if self.weights[v][r] != w {
+                        self.weights[v][r] = w;
+                        changed |= self.alive[v][r];
+                        self.update_quorum(v, out);
+                    }
+                }
                 schedule::Output::Up(checker) | schedule::Output::Down(checker, _) => {
                     let reason = match &o {
                         schedule::Output::Down(_, r) => r.clone(),
@@ -414,19 +470,7 @@ impl Pools {
                                 args: Vec::new(),
                             });
                         }
-                        let vs = &self.config.virtual_servers[v];
-                        let had = self.quorum[v];
-                        let has = lvs::pool::quorum(vs, live_weight(vs, &self.alive[v]), had);
-                        if has != had {
-                            self.quorum[v] = has;
-                            let script = if has { &vs.quorum_up } else { &vs.quorum_down };
-                            if let Some(s) = script {
-                                out.push_back(Output::RunScript {
-                                    script: s.clone(),
-                                    args: Vec::new(),
-                                });
-                            }
-                        }
+                        self.update_quorum(v, out);
                     }
                 }
             }
@@ -438,12 +482,12 @@ impl Pools {
 }
 
 /// Sum of the weights of a pool's live real servers.
-fn live_weight(vs: &crate::config::model::VirtualServer, alive: &[bool]) -> u64 {
-    vs.real_servers
+fn live_weight(alive: &[bool], weights: &[u32]) -> u64 {
+    alive
         .iter()
-        .zip(alive)
-        .filter(|(_, up)| **up)
-        .map(|(r, _)| u64::from(r.weight))
+        .zip(weights)
+        .filter(|(up, _)| **up)
+        .map(|(_, w)| u64::from(*w))
         .sum()
 }
 
@@ -790,6 +834,7 @@ impl Node {
                 for m in &mut self.members {
                     m.inst.shutdown(now);
                 }
+                self.pools.omega(&mut self.outputs);
             }
             Input::ProbeDone { id, outcome } => self.pools.sched.probe_done(now, id, outcome),
             Input::ScriptDone { id, success } => {

@@ -74,6 +74,7 @@ fn drive(
                 }
                 Output::Up(_) => changes.push((t, true)),
                 Output::Down(_, _) => changes.push((t, false)),
+                Output::Weight(..) => {}
             }
         }
         // Outcomes reported inside the loop produce outputs too.
@@ -81,6 +82,7 @@ fn drive(
             match o {
                 Output::Up(_) => changes.push((t, true)),
                 Output::Down(_, _) => changes.push((t, false)),
+                Output::Weight(..) => {}
                 Output::Probe { .. } => unreachable!("probes start only in handle_timeout"),
             }
         }
@@ -205,4 +207,77 @@ fn late_answers_are_ignored_and_deadlines_stay_exact_with_10000_checkers() {
     // Each checker probed once by 20 s (first checks at 1 s + up to 19 s of
     // jitter; the next ones 20 s later).
     assert_eq!(probes, 10_000);
+}
+
+#[test]
+fn misc_dynamic_exit_status_sets_the_weight() {
+    use holdfast_core::config::model::{CheckerKind, MiscCheck};
+    let mut misc = case_study_checkers().remove(2);
+    misc.kind = CheckerKind::MiscCheck(MiscCheck {
+        path: "/bin/w".into(),
+        timeout: None,
+        dynamic: true,
+        user: None,
+    });
+    let mut s = Scheduler::new();
+    let id = s.add(Instant::ZERO, misc.clone(), Duration::ZERO);
+    let mut seen = Vec::new();
+    for code in [12, 1, 1, 0] {
+        // Run to the next probe (some wake-ups find a deadline moved on).
+        let (t, probe) = (0..100)
+            .find_map(|_| {
+                let t = s.poll_timeout()?;
+                s.handle_timeout(t);
+                let mut probe = None;
+                while let Some(o) = s.poll_output() {
+                    match o {
+                        Output::Probe { id: p, .. } => probe = Some(p),
+                        other => seen.push(other),
+                    }
+                }
+                probe.map(|p| (t, p))
+            })
+            .expect("a probe");
+        s.probe_done(t, probe, Outcome::Exit(code));
+        while let Some(o) = s.poll_output() {
+            seen.push(o);
+        }
+    }
+    // 12 passes with weight 10; 1 fails (retry 1: the second failure in a row
+    // takes it down); 0 passes again.
+    assert_eq!(seen[0], Output::Weight(id, 10));
+    assert!(matches!(seen[1], Output::Down(c, _) if c == id));
+    assert_eq!(seen[2], Output::Up(id));
+    // Without misc_dynamic, any status but 0 fails.
+    misc.kind = CheckerKind::MiscCheck(MiscCheck {
+        path: "/bin/w".into(),
+        timeout: None,
+        dynamic: false,
+        user: None,
+    });
+    let mut s = Scheduler::new();
+    let id = s.add(Instant::ZERO, misc, Duration::ZERO);
+    s.handle_timeout(s.poll_timeout().unwrap());
+    let Some(Output::Probe { id: p, .. }) = s.poll_output() else {
+        panic!()
+    };
+    s.probe_done(at(1.0), p, Outcome::Exit(12));
+    assert!(matches!(s.poll_output(), Some(Output::Down(c, _)) if c == id));
+}
+
+#[test]
+fn warmup_spreads_first_checks_within_its_bound() {
+    let tcp = case_study_checkers().remove(2);
+    assert_eq!(
+        tcp.warmup,
+        Duration::from_secs(20),
+        "warmup defaults to delay_loop"
+    );
+    let mut s = Scheduler::new();
+    // Jitter past the warmup is clamped to it.
+    s.add(Instant::ZERO, tcp.clone(), Duration::from_secs(50));
+    assert_eq!(s.poll_timeout(), Some(at(21.0)));
+    let mut s = Scheduler::new();
+    s.add(Instant::ZERO, tcp, Duration::from_millis(7_500));
+    assert_eq!(s.poll_timeout(), Some(at(8.5)));
 }

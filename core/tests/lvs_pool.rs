@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::path::Path;
 
 use holdfast_core::config::{self, FsLoader, LoadOptions};
-use holdfast_core::lvs::pool::{desired, quorum};
+use holdfast_core::lvs::pool::{config_weights, desired, quorum};
 use holdfast_core::lvs::table::ProtocolKey;
 use holdfast_core::lvs::{diff, DestKey, Op, ServiceKey};
 
@@ -41,7 +41,12 @@ fn http_dests(t: &holdfast_core::lvs::Table) -> Vec<(String, u32)> {
 fn sorry_server_exactly_when_both_http_servers_are_down() {
     let cfg = case_study();
     let vs = &cfg.virtual_servers[0];
-    let all = desired(&cfg, &[vec![true, true], vec![true, true]], &[true, true]);
+    let all = desired(
+        &cfg,
+        &[vec![true, true], vec![true, true]],
+        &config_weights(&cfg),
+        &[true, true],
+    );
     assert_eq!(
         http_dests(&all),
         [
@@ -56,6 +61,7 @@ fn sorry_server_exactly_when_both_http_servers_are_down() {
     let down = desired(
         &cfg,
         &[vec![false, false], vec![true, true]],
+        &config_weights(&cfg),
         &[false, true],
     );
     assert_eq!(http_dests(&down), [("192.168.100.100".to_string(), 1)]);
@@ -75,7 +81,12 @@ fn sorry_server_exactly_when_both_http_servers_are_down() {
 
     // 192.168.100.3 (weight 1) returns: 1 >= quorum 1 + hysteresis 0.
     assert!(quorum(vs, 1, false));
-    let back = desired(&cfg, &[vec![false, true], vec![true, true]], &[true, true]);
+    let back = desired(
+        &cfg,
+        &[vec![false, true], vec![true, true]],
+        &config_weights(&cfg),
+        &[true, true],
+    );
     assert_eq!(http_dests(&back), [("192.168.100.3".to_string(), 1)]);
 }
 
@@ -92,10 +103,35 @@ fn quorum_with_hysteresis() {
 }
 
 #[test]
+fn a_misc_dynamic_weight_replaces_the_configured_one() {
+    let cfg = case_study();
+    let mut weights = config_weights(&cfg);
+    weights[0][0] = 7;
+    let t = desired(
+        &cfg,
+        &[vec![true, true], vec![true, true]],
+        &weights,
+        &[true, true],
+    );
+    assert_eq!(
+        http_dests(&t),
+        [
+            ("192.168.100.2".to_string(), 7),
+            ("192.168.100.3".to_string(), 1)
+        ]
+    );
+}
+
+#[test]
 fn inhibit_on_failure_keeps_a_dead_server_at_weight_zero() {
     let mut cfg = case_study();
     cfg.virtual_servers[0].real_servers[0].inhibit_on_failure = true;
-    let t = desired(&cfg, &[vec![false, true], vec![true, true]], &[true, true]);
+    let t = desired(
+        &cfg,
+        &[vec![false, true], vec![true, true]],
+        &config_weights(&cfg),
+        &[true, true],
+    );
     assert_eq!(
         http_dests(&t),
         [

@@ -723,3 +723,26 @@ fn checkers_drive_the_lvs_table_through_the_node() {
     assert!(status.real_servers.iter().all(|r| r.up));
     assert_eq!(status.real_servers.len(), 4);
 }
+
+#[test]
+fn omega_runs_the_down_notifiers_on_shutdown() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/case-study/director1.conf");
+    let text = std::fs::read_to_string(path)
+        .unwrap()
+        .replace("    sorry_server 192.168.100.100 80\n", "    sorry_server 192.168.100.100 80\n    omega\n    quorum_down /usr/local/bin/quorum-down\n")
+        .replace("        weight 2\n", "        weight 2\n        notify_down /usr/local/bin/rs-down\n");
+    let mut node = Node::new(Instant::ZERO, &read(&text), &ifaces(1)).unwrap();
+    while node.poll_output().is_some() {}
+    node.handle(at(1.0), Input::Shutdown);
+    let scripts: Vec<String> = std::iter::from_fn(|| node.poll_output())
+        .filter_map(|o| match o {
+            Output::RunScript { script, .. } => Some(script.command),
+            _ => None,
+        })
+        .filter(|c| c.starts_with("/usr/local/bin"))
+        .collect();
+    assert_eq!(
+        scripts,
+        ["/usr/local/bin/rs-down", "/usr/local/bin/quorum-down"]
+    );
+}

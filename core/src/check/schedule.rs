@@ -61,6 +61,10 @@ pub enum Outcome {
     Pass,
     /// It failed, and why.
     Fail(String),
+    /// A MISC_CHECK script exited with this status: 0 passes, 1 fails;
+    /// with `misc_dynamic`, 2..=255 passes and sets the weight to status - 2
+    /// (keepalived's check_misc.c); without it, any other status fails.
+    Exit(i32),
 }
 
 /// What the scheduler wants done or reports.
@@ -81,6 +85,8 @@ pub enum Output {
     Up(CheckerId),
     /// The checker now fails, and why.
     Down(CheckerId, String),
+    /// A MISC_CHECK with `misc_dynamic` set its real server's weight.
+    Weight(CheckerId, u32),
 }
 
 #[derive(Debug, Clone)]
@@ -229,11 +235,19 @@ impl Scheduler {
     fn finish(&mut self, now: Instant, i: u32, _probe: ProbeId, outcome: Outcome) {
         let st = &mut self.checkers[i as usize];
         st.in_flight = None;
-        let pass = outcome == Outcome::Pass;
-        let reason = match &outcome {
-            Outcome::Fail(r) => r.clone(),
-            Outcome::Pass => String::new(),
+        let dynamic = matches!(&st.cfg.kind, CheckerKind::MiscCheck(m) if m.dynamic);
+        let (pass, reason, weight) = match &outcome {
+            Outcome::Pass | Outcome::Exit(0) => (true, String::new(), None),
+            Outcome::Fail(r) => (false, r.clone(), None),
+            Outcome::Exit(code @ 2..=255) if dynamic => {
+                (true, String::new(), Some(*code as u32 - 2))
+            }
+            Outcome::Exit(code) => (false, format!("exit status {code}"), None),
         };
+        if let Some(w) = weight {
+            self.out.push_back(Output::Weight(CheckerId(i), w));
+        }
+        let st = &mut self.checkers[i as usize];
         st.last = Some(outcome);
         let (delay_loop, dbr, urls) = (st.cfg.delay_loop, st.cfg.delay_before_retry, st.urls());
         let next = if st.up {

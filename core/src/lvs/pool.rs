@@ -85,9 +85,24 @@ fn from_u128(n: u128, v4: bool) -> IpAddr {
     }
 }
 
+/// Each real server's configured weight, `[v][r]`.
+pub fn config_weights(config: &Config) -> Vec<Vec<u32>> {
+    config
+        .virtual_servers
+        .iter()
+        .map(|vs| vs.real_servers.iter().map(|r| r.weight).collect())
+        .collect()
+}
+
 /// The table for `config`, given each real server's health (`alive[v][r]`
-/// for real server `r` of virtual server `v`) and each pool's quorum.
-pub fn desired(config: &Config, alive: &[Vec<bool>], quorum_up: &[bool]) -> Table {
+/// for real server `r` of virtual server `v`), its current weight (the
+/// configured one, or what a `misc_dynamic` check set) and each pool's quorum.
+pub fn desired(
+    config: &Config,
+    alive: &[Vec<bool>],
+    weights: &[Vec<u32>],
+    quorum_up: &[bool],
+) -> Table {
     let mut table = Table::default();
     for (v, vs) in config.virtual_servers.iter().enumerate() {
         let params = ServiceParams {
@@ -108,8 +123,13 @@ pub fn desired(config: &Config, alive: &[Vec<bool>], quorum_up: &[bool]) -> Tabl
                     .and_then(|a| a.get(r))
                     .copied()
                     .unwrap_or(false);
+                let current = weights
+                    .get(v)
+                    .and_then(|w| w.get(r))
+                    .copied()
+                    .unwrap_or(rs.weight);
                 let weight = match (up, rs.inhibit_on_failure) {
-                    (true, _) => rs.weight,
+                    (true, _) => current,
                     (false, true) => 0,
                     (false, false) => continue,
                 };
