@@ -277,9 +277,9 @@ pub struct RealServerStatus {
     pub port: Option<u16>,
     /// All its checkers pass.
     pub up: bool,
-    /// Configured weight.
+    /// Current weight (configured, or set by a misc_dynamic check).
     pub weight: u32,
-    /// The last probe outcome of each checker.
+    /// The last probe outcome of each checker (a failure says why).
     pub last: Vec<Option<Outcome>>,
 }
 
@@ -945,7 +945,7 @@ impl Node {
                     address: rs.address,
                     port: rs.port,
                     up: self.pools.alive[v][r],
-                    weight: rs.weight,
+                    weight: self.pools.weights[v][r],
                     last: self.pools.checkers[v][r]
                         .iter()
                         .map(|&id| self.pools.sched.last(id).cloned())

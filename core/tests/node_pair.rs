@@ -746,3 +746,67 @@ fn omega_runs_the_down_notifiers_on_shutdown() {
         ["/usr/local/bin/rs-down", "/usr/local/bin/quorum-down"]
     );
 }
+
+#[test]
+fn wrong_body_removes_192_168_100_2_from_the_http_service_at_keepalived_s_time() {
+    use holdfast_core::check::schedule::Outcome;
+    use holdfast_core::lvs::Op;
+    let cfg = load("director1.conf");
+    let mut node = Node::with_seed(Instant::ZERO, &cfg, &ifaces(1), 42).unwrap();
+    let mut now = Instant::ZERO;
+    // (time, url) of every probe of 192.168.100.2:80, and when it left the table.
+    let mut probes = Vec::new();
+    let mut removed = None;
+    for _ in 0..100_000 {
+        while let Some(o) = node.poll_output() {
+            match o {
+                Output::Probe {
+                    id, vs, rs, url, ..
+                } => {
+                    // /testurl/test.jsp (url 0) of 192.168.100.2 serves a wrong body from 100 s on.
+                    let bad = vs == 0 && rs == 0 && url == 0 && now >= at(100.0);
+                    if vs == 0 && rs == 0 {
+                        probes.push((now, url));
+                    }
+                    let outcome = if bad {
+                        Outcome::Fail("digest mismatch".into())
+                    } else {
+                        Outcome::Pass
+                    };
+                    node.handle(now, Input::ProbeDone { id, outcome });
+                }
+                Output::Lvs(Op::RemoveDest(_, d))
+                    if d.address.to_string() == "192.168.100.2" && d.port == 80 =>
+                {
+                    removed.get_or_insert(now);
+                }
+                _ => {}
+            }
+        }
+        match node.poll_timeout() {
+            Some(t) if t <= at(300.0) => {
+                now = t;
+                node.handle_timeout(t);
+            }
+            _ => break,
+        }
+    }
+    // keepalived: the first failing check of url 0 at or after 100 s, then
+    // `retry` (3) more, `delay_before_retry` (2 s) apart, answered at once:
+    // removed at first_failure + 3 × 2 s.
+    let first_failure = probes
+        .iter()
+        .find(|(t, url)| *url == 0 && *t >= at(100.0))
+        .unwrap()
+        .0;
+    assert_eq!(
+        removed,
+        Some(first_failure + std::time::Duration::from_secs(6))
+    );
+    // Checks alternate the two urls every delay_loop (30 s) until then.
+    let before: Vec<_> = probes.iter().filter(|(t, _)| *t < first_failure).collect();
+    for pair in before.windows(2) {
+        assert_eq!(pair[1].0 - pair[0].0, std::time::Duration::from_secs(30));
+        assert_ne!(pair[1].1, pair[0].1);
+    }
+}
