@@ -372,7 +372,12 @@ pub fn virtual_server(cx: &mut Cx, stmt: Stmt) -> Option<(VirtualServer, ServerM
             "quorum_down" => vs.quorum_down = cx.script(s).or(vs.quorum_down.take()),
             "alpha" => vs.alpha = cx.flag(s).unwrap_or(vs.alpha),
             "omega" => vs.omega = cx.flag(s).unwrap_or(vs.omega),
-            "ha_suspend" => vs.ha_suspend = cx.flag(s).unwrap_or(vs.ha_suspend),
+            "ha_suspend" => {
+                vs.ha_suspend = cx.flag(s).unwrap_or(vs.ha_suspend);
+                if vs.ha_suspend {
+                    cx.warn(s.keyword().span, "`ha_suspend` is not acted on by holdfast yet: checkers keep running while the address is elsewhere");
+                }
+            }
             "virtualhost" => vs.virtualhost = cx.string(s).or(vs.virtualhost.take()),
             "smtp_alert" => vs_smtp_alert = cx.flag(s).or(vs_smtp_alert),
             "inhibit_on_failure" => vs_inhibit = cx.flag(s).unwrap_or(vs_inhibit),
