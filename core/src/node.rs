@@ -312,6 +312,23 @@ fn splitmix(state: &mut u64) -> u64 {
 
 impl Pools {
     fn new(now: Instant, config: &Config, seed: u64) -> Pools {
+        Pools::carry(now, config, seed, None)
+    }
+
+    /// Pools for `config`; on a reload, checkers, weights and quorums that
+    /// exist in `previous` (same virtual server, real server and checker
+    /// settings) keep their state, so a failed server is not re-added at
+    /// once (keepalived's init_service_rs).
+    fn carry(now: Instant, config: &Config, seed: u64, previous: Option<&Pools>) -> Pools {
+        let old_vs = |vs: &crate::config::model::VirtualServer| {
+            previous.and_then(|p| {
+                p.config
+                    .virtual_servers
+                    .iter()
+                    .position(|o| o.key == vs.key && o.protocol == vs.protocol)
+                    .map(|i| (p, i))
+            })
+        };
         let mut sched = Scheduler::new();
         let mut owner = Vec::new();
         let mut rng = seed;
@@ -320,14 +337,29 @@ impl Pools {
             let mut per_rs = Vec::new();
             for (r, rs) in vs.real_servers.iter().enumerate() {
                 let mut ids = Vec::new();
+                let old_rs = old_vs(vs).and_then(|(p, ov)| {
+                    p.config.virtual_servers[ov]
+                        .real_servers
+                        .iter()
+                        .position(|o| o.address == rs.address && o.port == rs.port)
+                        .map(|or| (p, ov, or))
+                });
                 for (c, ch) in rs.checkers.iter().enumerate() {
+                    let was_up = old_rs.and_then(|(p, ov, or)| {
+                        let old = &p.config.virtual_servers[ov].real_servers[or];
+                        let oc = old.checkers.iter().position(|o| o == ch)?;
+                        Some(p.sched.is_up(p.checkers[ov][or][oc]))
+                    });
                     let span = ch.warmup.as_micros() as u64;
                     let jitter = std::time::Duration::from_micros(if span == 0 {
                         0
                     } else {
                         splitmix(&mut rng) % (span + 1)
                     });
-                    ids.push(sched.add(now, ch.clone(), jitter));
+                    ids.push(match was_up {
+                        Some(up) => sched.add_with_state(now, ch.clone(), jitter, up),
+                        None => sched.add(now, ch.clone(), jitter),
+                    });
                     owner.push((v, r, c));
                 }
                 per_rs.push(ids);
@@ -342,13 +374,27 @@ impl Pools {
                     .collect()
             })
             .collect();
-        let weights = lvs::pool::config_weights(config);
-        let quorum = config
+        let mut weights = lvs::pool::config_weights(config);
+        let mut quorum: Vec<bool> = config
             .virtual_servers
             .iter()
             .zip(alive.iter().zip(&weights))
             .map(|(vs, (a, w))| lvs::pool::quorum(vs, live_weight(a, w), false))
             .collect();
+        // Dynamic weights and quorum states carry over a reload.
+        for (v, vs) in config.virtual_servers.iter().enumerate() {
+            if let Some((p, ov)) = old_vs(vs) {
+                quorum[v] = p.quorum[ov];
+                for (r, rs) in vs.real_servers.iter().enumerate() {
+                    let old = &p.config.virtual_servers[ov].real_servers;
+                    if let Some(or) = old.iter().position(|o| {
+                        o.address == rs.address && o.port == rs.port && o.weight == rs.weight
+                    }) {
+                        weights[v][r] = p.weights[ov][or];
+                    }
+                }
+            }
+        }
         Pools {
             config: config.clone(),
             sched,
@@ -440,6 +486,7 @@ impl Pools {
                 }
                 schedule::Output::Weight(checker, w) => {
                     let (v, r, _) = self.owner[checker.0 as usize];
+                    let w = w.unwrap_or(self.config.virtual_servers[v].real_servers[r].weight);
                     if self.weights[v][r] != w {
                         self.weights[v][r] = w;
                         changed |= self.alive[v][r];
@@ -807,9 +854,9 @@ impl Node {
         if self.pools.config.virtual_servers != config.virtual_servers
             || self.pools.config.virtual_server_groups != config.virtual_server_groups
         {
-            let held = std::mem::take(&mut self.pools.table);
-            self.pools = Pools::new(now, config, self.pools.seed);
-            self.pools.table = held;
+            let mut pools = Pools::carry(now, config, self.pools.seed, Some(&self.pools));
+            pools.table = std::mem::take(&mut self.pools.table);
+            self.pools = pools;
             self.pools.sync_table(&mut self.outputs);
         }
         self.pump(now);

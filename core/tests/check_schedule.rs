@@ -245,9 +245,11 @@ fn misc_dynamic_exit_status_sets_the_weight() {
     }
     // 12 passes with weight 10; 1 fails (retry 1: the second failure in a row
     // takes it down); 0 passes again.
-    assert_eq!(seen[0], Output::Weight(id, 10));
+    assert_eq!(seen[0], Output::Weight(id, Some(10)));
     assert!(matches!(seen[1], Output::Down(c, _) if c == id));
-    assert_eq!(seen[2], Output::Up(id));
+    // Status 0 with misc_dynamic puts the configured weight back.
+    assert_eq!(seen[2], Output::Weight(id, None));
+    assert_eq!(seen[3], Output::Up(id));
     // Without misc_dynamic, any status but 0 fails.
     misc.kind = CheckerKind::MiscCheck(MiscCheck {
         path: "/bin/w".into(),

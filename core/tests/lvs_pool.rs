@@ -140,3 +140,45 @@ fn inhibit_on_failure_keeps_a_dead_server_at_weight_zero() {
         ]
     );
 }
+
+#[test]
+fn losing_the_quorum_keeps_a_dead_inhibited_server_at_weight_zero() {
+    let mut cfg = case_study();
+    cfg.virtual_servers[0].real_servers[0].inhibit_on_failure = true;
+    // Both down: the quorum is lost; .2 (inhibited) stays at 0 beside the sorry server.
+    let t = desired(
+        &cfg,
+        &[vec![false, false], vec![true, true]],
+        &config_weights(&cfg),
+        &[false, true],
+    );
+    assert_eq!(
+        http_dests(&t),
+        [
+            ("192.168.100.2".to_string(), 0),
+            ("192.168.100.100".to_string(), 1)
+        ]
+    );
+}
+
+#[test]
+fn a_sorry_server_that_is_a_real_server_keeps_its_weight_while_the_quorum_holds() {
+    let mut cfg = case_study();
+    let vs = &mut cfg.virtual_servers[0];
+    let sorry = vs.sorry_server.as_mut().unwrap();
+    sorry.address = ip("192.168.100.3");
+    sorry.inhibit = true;
+    let t = desired(
+        &cfg,
+        &[vec![true, true], vec![true, true]],
+        &config_weights(&cfg),
+        &[true, true],
+    );
+    assert_eq!(
+        http_dests(&t),
+        [
+            ("192.168.100.2".to_string(), 2),
+            ("192.168.100.3".to_string(), 1)
+        ]
+    );
+}

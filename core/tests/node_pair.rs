@@ -810,3 +810,55 @@ fn wrong_body_removes_192_168_100_2_from_the_http_service_at_keepalived_s_time()
         assert_ne!(pair[1].1, pair[0].1);
     }
 }
+
+#[test]
+fn a_reload_does_not_bring_back_a_failed_real_server() {
+    use holdfast_core::check::schedule::Outcome;
+    use holdfast_core::lvs::Op;
+    let cfg = load("director1.conf");
+    let mut node = Node::with_seed(Instant::ZERO, &cfg, &ifaces(1), 3).unwrap();
+    let mut now = Instant::ZERO;
+    // 192.168.100.3:80 (vs 0, rs 1) always fails; run until it is out.
+    let run = |node: &mut Node, until: Instant, now: &mut Instant| {
+        let mut readded = false;
+        for _ in 0..100_000 {
+            while let Some(o) = node.poll_output() {
+                match o {
+                    Output::Probe { id, vs, rs, .. } => {
+                        let outcome = if (vs, rs) == (0, 1) {
+                            Outcome::Fail("refused".into())
+                        } else {
+                            Outcome::Pass
+                        };
+                        node.handle(*now, Input::ProbeDone { id, outcome });
+                    }
+                    Output::Lvs(Op::AddDest(_, d, _))
+                        if d.address.to_string() == "192.168.100.3" && d.port == 80 =>
+                    {
+                        readded = true
+                    }
+                    _ => {}
+                }
+            }
+            match node.poll_timeout() {
+                Some(t) if t <= until => {
+                    *now = t;
+                    node.handle_timeout(t);
+                }
+                _ => break,
+            }
+        }
+        readded
+    };
+    run(&mut node, at(100.0), &mut now);
+    assert!(!node.status().real_servers[1].up);
+    // Reload with a change to the other virtual server.
+    let mut cfg2 = cfg.clone();
+    cfg2.virtual_servers[1].delay_loop = std::time::Duration::from_secs(25);
+    node.reload(now, &cfg2, &ifaces(1)).unwrap();
+    assert!(
+        !run(&mut node, at(200.0), &mut now),
+        "the failed server must not come back on reload"
+    );
+    assert!(!node.status().real_servers[1].up);
+}

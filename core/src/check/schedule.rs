@@ -85,8 +85,9 @@ pub enum Output {
     Up(CheckerId),
     /// The checker now fails, and why.
     Down(CheckerId, String),
-    /// A MISC_CHECK with `misc_dynamic` set its real server's weight.
-    Weight(CheckerId, u32),
+    /// A MISC_CHECK with `misc_dynamic` set its real server's weight
+    /// (`None`: back to the configured weight).
+    Weight(CheckerId, Option<u32>),
 }
 
 #[derive(Debug, Clone)]
@@ -143,17 +144,30 @@ impl Scheduler {
     /// Adds a checker; its first probe is due at `now` + 1 s + `jitter`
     /// (the caller draws `jitter` from 0..=warmup with its seeded RNG).
     pub fn add(&mut self, now: Instant, cfg: Checker, jitter: Duration) -> CheckerId {
+        let up = !cfg.alpha;
+        self.add_with_state(now, cfg, jitter, up)
+    }
+
+    /// [`Scheduler::add`] for a checker that was already running (a reload):
+    /// it keeps whether it passed, so a failed server is not re-added at once.
+    pub fn add_with_state(
+        &mut self,
+        now: Instant,
+        cfg: Checker,
+        jitter: Duration,
+        up: bool,
+    ) -> CheckerId {
         let id = CheckerId(self.checkers.len() as u32);
-        let alpha = cfg.alpha;
         // keepalived starts with the retries used up: one failure is enough.
         let failures = cfg.retry;
         let due = now + BOOTSTRAP_DELAY + jitter.min(cfg.warmup);
+        let recovering = !up;
         self.checkers.push(State {
             cfg,
-            up: !alpha,
+            up,
             failures,
             url: 0,
-            recovering: alpha,
+            recovering,
             in_flight: None,
             due,
             last: None,
@@ -205,7 +219,11 @@ impl Scheduler {
                 None => {
                     let id = ProbeId::new(i, self.next_probe);
                     self.next_probe = self.next_probe.wrapping_add(1);
-                    let budget = st.cfg.connect_timeout * PROBE_BUDGET_FACTOR;
+                    let budget = match &st.cfg.kind {
+                        // A script runs for misc_timeout (default: delay_loop), then is killed.
+                        CheckerKind::MiscCheck(m) => m.timeout.unwrap_or(st.cfg.delay_loop),
+                        _ => st.cfg.connect_timeout * PROBE_BUDGET_FACTOR,
+                    };
                     let url = st.url;
                     self.checkers[i as usize].in_flight = Some((id, now + budget));
                     self.schedule(i, now + budget);
@@ -237,10 +255,13 @@ impl Scheduler {
         st.in_flight = None;
         let dynamic = matches!(&st.cfg.kind, CheckerKind::MiscCheck(m) if m.dynamic);
         let (pass, reason, weight) = match &outcome {
+            // keepalived's check_misc.c: with misc_dynamic, status 0 puts the
+            // configured weight back.
+            Outcome::Exit(0) if dynamic => (true, String::new(), Some(None)),
             Outcome::Pass | Outcome::Exit(0) => (true, String::new(), None),
             Outcome::Fail(r) => (false, r.clone(), None),
             Outcome::Exit(code @ 2..=255) if dynamic => {
-                (true, String::new(), Some(*code as u32 - 2))
+                (true, String::new(), Some(Some(*code as u32 - 2)))
             }
             Outcome::Exit(code) => (false, format!("exit status {code}"), None),
         };

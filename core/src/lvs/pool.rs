@@ -114,46 +114,53 @@ pub fn desired(
         let has_quorum = quorum_up.get(v).copied().unwrap_or(true);
         let sorry_active = !has_quorum && vs.sorry_server.is_some();
         let mut dests = std::collections::BTreeMap::new();
-        // With the quorum lost and a sorry server, the real servers leave
-        // the table and the sorry server takes their place.
-        if !sorry_active {
-            for (r, rs) in vs.real_servers.iter().enumerate() {
-                let up = alive
-                    .get(v)
-                    .and_then(|a| a.get(r))
-                    .copied()
-                    .unwrap_or(false);
-                let current = weights
-                    .get(v)
-                    .and_then(|w| w.get(r))
-                    .copied()
-                    .unwrap_or(rs.weight);
-                let weight = match (up, rs.inhibit_on_failure) {
-                    (true, _) => current,
-                    (false, true) => 0,
-                    (false, false) => continue,
-                };
-                let key = DestKey {
-                    address: rs.address,
-                    port: rs.port.unwrap_or(0),
-                };
-                dests.insert(
-                    key,
-                    DestParams {
-                        weight,
-                        method: rs.method,
-                        uthreshold: rs.uthreshold.unwrap_or(0),
-                        lthreshold: rs.lthreshold.unwrap_or(0),
-                    },
-                );
-            }
+        // With the quorum lost and a sorry server, the live real servers
+        // leave and the sorry server takes their place; a failed one with
+        // inhibit_on_failure stays at weight 0 (keepalived's perform_quorum_state).
+        for (r, rs) in vs.real_servers.iter().enumerate() {
+            let up = alive
+                .get(v)
+                .and_then(|a| a.get(r))
+                .copied()
+                .unwrap_or(false);
+            let current = weights
+                .get(v)
+                .and_then(|w| w.get(r))
+                .copied()
+                .unwrap_or(rs.weight);
+            let weight = match (up, rs.inhibit_on_failure) {
+                (true, _) if sorry_active => continue,
+                (true, _) => current,
+                (false, true) => 0,
+                (false, false) => continue,
+            };
+            let key = DestKey {
+                address: rs.address,
+                port: rs.port.unwrap_or(0),
+            };
+            let (uthreshold, lthreshold) = (rs.uthreshold.unwrap_or(0), rs.lthreshold.unwrap_or(0));
+            dests.insert(
+                key,
+                DestParams {
+                    weight,
+                    method: rs.method,
+                    uthreshold,
+                    lthreshold,
+                },
+            );
         }
         if let Some(sorry) = &vs.sorry_server {
-            if sorry_active || sorry.inhibit {
-                let key = DestKey {
-                    address: sorry.address,
-                    port: sorry.port.unwrap_or(0),
-                };
+            let key = DestKey {
+                address: sorry.address,
+                port: sorry.port.unwrap_or(0),
+            };
+            // A sorry server that is also a real server is that real server
+            // while the quorum holds (keepalived's s_svr_duplicates_rs).
+            let is_rs = vs
+                .real_servers
+                .iter()
+                .any(|r| r.address == key.address && r.port.unwrap_or(0) == key.port);
+            if sorry_active || (sorry.inhibit && !is_rs) {
                 let weight = if sorry_active { 1 } else { 0 };
                 dests.insert(
                     key,
