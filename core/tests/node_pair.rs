@@ -22,6 +22,29 @@ fn load(file: &str) -> config::Config {
         .expect("case study reads")
 }
 
+/// Runs a lone node until `until`: every output goes to `f` (which may feed
+/// inputs back), then the clock jumps to the next deadline.
+fn drive(
+    node: &mut Node,
+    now: &mut Instant,
+    until: Instant,
+    mut f: impl FnMut(&mut Node, Instant, Output),
+) {
+    for _ in 0..100_000 {
+        while let Some(o) = node.poll_output() {
+            f(node, *now, o);
+        }
+        match node.poll_timeout() {
+            Some(t) if t <= until => {
+                *now = t;
+                node.handle_timeout(t);
+            }
+            _ => return,
+        }
+    }
+    panic!("too many events before {until:?}");
+}
+
 /// Reads a configuration written inline in a test.
 fn read(text: &str) -> config::Config {
     let loaded = config::parse_str(
@@ -490,33 +513,22 @@ fn tracked_script_failures_fault_the_instance_and_a_success_restores_it() {
     let mut changes = Vec::new();
     let mut now = Instant::ZERO;
     node.handle_timeout(now);
-    for _ in 0..1000 {
-        while let Some(o) = node.poll_output() {
-            match o {
-                Output::RunTrackScript {
-                    id, name, timeout, ..
-                } => {
-                    assert_eq!(
-                        (name.as_str(), timeout),
-                        ("chk", std::time::Duration::from_secs(1))
-                    );
-                    runs.push(now);
-                    if let Some(Some(success)) = answers.next() {
-                        node.handle(now, Input::ScriptDone { id, success });
-                    }
-                }
-                Output::Event(e) => changes.push((now, e.to)),
-                _ => {}
+    drive(&mut node, &mut now, at(12.0), |node, now, o| match o {
+        Output::RunTrackScript {
+            id, name, timeout, ..
+        } => {
+            assert_eq!(
+                (name.as_str(), timeout),
+                ("chk", std::time::Duration::from_secs(1))
+            );
+            runs.push(now);
+            if let Some(Some(success)) = answers.next() {
+                node.handle(now, Input::ScriptDone { id, success });
             }
         }
-        match node.poll_timeout() {
-            Some(t) if t <= at(12.0) => {
-                now = t;
-                node.handle_timeout(now);
-            }
-            _ => break,
-        }
-    }
+        Output::Event(e) => changes.push((now, e.to)),
+        _ => {}
+    });
     assert_eq!(runs[..4], [at(0.0), at(2.0), at(4.0), at(6.0)]);
     // Failure at 2 s, then the run at 4 s never answers: its timeout at 5 s is
     // the second failure in a row, so A goes to Fault; the success at 6 s
@@ -679,36 +691,25 @@ fn checkers_drive_the_lvs_table_through_the_node() {
     let mut now = Instant::ZERO;
     let mut ups = Vec::new();
     let mut sorry_seen = false;
-    for _ in 0..100_000 {
-        while let Some(o) = node.poll_output() {
-            match o {
-                Output::Lvs(op) => {
-                    apply(&mut table, &op).unwrap();
-                    if let Op::AddDest(_, d, _) = &op {
-                        sorry_seen |= d.address.to_string() == "192.168.100.100";
-                    }
-                }
-                Output::Probe { id, vs, .. } => {
-                    let pass = vs == 1 || now >= at(200.0);
-                    let outcome = if pass {
-                        Outcome::Pass
-                    } else {
-                        Outcome::Fail("digest mismatch".into())
-                    };
-                    node.handle(now, Input::ProbeDone { id, outcome });
-                }
-                Output::RealServerChanged { vs, rs, up, .. } => ups.push((vs, rs, up)),
-                _ => {}
+    drive(&mut node, &mut now, at(400.0), |node, now, o| match o {
+        Output::Lvs(op) => {
+            apply(&mut table, &op).unwrap();
+            if let Op::AddDest(_, d, _) = &op {
+                sorry_seen |= d.address.to_string() == "192.168.100.100";
             }
         }
-        match node.poll_timeout() {
-            Some(t) if t <= at(400.0) => {
-                now = t;
-                node.handle_timeout(t);
-            }
-            _ => break,
+        Output::Probe { id, vs, .. } => {
+            let pass = vs == 1 || now >= at(200.0);
+            let outcome = if pass {
+                Outcome::Pass
+            } else {
+                Outcome::Fail("digest mismatch".into())
+            };
+            node.handle(now, Input::ProbeDone { id, outcome });
         }
-    }
+        Output::RealServerChanged { vs, rs, up, .. } => ups.push((vs, rs, up)),
+        _ => {}
+    });
     assert!(
         sorry_seen,
         "both HTTP servers down brought in the sorry server"
@@ -757,40 +758,29 @@ fn wrong_body_removes_192_168_100_2_from_the_http_service_at_keepalived_s_time()
     // (time, url) of every probe of 192.168.100.2:80, and when it left the table.
     let mut probes = Vec::new();
     let mut removed = None;
-    for _ in 0..100_000 {
-        while let Some(o) = node.poll_output() {
-            match o {
-                Output::Probe {
-                    id, vs, rs, url, ..
-                } => {
-                    // /testurl/test.jsp (url 0) of 192.168.100.2 serves a wrong body from 100 s on.
-                    let bad = vs == 0 && rs == 0 && url == 0 && now >= at(100.0);
-                    if vs == 0 && rs == 0 {
-                        probes.push((now, url));
-                    }
-                    let outcome = if bad {
-                        Outcome::Fail("digest mismatch".into())
-                    } else {
-                        Outcome::Pass
-                    };
-                    node.handle(now, Input::ProbeDone { id, outcome });
-                }
-                Output::Lvs(Op::RemoveDest(_, d))
-                    if d.address.to_string() == "192.168.100.2" && d.port == 80 =>
-                {
-                    removed.get_or_insert(now);
-                }
-                _ => {}
+    drive(&mut node, &mut now, at(300.0), |node, now, o| match o {
+        Output::Probe {
+            id, vs, rs, url, ..
+        } => {
+            // /testurl/test.jsp (url 0) of 192.168.100.2 serves a wrong body from 100 s on.
+            let bad = vs == 0 && rs == 0 && url == 0 && now >= at(100.0);
+            if vs == 0 && rs == 0 {
+                probes.push((now, url));
             }
+            let outcome = if bad {
+                Outcome::Fail("digest mismatch".into())
+            } else {
+                Outcome::Pass
+            };
+            node.handle(now, Input::ProbeDone { id, outcome });
         }
-        match node.poll_timeout() {
-            Some(t) if t <= at(300.0) => {
-                now = t;
-                node.handle_timeout(t);
-            }
-            _ => break,
+        Output::Lvs(Op::RemoveDest(_, d))
+            if d.address.to_string() == "192.168.100.2" && d.port == 80 =>
+        {
+            removed.get_or_insert(now);
         }
-    }
+        _ => {}
+    });
     // keepalived: the first failing check of url 0 at or after 100 s, then
     // `retry` (3) more, `delay_before_retry` (2 s) apart, answered at once:
     // removed at first_failure + 3 × 2 s.
@@ -821,33 +811,22 @@ fn a_reload_does_not_bring_back_a_failed_real_server() {
     // 192.168.100.3:80 (vs 0, rs 1) always fails; run until it is out.
     let run = |node: &mut Node, until: Instant, now: &mut Instant| {
         let mut readded = false;
-        for _ in 0..100_000 {
-            while let Some(o) = node.poll_output() {
-                match o {
-                    Output::Probe { id, vs, rs, .. } => {
-                        let outcome = if (vs, rs) == (0, 1) {
-                            Outcome::Fail("refused".into())
-                        } else {
-                            Outcome::Pass
-                        };
-                        node.handle(*now, Input::ProbeDone { id, outcome });
-                    }
-                    Output::Lvs(Op::AddDest(_, d, _))
-                        if d.address.to_string() == "192.168.100.3" && d.port == 80 =>
-                    {
-                        readded = true
-                    }
-                    _ => {}
-                }
+        drive(node, now, until, |node, now, o| match o {
+            Output::Probe { id, vs, rs, .. } => {
+                let outcome = if (vs, rs) == (0, 1) {
+                    Outcome::Fail("refused".into())
+                } else {
+                    Outcome::Pass
+                };
+                node.handle(now, Input::ProbeDone { id, outcome });
             }
-            match node.poll_timeout() {
-                Some(t) if t <= until => {
-                    *now = t;
-                    node.handle_timeout(t);
-                }
-                _ => break,
+            Output::Lvs(Op::AddDest(_, d, _))
+                if d.address.to_string() == "192.168.100.3" && d.port == 80 =>
+            {
+                readded = true
             }
-        }
+            _ => {}
+        });
         readded
     };
     run(&mut node, at(100.0), &mut now);

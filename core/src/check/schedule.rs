@@ -215,7 +215,7 @@ impl Scheduler {
                 continue; // stale
             }
             match st.in_flight {
-                Some((probe, _)) => self.finish(now, i, probe, Outcome::Fail("timed out".into())),
+                Some(_) => self.finish(now, i, Outcome::Fail("timed out".into())),
                 None => {
                     let id = ProbeId::new(i, self.next_probe);
                     self.next_probe = self.next_probe.wrapping_add(1);
@@ -246,11 +246,11 @@ impl Scheduler {
             .get(i)
             .is_some_and(|c| c.in_flight.is_some_and(|(p, _)| p == probe))
         {
-            self.finish(now, i as u32, probe, outcome);
+            self.finish(now, i as u32, outcome);
         }
     }
 
-    fn finish(&mut self, now: Instant, i: u32, _probe: ProbeId, outcome: Outcome) {
+    fn finish(&mut self, now: Instant, i: u32, outcome: Outcome) {
         let st = &mut self.checkers[i as usize];
         st.in_flight = None;
         let dynamic = matches!(&st.cfg.kind, CheckerKind::MiscCheck(m) if m.dynamic);

@@ -661,9 +661,7 @@ impl Instance {
             if !lower {
                 self.preempt_since = None;
             }
-            if self.s.version == Version::V3 {
-                self.adopt_interval(repr);
-            }
+            self.adopt_interval(repr);
             self.want_master = false;
             self.timer = Some(now + self.master_down());
         }
@@ -684,9 +682,7 @@ impl Instance {
         let wins =
             repr.priority > ours || (repr.priority == ours && ip_greater(src, self.s.primary));
         if wins {
-            if self.s.version == Version::V3 {
-                self.adopt_interval(repr);
-            }
+            self.adopt_interval(repr);
             self.transition(
                 State::Backup,
                 Reason::HigherPriority {
