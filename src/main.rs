@@ -24,6 +24,52 @@ struct Cli {
 enum Command {
     /// Check a keepalived.conf: every error and warning with its place, then a summary.
     Check(CheckArgs),
+    /// Simulate a scenario: print each incident's figures and the invariant verdict.
+    Sim(SimArgs),
+    /// Simulate a scenario over many seeds with randomised faults and network (swarm testing).
+    Sweep(SweepArgs),
+}
+
+#[derive(Debug, Args)]
+struct SimArgs {
+    /// The scenario file (JSON; see scenarios/README.md).
+    scenario: PathBuf,
+    /// Seed (default: the scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Write the trace (JSON lines) here.
+    #[arg(long)]
+    trace: Option<PathBuf>,
+    /// Simulated seconds (default: the scenario's).
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Vary fault timing and network conditions from the seed, as `sweep` does.
+    #[arg(long)]
+    swarm: bool,
+    /// Print the report as JSON instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Args)]
+struct SweepArgs {
+    /// The scenario file.
+    scenario: PathBuf,
+    /// How many seeds.
+    #[arg(long, default_value_t = 100)]
+    seeds: u64,
+    /// The first seed.
+    #[arg(long, default_value_t = 1)]
+    first_seed: u64,
+    /// Threads (default: the machine's cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Simulated seconds per seed (default: the scenario's).
+    #[arg(long)]
+    duration: Option<f64>,
+    /// Write the whole sweep (every seed's incidents) as JSON here.
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -50,6 +96,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => check(args),
+        Command::Sim(args) => sim(args),
+        Command::Sweep(args) => sweep(args),
     };
     match result {
         Ok(code) => code,
@@ -103,4 +151,109 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         println!("{line}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn duration(secs: Option<f64>) -> anyhow::Result<Option<std::time::Duration>> {
+    secs.map(|s| {
+        holdfast_sim::scenario::seconds(s)
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| anyhow::anyhow!("--duration must be a positive number of seconds"))
+    })
+    .transpose()
+}
+
+fn sim(args: SimArgs) -> anyhow::Result<ExitCode> {
+    let opts = holdfast_sim::Options {
+        seed: args.seed,
+        duration: duration(args.duration)?,
+        trace: args.trace.is_some(),
+        swarm: args.swarm,
+    };
+    let report = holdfast_sim::run_file(&args.scenario, &opts)?;
+    if let (Some(path), Some(trace)) = (&args.trace, &report.trace) {
+        std::fs::write(path, trace).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.summary());
+    }
+    Ok(if report.violations.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn sweep(args: SweepArgs) -> anyhow::Result<ExitCode> {
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let bar = indicatif::ProgressBar::new(args.seeds);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} seeds {elapsed} (eta {eta})")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let report = holdfast_sim::swarm::sweep(
+        &args.scenario,
+        args.first_seed,
+        args.seeds,
+        jobs,
+        duration(args.duration)?,
+        &|done| bar.set_position(done),
+    )?;
+    // The bar keeps the wall clock (the simulator never reads it).
+    let elapsed = bar.elapsed();
+    bar.finish_and_clear();
+    let events: u64 = report.runs.iter().map(|r| r.events).sum();
+    println!(
+        "{}: {} seeds from {} in {:.2} s on {jobs} thread(s), {events} events",
+        args.scenario.display(),
+        args.seeds,
+        args.first_seed,
+        elapsed.as_secs_f64()
+    );
+    let width = report
+        .stats
+        .iter()
+        .map(|s| s.incident.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    println!(
+        "{:width$}  {:21}  {:>5}  {:>10}  {:>10}  {:>10}",
+        "incident", "figure (s)", "n", "p50", "p99", "max"
+    );
+    for s in &report.stats {
+        println!(
+            "{:width$}  {:21}  {:>5}  {:>10.6}  {:>10.6}  {:>10.6}",
+            s.incident, s.metric, s.n, s.p50, s.p99, s.max
+        );
+    }
+    if let Some(path) = &args.out {
+        let json = serde_json::to_string(&report)?;
+        std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
+    }
+    let failing: Vec<_> = report.failing().collect();
+    if failing.is_empty() {
+        println!("invariants: all held in every seed");
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("invariants: violated in {} seed(s)", failing.len());
+    let dur = args
+        .duration
+        .map(|d| format!(" --duration {d}"))
+        .unwrap_or_default();
+    for r in failing {
+        println!(
+            "seed {}: replay with: holdfast sim {} --seed {} --swarm{dur}",
+            r.seed,
+            args.scenario.display(),
+            r.seed
+        );
+        for v in &r.violations {
+            print!("  {v}");
+        }
+    }
+    Ok(ExitCode::from(1))
 }

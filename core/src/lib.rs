@@ -11,6 +11,7 @@ pub mod fuzzing;
 pub mod lvs;
 pub mod node;
 pub mod time;
+pub mod trace;
 pub mod vrrp;
 
 pub use node::Node;

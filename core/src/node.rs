@@ -706,6 +706,10 @@ pub struct Node {
     links: BTreeMap<String, bool>,
     outputs: VecDeque<Output>,
     rejected: BTreeMap<Reject, u64>,
+    /// Test-only: sync groups do not move together (proof that the
+    /// simulator's invariants catch a broken core).
+    #[cfg(feature = "defects")]
+    split_sync_groups: bool,
 }
 
 impl Node {
@@ -750,6 +754,8 @@ impl Node {
             links,
             outputs: VecDeque::new(),
             rejected: BTreeMap::new(),
+            #[cfg(feature = "defects")]
+            split_sync_groups: false,
         };
         node.update_trackers(now);
         for m in &mut node.members {
@@ -1002,6 +1008,12 @@ impl Node {
         }
     }
 
+    /// Test-only defect: members of a sync group stop following each other.
+    #[cfg(feature = "defects")]
+    pub fn split_sync_groups(&mut self, on: bool) {
+        self.split_sync_groups = on;
+    }
+
     /// The state of the instance called `name`.
     pub fn state(&self, name: &str) -> Option<State> {
         self.members
@@ -1179,6 +1191,11 @@ impl Node {
             Action::WantMaster => {
                 // keepalived's vrrp_sync_can_goto_master: only if every
                 // member wants master; then they all go together.
+                #[cfg(feature = "defects")]
+                if self.split_sync_groups {
+                    self.members[i].inst.force_master(now);
+                    return;
+                }
                 if let Some(g) = m.group {
                     let wants: Vec<bool> = self.groups[g]
                         .iter()
@@ -1207,7 +1224,11 @@ impl Node {
                     reason,
                 }));
                 self.outputs.extend(scripts);
-                if let Some(g) = m.group {
+                #[cfg(feature = "defects")]
+                let group = m.group.filter(|_| !self.split_sync_groups);
+                #[cfg(not(feature = "defects"))]
+                let group = m.group;
+                if let Some(g) = group {
                     let others: Vec<usize> =
                         self.groups[g].iter().copied().filter(|&j| j != i).collect();
                     for j in others {

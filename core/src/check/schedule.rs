@@ -33,7 +33,7 @@ use crate::time::Instant;
 pub const BOOTSTRAP_DELAY: Duration = Duration::from_secs(1);
 /// A probe gets `connect_timeout` to connect and as long again to answer
 /// (keepalived applies the timeout to the connect and to each read).
-const PROBE_BUDGET_FACTOR: u32 = 2;
+pub const PROBE_BUDGET_FACTOR: u32 = 2;
 
 /// Index of a checker in the scheduler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

@@ -21,7 +21,7 @@ use crate::config::model::{AuthType, GarpTiming, VrrpInstance};
 use crate::time::Instant;
 
 /// Protocol state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub enum State {
     /// Not started, or stopped.
     Initialize,
@@ -57,6 +57,23 @@ pub enum Reason {
     FaultCleared,
     /// Its sync group moved together.
     SyncGroup,
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::Owner => f.write_str("owner"),
+            Reason::Startup => f.write_str("startup"),
+            Reason::MasterDown => f.write_str("master_down"),
+            Reason::HigherPriority { from, priority } => {
+                write!(f, "higher_priority {from} {priority}")
+            }
+            Reason::Shutdown => f.write_str("shutdown"),
+            Reason::Fault => f.write_str("fault"),
+            Reason::FaultCleared => f.write_str("fault_cleared"),
+            Reason::SyncGroup => f.write_str("sync_group"),
+        }
+    }
 }
 
 /// A VRRP message to send.

@@ -1,0 +1,337 @@
+//! `holdfast sim scenarios/case-study.json`: every incident's figures
+//! against the protocol's and the checkers' formulas, determinism, topology
+//! inference, and scenario errors.
+
+use std::path::{Path, PathBuf};
+
+use holdfast_core::trace::{self, Kind};
+use holdfast_sim::incidents::Incident;
+use holdfast_sim::setup::Setup;
+use holdfast_sim::{run, run_file, Options, Report, Scenario};
+
+fn scenario_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/case-study.json")
+}
+
+fn case_study(opts: &Options) -> Report {
+    run_file(&scenario_path(), opts).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn incident<'a>(r: &'a Report, label: &str) -> &'a Incident {
+    r.incidents
+        .iter()
+        .find(|i| i.label.starts_with(label))
+        .unwrap_or_else(|| panic!("no incident {label}:\n{}", r.summary()))
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+// The protocol's numbers for the case study (VRRPv2, advert_int 1 s):
+// Skew_Time = (256 - priority) / 256 s, Master_Down_Interval = 3 s + skew.
+const MD_150: f64 = 3.0 + 106.0 / 256.0; // 3.4140625 s
+const MD_100: f64 = 3.0 + 156.0 / 256.0; // 3.609375 s
+const SKEW_100: f64 = 156.0 / 256.0; // 0.609375 s
+                                     // The scenario's one-way delay on both LANs.
+const DELAY: f64 = 0.0001;
+
+#[test]
+fn every_incident_matches_the_formulas() {
+    let r = case_study(&Options::default());
+    assert!(r.violations.is_empty(), "{}", r.summary());
+
+    // Start-up: both directors start as Backup; the priority-150 instances
+    // time out first, after their own master-down interval. Clients learn
+    // the VIPs from the gratuitous ARPs one delay later.
+    let s = incident(&r, "start-up");
+    assert!(close(s.failover.unwrap(), MD_150), "{s:?}");
+    assert!(close(s.arp_switch.unwrap(), MD_150 + DELAY), "{s:?}");
+    assert_eq!(s.dual_master, 0.0);
+
+    // Director 1 crashes: director 2 takes VG1 one master-down interval
+    // (for its priority 100) after the last advert reached it, so between
+    // MD_100 - 1 s and MD_100 after the crash; clients follow one delay later.
+    let c = incident(&r, "director1 crashes");
+    assert!(
+        close(c.takeover_after_advert.unwrap(), MD_100 + DELAY),
+        "{c:?}"
+    );
+    let f = c.failover.unwrap();
+    assert!(f > MD_100 + DELAY - 1.0 && f <= MD_100 + DELAY, "{c:?}");
+    assert!(close(c.detection.unwrap(), f));
+    assert!(close(c.arp_switch.unwrap(), f + DELAY), "{c:?}");
+    assert_eq!(c.dual_master, 0.0);
+
+    // It restarts as Backup and preempts after MD_150; director 2 steps
+    // down when the first advert arrives: one delay with two Masters.
+    let b = incident(&r, "director1 restarts");
+    assert!(close(b.failover.unwrap(), MD_150), "{b:?}");
+    assert!(close(b.dual_master, DELAY), "{b:?}");
+
+    // eth1 down: VI_2 faults at once and takes VI_1 with it (sync group).
+    // Director 2's VI_1 hears the priority-0 advert and wants Master after
+    // the skew time, but the group waits for VI_2, whose last advert from
+    // director 1 is a master-down interval old: VG1 moves as a whole.
+    let l = incident(&r, "director1 eth1 link down");
+    assert_eq!(l.detection, Some(0.0));
+    assert!(
+        close(l.takeover_after_advert.unwrap(), MD_100 + DELAY),
+        "{l:?}"
+    );
+    assert!(l.failover.unwrap() > SKEW_100, "{l:?}");
+    assert_eq!(l.dual_master, 0.0);
+    let up = incident(&r, "director1 eth1 link up");
+    assert!(close(up.failover.unwrap(), MD_150), "{up:?}");
+    assert!(close(up.dual_master, DELAY), "{up:?}");
+
+    // A partition of the public LAN, a one-way partition and a 200 ms pause
+    // change nothing: each sync group still hears its Master on the other
+    // LAN, and 200 ms is far below the master-down interval.
+    for quiet in [
+        "public partitioned",
+        "public healed",
+        "public one-way",
+        "director1 paused 200 ms",
+    ] {
+        let q = incident(&r, quiet);
+        assert_eq!(
+            (q.detection, q.failover, q.dual_master),
+            (None, None, 0.0),
+            "{q:?}"
+        );
+    }
+
+    // A wrong body fails the digest at once (two round trips), so the
+    // server leaves within delay_loop (30 s) + (retry 3 + 1) probes + 3 x
+    // delay_before_retry (2 s), and not before the 3 retries' 6 s.
+    let rtt = 2.0 * DELAY;
+    let w = incident(&r, "192.168.100.2:80 serves a wrong body");
+    let out = w.pool_change.unwrap();
+    assert!(
+        out >= 6.0 && out <= 30.0 + 4.0 * 2.0 * rtt + 3.0 * 2.0 + 1e-9,
+        "{w:?}"
+    );
+    // Back: the failed url is polled every max(delay_loop, delay_before_retry)
+    // = 30 s; when it passes, both urls are checked again, 30 s apart.
+    let back = incident(&r, "192.168.100.2:80 serves correctly");
+    let ret = back.pool_change.unwrap();
+    assert!(
+        ret >= 60.0 && ret <= 90.0 + 3.0 * 2.0 * rtt + 1e-9,
+        "{back:?}"
+    );
+
+    // Both HTTP servers down: the same bound; the sorry server comes in.
+    let down = incident(&r, "192.168.100.2:80 refuses connections");
+    assert!(
+        down.pool_change.unwrap() <= 36.0 + 8.0 * rtt + 1e-9,
+        "{down:?}"
+    );
+}
+
+#[test]
+fn the_sorry_server_is_in_the_pool_exactly_while_both_http_servers_are_down() {
+    let r = case_study(&Options {
+        trace: true,
+        ..Options::default()
+    });
+    let records = trace::read(&r.trace.clone().unwrap()[..]).unwrap();
+    let sorry: Vec<(u64, String, String)> = records
+        .iter()
+        .filter_map(|rec| match &rec.kind {
+            Kind::Lvs {
+                action,
+                dest: Some(d),
+                ..
+            } if d == "192.168.100.100:80" => Some((rec.t_ns, rec.host.clone(), action.clone())),
+            _ => None,
+        })
+        .collect();
+    // Each director adds it after 400 s and removes it after 500 s.
+    assert_eq!(sorry.len(), 4, "{sorry:?}");
+    for (t, _, action) in &sorry {
+        let expected = if *t < 500_000_000_000 {
+            "add_dest"
+        } else {
+            "remove_dest"
+        };
+        assert_eq!(action, expected);
+        assert!(*t > 400_000_000_000 && *t < 600_000_000_000);
+    }
+}
+
+#[test]
+fn one_seed_gives_one_trace() {
+    let opts = Options {
+        trace: true,
+        ..Options::default()
+    };
+    let a = case_study(&opts).trace.unwrap();
+    let b = case_study(&opts).trace.unwrap();
+    assert!(a.len() > 10_000, "a real trace: {} bytes", a.len());
+    assert!(a == b, "two runs of one scenario and seed differ");
+    // The same holds under swarm variation, which does depend on the seed.
+    let swarm = |seed| {
+        case_study(&Options {
+            seed: Some(seed),
+            trace: true,
+            swarm: true,
+            ..Options::default()
+        })
+        .trace
+        .unwrap()
+    };
+    assert!(swarm(7) == swarm(7));
+    assert!(swarm(7) != swarm(8));
+}
+
+#[test]
+fn the_topology_is_inferred_from_the_two_configs_alone() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let text = r#"{ "duration": 30, "directors": [
+        { "config": "case-study/director1.conf" },
+        { "config": "case-study/director2.conf" } ] }"#;
+    let scenario = Scenario::parse("inline.json", text).unwrap();
+    let setup = Setup::new(&scenario, &dir, "inline.json").unwrap();
+    let names: Vec<&str> = setup
+        .topo
+        .segments
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect();
+    assert_eq!(names, ["192.168.200.0/24", "192.168.100.0/24"]);
+    for d in &setup.directors {
+        let ifs: Vec<(&str, String)> = d
+            .interfaces
+            .iter()
+            .map(|i| (i.name.as_str(), i.ipv4.unwrap().to_string()))
+            .collect();
+        assert_eq!(ifs.len(), 2, "{ifs:?}");
+        for (name, _) in &ifs {
+            let (seg, _) = setup.topo.interface(d.host, name).unwrap();
+            assert_eq!(
+                setup.topo.segments[seg]
+                    .members
+                    .iter()
+                    .filter(|(h, _)| setup.directors.iter().any(|d| d.host == *h))
+                    .count(),
+                2
+            );
+        }
+    }
+    // Addresses that collide with no VIP, real server, sorry server or relay.
+    let d1: Vec<String> = setup.directors[0]
+        .interfaces
+        .iter()
+        .map(|i| i.ipv4.unwrap().to_string())
+        .collect();
+    let d2: Vec<String> = setup.directors[1]
+        .interfaces
+        .iter()
+        .map(|i| i.ipv4.unwrap().to_string())
+        .collect();
+    assert_eq!(d1, ["192.168.200.1", "192.168.100.1"]);
+    assert_eq!(d2, ["192.168.200.2", "192.168.100.4"]);
+    // Real servers on the servers' LAN, the relay on the public one.
+    let rs = setup.topo.host("192.168.100.2").unwrap();
+    assert_eq!(setup.topo.attachments(rs).next().map(|(s, _)| s), Some(1));
+    let relay = setup.topo.host("mail-relay").unwrap();
+    assert_eq!(
+        setup.topo.attachments(relay).next().map(|(s, _)| s),
+        Some(0)
+    );
+    let r = run(&scenario, &dir, "inline.json", &Options::default()).unwrap();
+    assert!(r.violations.is_empty(), "{}", r.summary());
+    assert!(close(r.incidents[0].failover.unwrap(), MD_150));
+}
+
+#[test]
+fn scenario_mistakes_are_errors_with_their_place() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let err = |text: &str| -> String {
+        match Scenario::parse("s.json", text) {
+            Err(e) => e.to_string(),
+            Ok(s) => match Setup::new(&s, &dir, "s.json") {
+                Err(e) => e.to_string(),
+                Ok(_) => panic!("accepted: {text}"),
+            },
+        }
+    };
+    let base = r#""duration": 10, "directors": [{ "config": "case-study/director1.conf" }]"#;
+    let e = err(&format!(
+        r#"{{ {base}, "faults": [{{ "at": 1, "kind": "crash", "host": "nobody" }}] }}"#
+    ));
+    assert_eq!(e, "s.json: faults[0]: no director nobody");
+    let e = err(&format!(
+        r#"{{ {base}, "faults": [{{ "at": 1, "kind": "crash", "hots": "x" }}] }}"#
+    ));
+    assert!(e.starts_with("s.json:1:"), "{e}");
+    assert!(e.contains("unknown field `hots`"), "{e}");
+    let e = err(&format!(
+        r#"{{ {base}, "faults": [{{ "at": -1, "kind": "heal", "segment": "x" }}] }}"#
+    ));
+    assert_eq!(
+        e,
+        "s.json: faults[0].at: must be seconds from the start, not negative"
+    );
+    let e = err(&format!(
+        r#"{{ {base}, "faults": [{{ "at": 1, "kind": "link", "host": "director1", "interface": "eth9", "up": false }}] }}"#
+    ));
+    assert_eq!(e, "s.json: faults[0]: director1 has no interface eth9");
+    let e = err(r#"{ "duration": 10, "directors": [{ "config": "missing.conf" }] }"#);
+    assert!(e.contains("configuration has errors"), "{e}");
+}
+
+#[test]
+fn a_reload_with_errors_keeps_the_running_state() {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join("reload-broken");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let conf = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/case-study");
+    std::fs::write(
+        tmp.join("broken.conf"),
+        "vrrp_instance VI_1 {\n  priority\n",
+    )
+    .unwrap();
+    let text = format!(
+        r#"{{ "duration": 20, "directors": [
+            {{ "name": "director1", "config": "{0}/director1.conf" }},
+            {{ "name": "director2", "config": "{0}/director2.conf" }} ],
+          "faults": [ {{ "at": 10, "kind": "reload", "host": "director1", "config": "broken.conf" }},
+                      {{ "at": 12, "kind": "reload", "host": "director2", "config": "{0}/director2.conf" }} ] }}"#,
+        conf.display()
+    );
+    let scenario = Scenario::parse("reload.json", &text).unwrap();
+    let r = run(
+        &scenario,
+        &tmp,
+        "reload.json",
+        &Options {
+            trace: true,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    assert!(r.violations.is_empty(), "{}", r.summary());
+    let records = trace::read(&r.trace.clone().unwrap()[..]).unwrap();
+    let reloads: Vec<(&str, bool)> = records
+        .iter()
+        .filter_map(|rec| match &rec.kind {
+            Kind::Reload { ok, .. } => Some((rec.host.as_str(), *ok)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(reloads, [("director1", false), ("director2", true)]);
+    // Nobody changed state after start-up: neither reload disturbed a thing.
+    let late_changes = records
+        .iter()
+        .filter(|rec| {
+            rec.t_ns > 5_000_000_000
+                && matches!(rec.kind, Kind::State { .. } | Kind::VipRemove { .. })
+        })
+        .count();
+    assert_eq!(late_changes, 0);
+    assert_eq!(
+        r.final_states["director1"]["VI_1"],
+        holdfast_core::vrrp::instance::State::Master
+    );
+}
