@@ -1,8 +1,6 @@
 //! Replays every fuzz corpus input through the same entry point the fuzz
 //! target uses, on stable Rust, and throws random and mutated inputs at it.
 
-use std::path::Path;
-
 use holdfast_core::fuzzing::{config_parser, http_response, vrrp_decoder};
 use proptest::prelude::*;
 
@@ -10,23 +8,7 @@ fn corpus() -> Vec<(String, Vec<u8>)> {
     corpus_of("config_parser")
 }
 
-fn corpus_of(target: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/corpus")
-        .join(target);
-    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| {
-            let p = e.unwrap().path();
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read(&p).unwrap(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
-}
+include!("../../fuzz/corpus.rs");
 
 #[test]
 fn every_corpus_input_is_handled() {

@@ -9,6 +9,7 @@
 pub mod behaviour;
 pub mod bounds;
 pub mod engine;
+pub mod fuzzing;
 pub mod incidents;
 pub mod invariants;
 pub mod scenario;

@@ -369,6 +369,9 @@ pub enum ScenarioError {
     },
 }
 
+/// The most faults a timeline may hold once `repeat` is applied.
+pub const MAX_FAULTS: usize = 1_000_000;
+
 /// Seconds as a duration; rejects negative, infinite and absurd values.
 pub fn seconds(s: f64) -> Option<Duration> {
     (s.is_finite() && (0.0..1e9).contains(&s))
@@ -413,6 +416,13 @@ impl Scenario {
         if let Some(r) = self.repeat {
             if seconds(r).is_none_or(|d| d.is_zero()) {
                 return Err(bad("repeat".into(), "must be a positive number of seconds"));
+            }
+            // Each repetition copies the whole fault list.
+            if (self.duration / r).ceil() * self.faults.len() as f64 > MAX_FAULTS as f64 {
+                return Err(bad(
+                    "repeat".into(),
+                    "repeats the faults more than a million times over the duration",
+                ));
             }
         }
         let net_ok = |n: &NetSpec| {

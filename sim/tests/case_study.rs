@@ -335,3 +335,23 @@ fn a_reload_with_errors_keeps_the_running_state() {
         holdfast_core::vrrp::instance::State::Master
     );
 }
+
+/// The hand-over invariant can fail: with no window at all, the one advert
+/// delay during which both directors are Master after director 1 preempts
+/// is a violation, reported with the hosts and the time.
+#[test]
+fn a_zero_hand_over_window_catches_the_preemption_overlap() {
+    let mut s = Scenario::read(&scenario_path()).unwrap();
+    s.invariants.handover_window_ms = Some(0.0);
+    s.duration = 50.0;
+    let dir = scenario_path().parent().unwrap().to_path_buf();
+    let r = run(&s, &dir, "zero-window", &Options::default()).unwrap();
+    let v = r
+        .violations
+        .iter()
+        .find(|v| v.invariant == "single_master")
+        .unwrap_or_else(|| panic!("not caught:\n{}", r.summary()));
+    assert_eq!(v.hosts, ["director1", "director2"]);
+    // Director 1 restarted at 40 s and preempts after MD_150.
+    assert!(close(v.t_ns as f64 / 1e9, 40.0 + MD_150), "{v}");
+}

@@ -1,0 +1,193 @@
+//! Property tests over the case-study topology: random fault schedules
+//! (crashes, restarts, pauses, link flaps, partitions, one-way blocks,
+//! network conditions, real-server behaviours) must keep every invariant.
+//! A failing schedule shrinks to a minimal one and is written out as a
+//! scenario file that `holdfast sim` replays.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use holdfast_sim::scenario::{Behaviour, DirectorSpec, Fault, FaultSpec, NetSpec, SegmentSpec};
+use holdfast_sim::{run, Options, Scenario};
+use proptest::prelude::*;
+
+const DIRECTORS: [&str; 2] = ["director1", "director2"];
+const SEGMENTS: [&str; 2] = ["public", "servers"];
+const INTERFACES: [&str; 2] = ["eth0", "eth1"];
+const SERVERS: [&str; 2] = ["192.168.100.2", "192.168.100.3"];
+const DURATION: f64 = 150.0;
+
+fn configs() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../scenarios/case-study")
+        .canonicalize()
+        .expect("the case study's configs")
+}
+
+fn director() -> impl Strategy<Value = String> {
+    prop::sample::select(&DIRECTORS[..]).prop_map(String::from)
+}
+
+fn segment() -> impl Strategy<Value = String> {
+    prop::sample::select(&SEGMENTS[..]).prop_map(String::from)
+}
+
+fn behaviour() -> impl Strategy<Value = Behaviour> {
+    prop_oneof![
+        Just(Behaviour::Ok),
+        Just(Behaviour::Refuse),
+        Just(Behaviour::Hang),
+        Just(Behaviour::Status(500)),
+        Just(Behaviour::Body("stale".into())),
+        (0.0..8000.0f64).prop_map(|ms| Behaviour::SlowMs(ms.round())),
+    ]
+}
+
+fn fault() -> impl Strategy<Value = Fault> {
+    prop_oneof![
+        director().prop_map(|host| Fault::Crash { host }),
+        director().prop_map(|host| Fault::Restart { host }),
+        (director(), 0.0..6000.0f64).prop_map(|(host, ms)| Fault::Pause {
+            host,
+            ms: ms.round()
+        }),
+        (
+            director(),
+            prop::sample::select(&INTERFACES[..]),
+            any::<bool>()
+        )
+            .prop_map(|(host, i, up)| Fault::Link {
+                host,
+                interface: Some(i.to_string()),
+                up
+            }),
+        (segment(), director()).prop_map(|(segment, alone)| Fault::Partition {
+            segment,
+            groups: vec![vec![alone]]
+        }),
+        (segment(), any::<bool>()).prop_map(|(segment, which)| {
+            let (a, b) = if which { (0, 1) } else { (1, 0) };
+            Fault::OneWay {
+                segment,
+                from: vec![DIRECTORS[a].into()],
+                to: vec![DIRECTORS[b].into()],
+            }
+        }),
+        segment().prop_map(|segment| Fault::Heal { segment }),
+        (segment(), 0.0..0.05f64, 0.0..2.0f64, 0.0..3.0f64).prop_map(
+            |(segment, loss, delay, jitter)| Fault::Net {
+                segment,
+                net: NetSpec {
+                    loss: (loss * 1000.0).round() / 1000.0,
+                    delay_ms: (delay * 100.0).round() / 100.0,
+                    jitter_ms: (jitter * 100.0).round() / 100.0,
+                    duplicate: 0.0,
+                }
+            }
+        ),
+        (
+            prop::sample::select(&SERVERS[..]),
+            prop::option::of(prop::sample::select(&[80u16, 443][..])),
+            behaviour()
+        )
+            .prop_map(|(s, port, behaviour)| Fault::Serve {
+                server: s.parse::<IpAddr>().expect("an address"),
+                port,
+                behaviour
+            }),
+    ]
+}
+
+fn schedule() -> impl Strategy<Value = Vec<FaultSpec>> {
+    prop::collection::vec(
+        (1u32..140, fault()).prop_map(|(at, fault)| FaultSpec {
+            at: f64::from(at),
+            fault,
+        }),
+        1..8,
+    )
+}
+
+fn scenario(faults: Vec<FaultSpec>, seed: u64) -> Scenario {
+    let conf = configs();
+    let segment = |name: &str, subnet: &str| SegmentSpec {
+        name: name.into(),
+        subnets: vec![subnet.into()],
+        net: NetSpec::default(),
+    };
+    Scenario {
+        name: Some("property".into()),
+        seed,
+        duration: DURATION,
+        repeat: None,
+        directors: (1..=2)
+            .map(|n| DirectorSpec {
+                name: Some(format!("director{n}")),
+                config: conf.join(format!("director{n}.conf")),
+                config_id: None,
+                interfaces: Vec::new(),
+            })
+            .collect(),
+        segments: vec![
+            segment("public", "192.168.200.0/24"),
+            segment("servers", "192.168.100.0/24"),
+        ],
+        real_servers: Vec::new(),
+        clients: Vec::new(),
+        faults,
+        invariants: Default::default(),
+    }
+}
+
+/// Writes a failing scenario where `holdfast sim` can replay it.
+fn write_out(s: &Scenario) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("sim-failures");
+    std::fs::create_dir_all(&dir).expect("a directory for failures");
+    let path = dir.join(format!("minimal-seed{}.json", s.seed));
+    let json = serde_json::to_string_pretty(s).expect("a scenario serialises");
+    std::fs::write(&path, json).expect("the failure is written");
+    path
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(96),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn random_fault_schedules_keep_every_invariant(faults in schedule(), seed in 0u64..1000) {
+        let s = scenario(faults, seed);
+        let report = run(&s, Path::new("/"), "property", &Options::default())
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        if !report.violations.is_empty() {
+            // Each shrinking step that still fails overwrites the file, so
+            // what is left is the minimal schedule.
+            let path = write_out(&s);
+            return Err(TestCaseError::fail(format!(
+                "{}\nreplay with: holdfast sim {}",
+                report.summary(),
+                path.display()
+            )));
+        }
+    }
+}
+
+/// The write-out path works, and what it writes replays to the same result.
+#[test]
+fn a_written_scenario_replays() {
+    let faults = vec![FaultSpec {
+        at: 10.0,
+        fault: Fault::Crash {
+            host: "director1".into(),
+        },
+    }];
+    let s = scenario(faults, 5);
+    let path = write_out(&s);
+    let back = Scenario::read(&path).expect("it reads back");
+    assert_eq!(back, s);
+    let a = run(&s, Path::new("/"), "a", &Options::default()).unwrap();
+    let b = holdfast_sim::run_file(&path, &Options::default()).unwrap();
+    assert_eq!(a.incidents, b.incidents);
+    assert!(a.violations.is_empty(), "{}", a.summary());
+}
