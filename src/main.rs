@@ -28,6 +28,32 @@ enum Command {
     Sim(SimArgs),
     /// Simulate a scenario over many seeds with randomised faults and network (swarm testing).
     Sweep(SweepArgs),
+    /// Plot a trace or a sweep: timeline, distributions and an HTML page.
+    Report(ReportArgs),
+    /// Simulate the case study, sweep it, and write the report: the first thing to run.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+struct ReportArgs {
+    /// A trace (`holdfast sim --trace`) or a sweep (`holdfast sweep --out`).
+    input: PathBuf,
+    /// A sweep to add to a trace's report.
+    #[arg(long)]
+    sweep: Option<PathBuf>,
+    /// Directory to write the report into.
+    #[arg(short, long)]
+    out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Directory to write the report into.
+    #[arg(short, long, default_value = "target/holdfast-demo")]
+    out: PathBuf,
+    /// Seeds in the demo's sweep.
+    #[arg(long, default_value_t = 200)]
+    seeds: u64,
 }
 
 #[derive(Debug, Args)]
@@ -98,6 +124,8 @@ fn main() -> ExitCode {
         Command::Check(args) => check(args),
         Command::Sim(args) => sim(args),
         Command::Sweep(args) => sweep(args),
+        Command::Report(args) => report(args),
+        Command::Demo(args) => demo(args),
     };
     match result {
         Ok(code) => code,
@@ -256,4 +284,75 @@ fn sweep(args: SweepArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::from(1))
+}
+
+fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
+    use holdfast_reports::Input;
+    let (records, mut sweep) = match holdfast_reports::read_input(&args.input)? {
+        Input::Trace(r) => (Some(r), None),
+        Input::Sweep(s) => (None, Some(s)),
+    };
+    if let Some(path) = &args.sweep {
+        match holdfast_reports::read_input(path)? {
+            Input::Sweep(s) => sweep = Some(s),
+            Input::Trace(_) => anyhow::bail!("{}: not a sweep", path.display()),
+        }
+    }
+    let title = format!("holdfast report: {}", args.input.display());
+    let written = holdfast_reports::write(&args.out, &title, records.as_deref(), sweep.as_ref())?;
+    println!("{}", written.html.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The case study's scenario: beside the working directory (a clone's
+/// root, where `cargo run` starts) or where this binary was built from.
+fn case_study_scenario() -> anyhow::Result<PathBuf> {
+    let candidates = [
+        PathBuf::from("scenarios/case-study.json"),
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/case-study.json"),
+    ];
+    candidates.into_iter().find(|p| p.exists()).ok_or_else(|| {
+        anyhow::anyhow!(
+            "scenarios/case-study.json not found: run the demo from a holdfast checkout"
+        )
+    })
+}
+
+fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let scenario = case_study_scenario()?;
+    let opts = holdfast_sim::Options {
+        trace: true,
+        ..holdfast_sim::Options::default()
+    };
+    let report = holdfast_sim::run_file(&scenario, &opts)?;
+    print!("{}", report.summary());
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let trace_bytes = report.trace.clone().unwrap_or_default();
+    let trace_path = args.out.join("trace.jsonl");
+    std::fs::write(&trace_path, &trace_bytes)
+        .with_context(|| format!("writing {}", trace_path.display()))?;
+    let records = holdfast_core::trace::read(&trace_bytes[..])?;
+    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let sweep = holdfast_sim::swarm::sweep(&scenario, 1, args.seeds, jobs, None, &|_| {})?;
+    let sweep_path = args.out.join("sweep.json");
+    std::fs::write(&sweep_path, serde_json::to_string(&sweep)?)
+        .with_context(|| format!("writing {}", sweep_path.display()))?;
+    // The report reads the sweep as any sweep file is read.
+    let holdfast_reports::Input::Sweep(figures) = holdfast_reports::read_input(&sweep_path)? else {
+        anyhow::bail!("{}: not a sweep", sweep_path.display());
+    };
+    let failing = sweep.failing().count();
+    println!(
+        "sweep: {} seeds with randomised fault timing, loss, delay and jitter; invariants violated in {failing}",
+        args.seeds
+    );
+    let title = format!("holdfast demo: {}", scenario.display());
+    let written = holdfast_reports::write(&args.out, &title, Some(&records), Some(&figures))?;
+    println!("report: {}", written.html.display());
+    Ok(if report.violations.is_empty() && failing == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

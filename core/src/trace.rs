@@ -14,7 +14,7 @@ use crate::node::{Event, Output};
 use crate::vrrp::instance::State;
 
 /// One line of a trace.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
     /// Nanoseconds since the start of the run (virtual or wall clock).
     pub t_ns: u64,
@@ -26,7 +26,7 @@ pub struct Record {
 }
 
 /// What a [`Record`] says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Kind {
     /// A director started (or restarted) with this configuration.
@@ -140,6 +140,8 @@ pub enum Kind {
         /// The file, or why it was refused.
         detail: String,
     },
+    /// A simulated incident's figures (written at the end of a run).
+    Incident(Incident),
     /// An invariant was violated.
     Violation {
         /// Which invariant.
@@ -147,6 +149,56 @@ pub enum Kind {
         /// What was seen.
         detail: String,
     },
+}
+
+/// One fault (or the start-up) and what followed it until the next one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    /// When, in seconds.
+    pub at: f64,
+    /// The fault's kind (`crash`, `serve`...; `start-up`; `mixed` when
+    /// faults of several kinds happened at once).
+    pub fault: String,
+    /// What.
+    pub label: String,
+    /// Until the first state change or real-server verdict, seconds.
+    pub detection: Option<f64>,
+    /// Until the last instance became Master, seconds.
+    pub failover: Option<f64>,
+    /// New Master's transition after the previous Master's last advert on
+    /// that segment, seconds (the figure measured on the wire).
+    pub takeover_after_advert: Option<f64>,
+    /// How long two connected Masters of one VRID coexisted (the VRID
+    /// with the longest total), seconds.
+    pub dual_master: f64,
+    /// Until the last client ARP entry for a virtual address moved, seconds.
+    pub arp_switch: Option<f64>,
+    /// Until the last change to a director's LVS table, seconds.
+    pub pool_change: Option<f64>,
+}
+
+impl Incident {
+    /// The figures by name, for sweeps.
+    pub fn metrics(&self) -> [(&'static str, Option<f64>); 6] {
+        [
+            ("detection", self.detection),
+            ("failover", self.failover),
+            ("takeover_after_advert", self.takeover_after_advert),
+            ("dual_master", Some(self.dual_master)),
+            ("arp_switch", self.arp_switch),
+            ("pool_change", self.pool_change),
+        ]
+    }
+}
+
+/// Nearest-rank percentile `p` (0..=100) of sorted values, as sweeps and
+/// reports print them; NaN for no values.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 /// A service key as ipvsadm writes it.

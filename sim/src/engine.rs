@@ -227,7 +227,8 @@ impl Sim {
             #[cfg(test)]
             split_sync_groups: false,
         };
-        sim.incidents.open(Instant::ZERO, "start-up".into());
+        sim.incidents
+            .open(Instant::ZERO, "start-up", "start-up".into());
         for k in 0..sim.timeline.len() {
             let t = at(sim.timeline[k].0);
             sim.push(t, Ev::Fault(k));
@@ -322,6 +323,11 @@ impl Sim {
         self.world.now = self.end;
         self.check();
         self.monitor.finish(self.end, &mut self.incidents);
+        let incidents = std::mem::take(&mut self.incidents).into_list();
+        // The figures close the trace, so a report needs nothing else.
+        for i in &incidents {
+            self.record("sim".into(), Kind::Incident(i.clone()));
+        }
         let final_states = self
             .world
             .directors
@@ -341,7 +347,7 @@ impl Sim {
             seed: self.seed,
             duration: (self.end - Instant::ZERO).as_secs_f64(),
             events: self.events,
-            incidents: self.incidents.into_list(),
+            incidents,
             violations: self.monitor.violations().to_vec(),
             final_states,
             trace: self.out,
@@ -740,7 +746,8 @@ impl Sim {
     fn fault(&mut self, fault: Fault) {
         let now = self.world.now;
         let label = fault.label();
-        self.incidents.open_or_join(now, label.clone());
+        self.incidents
+            .open_or_join(now, fault.kind(), label.clone());
         self.record("sim".into(), Kind::Fault { label });
         match fault {
             Fault::Crash { host } => {

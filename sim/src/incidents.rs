@@ -5,44 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use holdfast_core::time::Instant;
-use serde::{Deserialize, Serialize};
-
-/// One fault (or the start-up) and what followed it until the next one.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Incident {
-    /// When, in seconds.
-    pub at: f64,
-    /// What.
-    pub label: String,
-    /// Until the first state change or real-server verdict, seconds.
-    pub detection: Option<f64>,
-    /// Until the last instance became Master, seconds.
-    pub failover: Option<f64>,
-    /// New Master's transition after the previous Master's last advert on
-    /// that segment, seconds (the figure measured on the wire).
-    pub takeover_after_advert: Option<f64>,
-    /// How long two connected Masters of one VRID coexisted (the VRID
-    /// with the longest total), seconds.
-    pub dual_master: f64,
-    /// Until the last client ARP entry for a virtual address moved, seconds.
-    pub arp_switch: Option<f64>,
-    /// Until the last change to a director's LVS table, seconds.
-    pub pool_change: Option<f64>,
-}
-
-impl Incident {
-    /// The figures by name, for sweeps.
-    pub fn metrics(&self) -> [(&'static str, Option<f64>); 6] {
-        [
-            ("detection", self.detection),
-            ("failover", self.failover),
-            ("takeover_after_advert", self.takeover_after_advert),
-            ("dual_master", Some(self.dual_master)),
-            ("arp_switch", self.arp_switch),
-            ("pool_change", self.pool_change),
-        ]
-    }
-}
+pub use holdfast_core::trace::Incident;
 
 fn secs(d: Duration) -> f64 {
     d.as_nanos() as f64 / 1e9
@@ -58,11 +21,12 @@ pub struct Incidents {
 
 impl Incidents {
     /// Starts a new incident at `now`.
-    pub fn open(&mut self, now: Instant, label: String) {
+    pub fn open(&mut self, now: Instant, kind: &str, label: String) {
         self.list.push((
             now,
             Incident {
                 at: secs(now - Instant::ZERO),
+                fault: kind.to_string(),
                 label,
                 detection: None,
                 failover: None,
@@ -75,12 +39,15 @@ impl Incidents {
     }
 
     /// Faults at one instant are one incident.
-    pub fn open_or_join(&mut self, now: Instant, label: String) {
+    pub fn open_or_join(&mut self, now: Instant, kind: &str, label: String) {
         match self.list.last_mut() {
             Some((at, i)) if *at == now && now > Instant::ZERO => {
                 i.label = format!("{}; {label}", i.label);
+                if i.fault != kind {
+                    i.fault = "mixed".into();
+                }
             }
-            _ => self.open(now, label),
+            _ => self.open(now, kind, label),
         }
     }
 

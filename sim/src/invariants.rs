@@ -29,7 +29,7 @@ use crate::incidents::Incidents;
 use crate::world::World;
 
 /// An invariant that did not hold.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Violation {
     /// When, nanoseconds.
     pub t_ns: u64,

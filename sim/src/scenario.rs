@@ -261,6 +261,22 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// Its `kind` in the file.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Fault::Crash { .. } => "crash",
+            Fault::Restart { .. } => "restart",
+            Fault::Pause { .. } => "pause",
+            Fault::Link { .. } => "link",
+            Fault::Partition { .. } => "partition",
+            Fault::OneWay { .. } => "one_way",
+            Fault::Heal { .. } => "heal",
+            Fault::Net { .. } => "net",
+            Fault::Serve { .. } => "serve",
+            Fault::Reload { .. } => "reload",
+        }
+    }
+
     /// One line for summaries and traces.
     pub fn label(&self) -> String {
         match self {

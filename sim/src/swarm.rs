@@ -17,6 +17,7 @@ use crate::incidents::Incident;
 use crate::scenario::{NetSpec, Scenario, ScenarioError};
 use crate::setup::Setup;
 use crate::Options;
+pub use holdfast_core::trace::percentile;
 
 /// Keeps the variation's random stream apart from the run's.
 const STREAM: u64 = 0x5357_4152_4d5f_5631;
@@ -94,15 +95,6 @@ impl SweepReport {
     pub fn failing(&self) -> impl Iterator<Item = &SeedRun> {
         self.runs.iter().filter(|r| !r.violations.is_empty())
     }
-}
-
-/// Nearest-rank percentile of sorted values.
-pub fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 fn stats(runs: &[SeedRun]) -> Vec<Stat> {

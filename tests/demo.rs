@@ -1,0 +1,124 @@
+//! `holdfast demo` end to end: it prints the summary, writes the report,
+//! and the page opens in headless Chromium without errors, its screenshot
+//! showing the timeline. Chromium is Debian's `chromium`; without it the
+//! browser part is skipped with a message, unless HOLDFAST_REQUIRE_CHROMIUM
+//! is set (as `.ci/run` does), which makes it fail instead.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn demo(dir: &Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_holdfast"))
+        .args(["demo", "--seeds", "20", "-o"])
+        .arg(dir)
+        .output()
+        .expect("holdfast runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "demo failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn chromium() -> Option<PathBuf> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .flat_map(|name| {
+            std::env::var_os("PATH")
+                .map(|p| {
+                    std::env::split_paths(&p)
+                        .map(|d| d.join(name))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        })
+        .find(|p| p.exists())
+}
+
+/// Runs headless Chromium on the page, bounded by `timeout`.
+fn browse(browser: &Path, page: &Path, extra: &[&str]) -> std::process::Output {
+    Command::new("timeout")
+        .arg("120")
+        .arg(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .args(extra)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs")
+}
+
+#[test]
+fn the_demo_writes_a_report_that_opens_in_a_browser() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("demo");
+    let _ = std::fs::remove_dir_all(&dir);
+    let stdout = demo(&dir);
+    assert!(stdout.contains("invariants: all held"), "{stdout}");
+    assert!(stdout.contains("director1 crashes"), "{stdout}");
+    let page = dir.join("index.html");
+    assert!(
+        stdout.contains(&format!("report: {}", page.display())),
+        "{stdout}"
+    );
+    for f in [
+        "trace.jsonl",
+        "sweep.json",
+        "timeline.png",
+        "timeline.svg",
+        "sweep.png",
+        "index.html",
+    ] {
+        assert!(dir.join(f).exists(), "{f} written");
+    }
+
+    let Some(browser) = chromium() else {
+        if std::env::var_os("HOLDFAST_REQUIRE_CHROMIUM").is_some() {
+            panic!("HOLDFAST_REQUIRE_CHROMIUM is set but no chromium is installed");
+        }
+        eprintln!("skipped: no chromium (apt-get install chromium) to open the report");
+        return;
+    };
+    let page = page.canonicalize().unwrap();
+    // The page's script marks how many pictures loaded.
+    let dom = browse(&browser, &page, &["--dump-dom"]);
+    let html = String::from_utf8_lossy(&dom.stdout);
+    let log = String::from_utf8_lossy(&dom.stderr);
+    assert!(
+        html.contains("data-images-loaded=\"2/2\""),
+        "pictures did not load:\n{log}"
+    );
+    for bad in ["Uncaught", "ERROR:CONSOLE", "Failed to load"] {
+        assert!(!log.contains(bad), "the browser reported an error:\n{log}");
+    }
+    let shot = dir.join("screenshot.png");
+    let out = browse(
+        &browser,
+        &page,
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1700,1400",
+        ],
+    );
+    assert!(
+        shot.exists(),
+        "no screenshot:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The timeline is on screen: its Master and Backup bands.
+    let img = image::open(&shot).unwrap().to_rgb8();
+    let count = |c: (u8, u8, u8)| img.pixels().filter(|p| (p[0], p[1], p[2]) == c).count();
+    let master = count((0x2e, 0x7d, 0x32));
+    let backup = count((0x1e, 0x88, 0xe5));
+    assert!(
+        master > 20_000 && backup > 20_000,
+        "timeline not visible: {master} master, {backup} backup pixels"
+    );
+}
