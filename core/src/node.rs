@@ -330,6 +330,9 @@ impl Pools {
             })
         };
         let mut sched = Scheduler::new();
+        if let Some(p) = previous {
+            sched.continue_numbering(&p.sched);
+        }
         let mut owner = Vec::new();
         let mut rng = seed;
         let mut checkers = Vec::new();
@@ -1012,6 +1015,14 @@ impl Node {
     #[cfg(feature = "defects")]
     pub fn split_sync_groups(&mut self, on: bool) {
         self.split_sync_groups = on;
+    }
+
+    /// The effective priority (after trackers) of the instance called `name`.
+    pub fn priority(&self, name: &str) -> Option<u8> {
+        self.members
+            .iter()
+            .find(|m| m.cfg.name == name)
+            .map(|m| m.inst.effective_priority())
     }
 
     /// The state of the instance called `name`.

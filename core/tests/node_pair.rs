@@ -841,3 +841,33 @@ fn a_reload_does_not_bring_back_a_failed_real_server() {
     );
     assert!(!node.status().real_servers[1].up);
 }
+
+/// A reload that rebuilds the pools must not reuse probe ids: a result
+/// still on its way for a probe from before would be taken for the new
+/// probe's answer.
+#[test]
+fn probe_ids_are_never_reused_across_a_reload() {
+    let cfg = load("director1.conf");
+    let mut node = Node::with_seed(Instant::ZERO, &cfg, &ifaces(1), 3).unwrap();
+    let mut now = Instant::ZERO;
+    let mut ids = std::collections::BTreeSet::new();
+    let collect = |node: &mut Node,
+                   until: Instant,
+                   now: &mut Instant,
+                   ids: &mut std::collections::BTreeSet<_>| {
+        let mut fresh = 0;
+        drive(node, now, until, |_, _, o| {
+            if let Output::Probe { id, .. } = o {
+                assert!(ids.insert(id), "probe id {id:?} issued twice");
+                fresh += 1;
+            }
+        });
+        fresh
+    };
+    // No probe is answered: each times out, as a lost result would.
+    assert!(collect(&mut node, at(60.0), &mut now, &mut ids) > 0);
+    let mut cfg2 = cfg.clone();
+    cfg2.virtual_servers[1].delay_loop = std::time::Duration::from_secs(25);
+    node.reload(now, &cfg2, &ifaces(1)).unwrap();
+    assert!(collect(&mut node, at(120.0), &mut now, &mut ids) > 0);
+}

@@ -25,6 +25,18 @@ pub fn master_down(inst: &VrrpInstance) -> Duration {
     )
 }
 
+/// The longest Master_Down_Interval an instance can have: the skew of the
+/// lowest priority, 1 (tracked interfaces and scripts move the effective
+/// priority, and with it the skew, at any time).
+pub fn master_down_worst(inst: &VrrpInstance) -> Duration {
+    let version = if inst.version == 3 {
+        Version::V3
+    } else {
+        Version::V2
+    };
+    timers::master_down(version, 1, inst.advert_int, inst.down_timer_adverts)
+}
+
 /// How long a probe may take before it counts as failed:
 /// `connect_timeout` for the connection and again for the answer, or
 /// `misc_timeout` (default `delay_loop`) for a script.
@@ -36,32 +48,33 @@ pub fn probe_budget(ch: &Checker) -> Duration {
 }
 
 /// Time from a server failing until the checker has taken it out, at most:
-/// a probe already under way (`exchange`), the wait for the next one
-/// (`delay_loop`), the failing probe and `retry` more, each up to the probe
-/// budget, with `delay_before_retry` between them. The first check after a
-/// start comes at 1 s + up to `warmup`, which is added to cover a restart.
-pub fn detect_down(ch: &Checker, exchange: Duration) -> Duration {
+/// a probe already under way, the wait for the next one (`delay_loop`),
+/// the failing probe and `retry` more with `delay_before_retry` between
+/// them — every probe taking up to its budget, whatever the server does.
+/// The first check after a start comes at 1 s + up to `warmup`, which is
+/// added to cover a restart.
+pub fn detect_down(ch: &Checker) -> Duration {
     let budget = probe_budget(ch);
     BOOTSTRAP_DELAY
         + ch.warmup
-        + exchange
+        + budget
         + ch.delay_loop
         + budget * (ch.retry + 1)
         + ch.delay_before_retry * ch.retry
 }
 
 /// Time from a server recovering until the checker has put it back, at
-/// most: a failing probe under way (the budget), the wait before the next
-/// (`delay_loop`, at least `delay_before_retry` for HTTP), that probe, and
-/// for HTTP with several urls one more pass over every url, `delay_loop`
-/// apart (keepalived re-checks them all before declaring the server up).
-pub fn detect_up(ch: &Checker, exchange: Duration) -> Duration {
+/// most: a failing probe under way, the wait before the next (`delay_loop`,
+/// at least `delay_before_retry` for HTTP), that probe, and for HTTP with
+/// several urls one more pass over every url, `delay_loop` apart
+/// (keepalived re-checks them all before declaring the server up).
+pub fn detect_up(ch: &Checker) -> Duration {
     let budget = probe_budget(ch);
     let (wait, rescan) = match &ch.kind {
         CheckerKind::HttpGet(h) | CheckerKind::SslGet(h) => {
             let urls = h.urls.len() as u32;
             let rescan = if urls > 1 {
-                (ch.delay_loop + exchange) * urls
+                (ch.delay_loop + budget) * urls
             } else {
                 Duration::ZERO
             };
@@ -69,5 +82,5 @@ pub fn detect_up(ch: &Checker, exchange: Duration) -> Duration {
         }
         _ => (ch.delay_loop, Duration::ZERO),
     };
-    BOOTSTRAP_DELAY + ch.warmup + budget + wait + exchange + rescan
+    BOOTSTRAP_DELAY + ch.warmup + budget + wait + budget + rescan
 }

@@ -154,6 +154,9 @@ impl Sim {
                 name: d.name.clone(),
                 host: d.host,
                 config_path: d.config_path.clone(),
+                config_shown: d.config_shown.clone(),
+                pending_reload: None,
+                scripts: BTreeMap::new(),
                 config_id: d.config_id.clone(),
                 states: vec![State::Initialize; info.len()],
                 info,
@@ -297,7 +300,7 @@ impl Sim {
                 n.split_sync_groups(true);
             }
         }
-        let (name, config) = (dir.name.clone(), dir.config_path.display().to_string());
+        let (name, config) = (dir.name.clone(), dir.config_shown.clone());
         self.record(name, Kind::Start { config });
         self.settle(d);
         Ok(())
@@ -446,7 +449,13 @@ impl Sim {
                     }
                 }
                 dir.wake = None;
+                // Its probes were held up: checker bounds start again.
+                dir.since = now;
+                let reload = dir.pending_reload.take();
                 self.settle(d);
+                if let Some(path) = reload {
+                    self.reload(d, &path);
+                }
                 self.dirty = true;
             }
             Ev::Check => self.dirty = true,
@@ -548,14 +557,16 @@ impl Sim {
                     .get(vs)
                     .and_then(|v| v.real_servers.get(rs))
                     .and_then(|r| r.checkers.get(checker))
+                    .cloned()
                 else {
                     return;
                 };
                 let result = match self.world.servers.get(&address) {
                     Some(server) => {
-                        let rtt = self.world.rtt(server.host);
-                        let reachable = self.world.server_reachable(d, server.host);
-                        behaviour::probe(server.on(port), ch, url, rtt, timeout, reachable)
+                        let (host, behaviour) = (server.host, server.on(port).clone());
+                        let rtt = self.probe_rtt(host);
+                        let reachable = self.world.server_reachable(d, host);
+                        behaviour::probe(&behaviour, &ch, url, rtt, timeout, reachable)
                     }
                     None => behaviour::ProbeResult {
                         after: timeout,
@@ -595,12 +606,33 @@ impl Sim {
                 self.incidents.detected(now);
                 self.dirty = true;
             }
-            Output::RunTrackScript { id, .. } => {
-                let life = Some(self.world.directors[d].life);
-                let input = Input::ScriptDone { id, success: true };
+            Output::RunTrackScript { id, name, .. } => {
+                let dir = &self.world.directors[d];
+                let life = Some(dir.life);
+                let success = dir.scripts.get(&name).copied().unwrap_or(true);
+                let input = Input::ScriptDone { id, success };
                 self.push(now + SCRIPT_TIME, Ev::Deliver { d, life, input });
             }
         }
+    }
+
+    /// A probe's round trip under the server segment's conditions: delay
+    /// and jitter each way, and a lost segment costs TCP's initial
+    /// retransmission timeout (1 s, RFC 6298).
+    fn probe_rtt(&mut self, server: usize) -> Duration {
+        let seg = self.world.topo.attachments(server).next().map(|(s, _)| s);
+        let net = seg
+            .map(|s| self.world.topo.segments[s].net)
+            .unwrap_or_default();
+        let mut ms = 2.0 * net.delay_ms;
+        if net.jitter_ms > 0.0 {
+            ms +=
+                self.rng.random::<f64>() * net.jitter_ms + self.rng.random::<f64>() * net.jitter_ms;
+        }
+        if net.loss > 0.0 && self.rng.random::<f64>() < net.loss {
+            ms += 1000.0;
+        }
+        Duration::from_secs_f64(ms / 1e3)
     }
 
     /// Schedules a frame's arrival under the segment's conditions.
@@ -878,11 +910,23 @@ impl Sim {
                     }
                 }
             }
+            Fault::Script { host, script, ok } => {
+                let Some(d) = self.director(&host) else {
+                    return;
+                };
+                self.world.directors[d].scripts.insert(script, ok);
+            }
             Fault::Reload { host, config } => {
                 let Some(d) = self.director(&host) else {
                     return;
                 };
-                self.reload(d, &config);
+                let dir = &mut self.world.directors[d];
+                if dir.paused_until.is_some() {
+                    // The signal is handled when the process runs again.
+                    dir.pending_reload = Some(config);
+                } else {
+                    self.reload(d, &config);
+                }
             }
         }
     }
@@ -893,7 +937,7 @@ impl Sim {
         let path = self.base.join(config);
         let dir = &self.world.directors[d];
         let name = dir.name.clone();
-        let shown = path.display().to_string();
+        let shown = config.display().to_string();
         let cfg = match load_config(&shown, &name, &path, &dir.config_id) {
             Ok(c) => c,
             Err(e) => {
@@ -903,18 +947,23 @@ impl Sim {
             }
         };
         let now = self.world.now;
+        let topo = &self.world.topo;
         let dir = &mut self.world.directors[d];
+        let host = dir.host;
+        let info = InstInfo::of(&cfg, |i| topo.interface(host, i).map(|(s, _)| s));
         let Some(node) = &mut dir.node else {
-            // Not running: the next boot uses the new file.
+            // Not running: the next start uses the new file.
+            dir.states = vec![State::Initialize; info.len()];
+            dir.info = info;
             dir.config = cfg;
             dir.config_path = path;
+            dir.config_shown = shown.clone();
+            let detail = format!("{shown} (used at the next start)");
+            self.record(name, Kind::Reload { ok: true, detail });
             return;
         };
         match node.reload(now, &cfg, &dir.interfaces) {
             Ok(()) => {
-                let topo = &self.world.topo;
-                let host = dir.host;
-                let info = InstInfo::of(&cfg, |i| topo.interface(host, i).map(|(s, _)| s));
                 // States carry over by name; new instances start from Initialize.
                 let states = info
                     .iter()
@@ -929,6 +978,7 @@ impl Sim {
                 dir.info = info;
                 dir.config = cfg;
                 dir.config_path = path;
+                dir.config_shown = shown.clone();
                 dir.since = now;
                 self.record(
                     name,

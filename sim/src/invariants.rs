@@ -92,6 +92,8 @@ const CONTEXT: usize = 12;
 pub struct Monitor {
     handover: Option<Duration>,
     dual: BTreeMap<(usize, Family, u8), Episode>,
+    /// When two Masters (resolvable or not) of a key began, for the figure.
+    figure: BTreeMap<(usize, Family, u8), Instant>,
     no_master: BTreeMap<(usize, usize), Episode>,
     strict: BTreeSet<String>,
     rs: BTreeMap<(usize, usize, usize), Expect>,
@@ -166,8 +168,8 @@ impl Monitor {
 
     /// Closes open dual-master windows at the end of the run.
     pub fn finish(&mut self, now: Instant, incidents: &mut Incidents) {
-        for (k, e) in std::mem::take(&mut self.dual) {
-            incidents.dual_master(&format!("{k:?}"), e.since, now);
+        for (k, since) in std::mem::take(&mut self.figure) {
+            incidents.dual_master(&format!("{k:?}"), since, now);
         }
     }
 
@@ -230,47 +232,75 @@ impl Monitor {
         self.strict = active;
     }
 
-    /// Every pair of connected Masters of one (segment, family, VRID).
+    /// Two Masters of one (segment, family, VRID). Any two count for the
+    /// incident figure — clients may be sent to either. The invariant is
+    /// broken when the protocol should have resolved them and did not
+    /// within the hand-over window: they hear each other, or the one that
+    /// loses the election hears the winner (a one-way path is enough).
     fn dual_masters(&mut self, w: &World, incidents: &mut Incidents, recent: &VecDeque<Record>) {
-        let mut masters: BTreeMap<(usize, Family, u8), Vec<(usize, Duration)>> = BTreeMap::new();
-        for (d, dir) in w.directors.iter().enumerate().filter(|(_, d)| d.active()) {
+        type Key = (usize, Family, u8);
+        let mut masters: BTreeMap<Key, Vec<(usize, usize)>> = BTreeMap::new();
+        for (d, dir) in w
+            .directors
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.node.is_some())
+        {
             for (i, info) in dir.info.iter().enumerate() {
                 if let (State::Master, Some(seg)) = (dir.states[i], info.segment) {
                     masters
                         .entry((seg, info.family, info.vrid))
                         .or_default()
-                        .push((d, info.master_down));
+                        .push((d, i));
                 }
             }
         }
-        let mut now_dual = BTreeMap::new();
-        for (key, ms) in &masters {
-            let mut pair = None;
-            for (a, &(da, mda)) in ms.iter().enumerate() {
-                for &(db, mdb) in &ms[a + 1..] {
-                    let (ha, hb) = (w.directors[da].host, w.directors[db].host);
-                    if w.topo.connected(key.0, ha, hb) {
-                        pair = Some((da, db, mda.max(mdb)));
+        // The figure.
+        let both: BTreeSet<Key> = masters
+            .iter()
+            .filter(|(_, v)| v.len() > 1)
+            .map(|(k, _)| *k)
+            .collect();
+        let ended: Vec<Key> = self
+            .figure
+            .keys()
+            .filter(|k| !both.contains(k))
+            .copied()
+            .collect();
+        for k in ended {
+            if let Some(since) = self.figure.remove(&k) {
+                incidents.dual_master(&format!("{k:?}"), since, w.now);
+            }
+        }
+        for k in &both {
+            self.figure.entry(*k).or_insert(w.now);
+        }
+        // The invariant.
+        let mut unresolved = BTreeMap::new();
+        for (key, ms) in masters.iter().filter(|(k, _)| both.contains(k)) {
+            let active: Vec<&(usize, usize)> = ms
+                .iter()
+                .filter(|(d, _)| w.directors[*d].active())
+                .collect();
+            for (a, &&(da, ia)) in active.iter().enumerate() {
+                for &&(db, ib) in &active[a + 1..] {
+                    let (win, lose) = if wins(w, key, (da, ia), (db, ib)) {
+                        ((da, ia), (db, ib))
+                    } else {
+                        ((db, ib), (da, ia))
+                    };
+                    let (hw, hl) = (w.directors[win.0].host, w.directors[lose.0].host);
+                    if w.topo.reaches(key.0, hw, hl) {
+                        let md = w.directors[da].info[ia]
+                            .master_down
+                            .max(w.directors[db].info[ib].master_down);
+                        unresolved.insert(*key, (win.0, lose.0, md));
                     }
                 }
             }
-            if let Some(p) = pair {
-                now_dual.insert(*key, p);
-            }
         }
-        // Windows that closed.
-        let closed: Vec<_> = self
-            .dual
-            .keys()
-            .filter(|k| !now_dual.contains_key(k))
-            .copied()
-            .collect();
-        for k in closed {
-            if let Some(e) = self.dual.remove(&k) {
-                incidents.dual_master(&format!("{k:?}"), e.since, w.now);
-            }
-        }
-        for (key, (da, db, md)) in now_dual {
+        self.dual.retain(|k, _| unresolved.contains_key(k));
+        for (key, (dw, dl, md)) in unresolved {
             let bound = self.handover.unwrap_or(md);
             let e = self.dual.entry(key).or_insert_with(|| {
                 self.deadlines.push(w.now + bound);
@@ -283,12 +313,16 @@ impl Monitor {
             if !e.reported && w.now - e.since > e.bound {
                 e.reported = true;
                 let (since, bound) = (e.since, e.bound);
-                let names = vec![w.directors[da].name.clone(), w.directors[db].name.clone()];
+                let names = vec![w.directors[dw].name.clone(), w.directors[dl].name.clone()];
                 let detail = format!(
-                    "two connected Masters of VRID {} on {} since t={:.6}s, past the {:.3}s hand-over window",
+                    "{} and {} are both Master of VRID {} on {} since t={:.6}s, and {} hears {}: past the {:.3}s hand-over window",
+                    names[0],
+                    names[1],
                     key.2,
                     w.topo.segments[key.0].name,
                     since.as_nanos() as f64 / 1e9,
+                    names[1],
+                    names[0],
                     bound.as_secs_f64()
                 );
                 self.report(w.now, "single_master", names, detail, recent);
@@ -313,13 +347,15 @@ impl Monitor {
         })
     }
 
-    /// An eligible Backup (it and its sync-group mates hear no Master)
-    /// must become Master within its master-down interval.
+    /// A director that could be Master must be, within its master-down
+    /// interval: running, none of its or its sync-group mates' trackers
+    /// failing, and none of them hearing a Master. A Backup that waits too
+    /// long and a group stuck in FAULT with its links up are both caught.
     fn no_master(&mut self, w: &World, recent: &VecDeque<Record>) {
         let mut waiting = BTreeMap::new();
         for (d, dir) in w.directors.iter().enumerate().filter(|(_, d)| d.active()) {
             for (i, info) in dir.info.iter().enumerate() {
-                if dir.states[i] != State::Backup {
+                if dir.states[i] == State::Master {
                     continue;
                 }
                 let mates: Vec<usize> = match info.group {
@@ -328,14 +364,15 @@ impl Monitor {
                         .collect(),
                     None => vec![i],
                 };
+                let mut slack = Duration::ZERO;
                 let eligible = mates.iter().all(|&j| {
                     let m = &dir.info[j];
-                    let Some(seg) = m.segment else { return true };
-                    let link = w
-                        .topo
-                        .on_segment(dir.host, seg)
-                        .is_some_and(|e| w.topo.up(e));
-                    link && !Self::hears_master(w, d, seg, m.family, m.vrid)
+                    let Some(seg) = m.segment else { return false };
+                    match expected_fault(dir, j) {
+                        None => return false,
+                        Some(s) => slack = slack.max(s),
+                    }
+                    !Self::hears_master(w, d, seg, m.family, m.vrid)
                 });
                 if eligible {
                     // An advert already on the wire when the Master went
@@ -351,7 +388,8 @@ impl Monitor {
                         .iter()
                         .map(|&j| dir.info[j].master_down + in_flight(dir.info[j].segment))
                         .max()
-                        .unwrap_or(info.master_down);
+                        .unwrap_or(info.master_down)
+                        + slack;
                     waiting.insert((d, i), bound);
                 }
             }
@@ -370,9 +408,10 @@ impl Monitor {
                 e.reported = true;
                 let dir = &w.directors[d];
                 let detail = format!(
-                    "{} has heard no Master since t={:.6}s and is still Backup past its {:.6}s master-down interval",
+                    "{} could be Master since t={:.6}s (its links and trackers are up and it hears no Master) but is {:?} past its {:.6}s bound",
                     dir.info[i].name,
                     e.since.as_nanos() as f64 / 1e9,
+                    dir.states[i],
                     e.bound.as_secs_f64()
                 );
                 let hosts = vec![dir.name.clone()];
@@ -427,12 +466,18 @@ impl Monitor {
                     }
                     expect.push((r, up));
                 }
-                let q = u64::from(vs.quorum);
-                let h = u64::from(vs.hysteresis);
-                let lost = live < q.saturating_sub(h);
-                let kept = live >= q + h;
+                // The quorum is known only once every server has settled:
+                // lost whatever it was before, or held whatever it was
+                // (in between, the hysteresis band, history decides).
+                let (lost, kept) = if settled {
+                    (!pool::quorum(vs, live, true), pool::quorum(vs, live, false))
+                } else {
+                    (false, false)
+                };
                 let has_sorry = vs.sorry_server.is_some();
-                let dest_active = |address, port: Option<u16>| {
+                // Active: present with its weight (a configured weight of 0
+                // is active at 0; inhibit_on_failure's 0 is not).
+                let dest_active = |address, port: Option<u16>, configured: u32| {
                     let key = DestKey {
                         address,
                         port: port.unwrap_or(0),
@@ -443,16 +488,16 @@ impl Monitor {
                                 .services
                                 .get(k)
                                 .and_then(|s| s.dests.get(&key))
-                                .is_some_and(|p| p.weight > 0)
+                                .is_some_and(|p| p.weight > 0 || configured == 0)
                         })
                 };
                 for (r, up) in expect {
                     if has_sorry && !lost && !kept {
-                        continue; // inside the hysteresis band: history decides
+                        continue; // the quorum decides, and it is not known
                     }
                     let rs = &vs.real_servers[r];
                     let want = up && !(lost && has_sorry);
-                    let have = dest_active(rs.address, rs.port);
+                    let have = dest_active(rs.address, rs.port, rs.weight);
                     if want != have {
                         let e = self.rs.get_mut(&(d, v, r)).expect("entry inserted above");
                         if !e.reported {
@@ -478,7 +523,7 @@ impl Monitor {
                         .real_servers
                         .iter()
                         .any(|r| r.address == s.address && r.port == s.port);
-                    let have = dest_active(s.address, s.port);
+                    let have = dest_active(s.address, s.port, 1);
                     if !duplicate && have != lost {
                         if self.sorry.insert((d, v)) {
                             found.push((
@@ -525,8 +570,81 @@ fn expected(
         let ok = w.server_reachable(d, server.host)
             && behaviour::passes(server.on(port), ch, rtt, bounds::probe_budget(ch));
         up &= ok;
-        let exchange = rtt * 2;
-        bound = bound.max(bounds::detect_down(ch, exchange).max(bounds::detect_up(ch, exchange)));
+        bound = bound.max(bounds::detect_down(ch).max(bounds::detect_up(ch)));
     }
     (up, bound)
+}
+
+/// Whether instance `a` wins the election over `b` on `key`'s segment:
+/// higher effective priority, then the higher primary address (RFC 5798
+/// §6.4.3).
+fn wins(w: &World, key: &(usize, Family, u8), a: (usize, usize), b: (usize, usize)) -> bool {
+    let prio = |(d, i): (usize, usize)| {
+        let dir = &w.directors[d];
+        dir.node
+            .as_ref()
+            .and_then(|n| n.priority(&dir.info[i].name))
+            .unwrap_or(0)
+    };
+    let addr = |(d, _): (usize, usize)| {
+        let e = w.topo.on_segment(w.directors[d].host, key.0)?;
+        let att = &w.topo.graph[e];
+        match key.1 {
+            Family::Ipv4 => att.ipv4,
+            Family::Ipv6 => att.ipv6,
+        }
+    };
+    (prio(a), addr(a)) > (prio(b), addr(b))
+}
+
+/// Whether instance `j` of `dir` should be out of FAULT by its trackers as
+/// the simulation set them: `None` when a link or script it tracks with
+/// weight 0 (or its own interface) is down, else the extra time its
+/// scripts may take to notice a change (rise or fall runs).
+fn expected_fault(dir: &crate::world::Director, j: usize) -> Option<Duration> {
+    let cfg = &dir.config;
+    let inst = cfg.instances.get(j)?;
+    let group = cfg
+        .sync_groups
+        .iter()
+        .find(|g| g.members.contains(&inst.name));
+    // keepalived: trackers of sync-group members count as unweighted
+    // unless the group says sync_group_tracking_weight.
+    let weighted = group.is_none_or(|g| g.sync_group_tracking_weight);
+    let link = |name: &str| {
+        dir.interfaces
+            .iter()
+            .find(|i| i.name == name)
+            .is_some_and(|i| i.up)
+    };
+    if !inst.dont_track_primary && inst.interface.as_deref().is_some_and(|i| !link(i)) {
+        return None;
+    }
+    let tracked = inst
+        .track_interfaces
+        .iter()
+        .chain(group.into_iter().flat_map(|g| g.track_interfaces.iter()));
+    for t in tracked {
+        let weight = if weighted { t.weight } else { 0 };
+        if weight == 0 && link(&t.name) == t.reverse {
+            return None;
+        }
+    }
+    let mut slack = Duration::ZERO;
+    let scripts = inst
+        .track_scripts
+        .iter()
+        .chain(group.into_iter().flat_map(|g| g.track_scripts.iter()));
+    for t in scripts {
+        let Some(s) = cfg.vrrp_scripts.iter().find(|s| s.name == t.name) else {
+            continue;
+        };
+        let weight = if weighted { t.weight } else { 0 };
+        let ok = dir.scripts.get(&t.name).copied().unwrap_or(true);
+        if weight == 0 && ok == t.reverse {
+            return None;
+        }
+        slack = slack.max(s.interval * (s.rise.max(s.fall) + 1) + s.timeout);
+    }
+    Some(slack)
 }

@@ -49,6 +49,7 @@ pub fn run(
     let mut scenario = scenario.clone();
     if let Some(d) = opts.duration {
         scenario.duration = d.as_secs_f64();
+        scenario.validate(shown)?;
     }
     let seed = opts.seed.unwrap_or(scenario.seed);
     let mut setup = setup::Setup::new(&scenario, base, shown)?;

@@ -81,8 +81,9 @@ pub struct InterfaceSpec {
     pub ipv6: Option<Ipv6Addr>,
 }
 
-/// One L2 segment (unknown fields are refused by [`NetSpec`]).
+/// One L2 segment.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SegmentSpec {
     /// Its name.
     pub name: String,
@@ -211,8 +212,8 @@ pub enum Fault {
         /// Up?
         up: bool,
     },
-    /// A segment splits into groups that cannot reach each other; hosts
-    /// not named stay with the first group.
+    /// A segment splits into groups that cannot reach each other; the
+    /// hosts not named form one more group.
     Partition {
         /// Segment.
         segment: String,
@@ -251,6 +252,15 @@ pub enum Fault {
         /// How.
         behaviour: Behaviour,
     },
+    /// A director's `vrrp_script` starts passing or failing.
+    Script {
+        /// Director.
+        host: String,
+        /// The vrrp_script's name.
+        script: String,
+        /// Exit status 0?
+        ok: bool,
+    },
     /// A director reloads with this configuration (relative to the scenario).
     Reload {
         /// Director.
@@ -273,6 +283,7 @@ impl Fault {
             Fault::Heal { .. } => "heal",
             Fault::Net { .. } => "net",
             Fault::Serve { .. } => "serve",
+            Fault::Script { .. } => "script",
             Fault::Reload { .. } => "reload",
         }
     }
@@ -323,6 +334,12 @@ impl Fault {
                     Some(p) => format!("{server}:{p} {what}"),
                     None => format!("{server} {what}"),
                 }
+            }
+            Fault::Script { host, script, ok } => {
+                format!(
+                    "{host} script {script} {}",
+                    if *ok { "passes" } else { "fails" }
+                )
             }
             Fault::Reload { host, config } => format!("{host} reloads {}", config.display()),
         }
@@ -403,7 +420,7 @@ impl Scenario {
             column: e.column(),
             error: e.to_string(),
         })?;
-        s.check_numbers(path)?;
+        s.validate(path)?;
         Ok(s)
     }
 
@@ -417,7 +434,9 @@ impl Scenario {
         Scenario::parse(&shown, &text)
     }
 
-    fn check_numbers(&self, path: &str) -> Result<(), ScenarioError> {
+    /// Checks every number: times, probabilities, durations, the size of
+    /// the repeated timeline. `path` names the scenario in errors.
+    pub fn validate(&self, path: &str) -> Result<(), ScenarioError> {
         let bad = |place: String, message: &str| ScenarioError::Invalid {
             path: path.to_string(),
             place,
@@ -453,6 +472,16 @@ impl Scenario {
                     format!("segments[{i}]"),
                     "loss and duplicate must be in 0..=1, delay_ms and jitter_ms not negative",
                 ));
+            }
+        }
+        for (i, r) in self.real_servers.iter().enumerate() {
+            if let Behaviour::SlowMs(ms) = r.behaviour {
+                if seconds(ms / 1e3).is_none() {
+                    return Err(bad(
+                        format!("real_servers[{i}].behaviour"),
+                        "slow_ms must not be negative",
+                    ));
+                }
             }
         }
         for (i, f) in self.faults.iter().enumerate() {

@@ -25,6 +25,8 @@ pub struct DirectorSetup {
     pub host: usize,
     /// Its configuration file.
     pub config_path: PathBuf,
+    /// The file as the scenario names it (what traces record).
+    pub config_shown: String,
     /// Config id for `@ID` lines.
     pub config_id: String,
     /// The configuration.
@@ -78,6 +80,8 @@ struct Port {
     segment: Option<String>,
     ipv4: Option<IpAddr>,
     ipv6: Option<IpAddr>,
+    /// Unicast peers its instances list.
+    peers: BTreeSet<IpAddr>,
 }
 
 fn find(parent: &mut [usize], mut i: usize) -> usize {
@@ -197,6 +201,7 @@ impl Setup {
                         segment: Some(i.segment.clone()),
                         ipv4: i.ipv4.map(IpAddr::V4),
                         ipv6: i.ipv6.map(IpAddr::V6),
+                        peers: BTreeSet::new(),
                     },
                 );
             }
@@ -219,6 +224,7 @@ impl Setup {
                     segment: None,
                     ipv4: None,
                     ipv6: None,
+                    peers: BTreeSet::new(),
                 });
                 p.vrids.insert((inst.family, inst.virtual_router_id));
                 p.lans.extend(
@@ -228,6 +234,7 @@ impl Setup {
                         .filter(|v| v.dev.as_deref().is_none_or(|dev| dev == ifname))
                         .map(|v| lan_of(v.address)),
                 );
+                p.peers.extend(inst.unicast_peers.iter().map(|u| u.address));
                 let src = inst.unicast_src_ip.or(inst.mcast_src_ip);
                 match src {
                     Some(a @ IpAddr::V4(_)) if p.ipv4.is_none() => p.ipv4 = Some(a),
@@ -238,15 +245,20 @@ impl Setup {
             ports.extend(mine.into_values());
         }
 
-        // Ports that share a VRID or a LAN are one segment.
+        // Two directors' ports that share a LAN of virtual addresses are one
+        // segment; so are ports that share a VRID when one of them has no
+        // addresses to go by (VRIDs are per LAN: one alone proves nothing).
         let mut parent: Vec<usize> = (0..ports.len()).collect();
         for a in 0..ports.len() {
             for b in a + 1..ports.len() {
                 let same_named =
                     matches!((&ports[a].segment, &ports[b].segment), (Some(x), Some(y)) if x == y);
                 let both_named = ports[a].segment.is_some() && ports[b].segment.is_some();
-                let share = !ports[a].vrids.is_disjoint(&ports[b].vrids)
-                    || !ports[a].lans.is_disjoint(&ports[b].lans);
+                let (pa, pb) = (&ports[a], &ports[b]);
+                let share = pa.director != pb.director
+                    && (!pa.lans.is_disjoint(&pb.lans)
+                        || (!pa.vrids.is_disjoint(&pb.vrids)
+                            && (pa.lans.is_empty() || pb.lans.is_empty())));
                 if same_named || (share && !both_named) {
                     let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
                     parent[ra] = rb;
@@ -257,6 +269,52 @@ impl Setup {
         for p in 0..ports.len() {
             let r = find(&mut parent, p);
             classes.entry(r).or_default().push(p);
+        }
+        for members in classes.values() {
+            let mut seen = BTreeMap::new();
+            for &p in members {
+                let port = &ports[p];
+                if let Some(other) = seen.insert(port.director, &port.interface) {
+                    if port.segment.is_none() {
+                        return Err(invalid(
+                            "directors".into(),
+                            format!(
+                                "cannot infer the segments: {}'s interfaces {other} and {} look like one LAN; list the segments and interfaces in the scenario",
+                                names[port.director], port.interface
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        // An interface without an address takes the one another director
+        // lists as its unicast peer on that segment and VRID.
+        let mut taken: BTreeSet<IpAddr> = ports
+            .iter()
+            .flat_map(|p| [p.ipv4, p.ipv6])
+            .flatten()
+            .collect();
+        for members in classes.values() {
+            for &p in members {
+                let wanted: Vec<IpAddr> = members
+                    .iter()
+                    .filter(|&&q| ports[q].director != ports[p].director)
+                    .filter(|&&q| !ports[q].vrids.is_disjoint(&ports[p].vrids))
+                    .flat_map(|&q| ports[q].peers.iter().copied())
+                    .filter(|a| !taken.contains(a))
+                    .collect();
+                for a in wanted {
+                    let slot = if a.is_ipv4() {
+                        &mut ports[p].ipv4
+                    } else {
+                        &mut ports[p].ipv6
+                    };
+                    if slot.is_none() {
+                        *slot = Some(a);
+                        taken.insert(a);
+                    }
+                }
+            }
         }
         let mut port_segment = vec![0usize; ports.len()];
         for members in classes.values() {
@@ -375,6 +433,7 @@ impl Setup {
                 name: name.clone(),
                 host,
                 config_path: paths[d].clone(),
+                config_shown: scenario.directors[d].config.display().to_string(),
                 config_id: ids[d].clone(),
                 config: configs[d].clone(),
                 interfaces,
@@ -497,6 +556,17 @@ impl Setup {
             match &f.fault {
                 Fault::Crash { host } | Fault::Restart { host } | Fault::Pause { host, .. } => {
                     director(host)?;
+                }
+                Fault::Script { host, script, .. } => {
+                    let d = director(host)?;
+                    if !self.directors[d]
+                        .config
+                        .vrrp_scripts
+                        .iter()
+                        .any(|s| &s.name == script)
+                    {
+                        return Err(err(format!("{host} has no vrrp_script {script}")));
+                    }
                 }
                 Fault::Reload { host, config } => {
                     director(host)?;

@@ -240,7 +240,13 @@ impl Topology {
         match &s.groups {
             None => true,
             Some(groups) => {
-                let group = |h: usize| groups.iter().position(|g| g.contains(&h)).unwrap_or(0);
+                // Hosts not named are one more group.
+                let group = |h: usize| {
+                    groups
+                        .iter()
+                        .position(|g| g.contains(&h))
+                        .unwrap_or(groups.len())
+                };
                 group(from) == group(to)
             }
         }
@@ -279,9 +285,10 @@ mod tests {
         assert!(t.connected(s, 0, 1));
         t.segments[s].groups = Some(vec![BTreeSet::from([0]), BTreeSet::from([1])]);
         assert!(!t.reaches(s, 0, 1));
-        // h2 is in no group: it stays with the first.
-        assert!(t.connected(s, 0, 2));
-        assert!(!t.reaches(s, 2, 1));
+        // h2 is in no group: it is with the other hosts not named.
+        assert!(!t.reaches(s, 0, 2) && !t.reaches(s, 2, 1));
+        t.segments[s].groups = Some(vec![BTreeSet::from([0])]);
+        assert!(!t.reaches(s, 0, 1) && t.connected(s, 1, 2));
         t.segments[s].groups = None;
         t.segments[s].blocked.insert((0, 1));
         assert!(!t.reaches(s, 0, 1) && t.reaches(s, 1, 0));

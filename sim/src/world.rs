@@ -31,7 +31,7 @@ pub struct InstInfo {
     pub vrid: u8,
     /// Its addresses.
     pub vips: Vec<IpAddr>,
-    /// Master_Down_Interval.
+    /// The longest Master_Down_Interval it can have (lowest priority).
     pub master_down: Duration,
     /// Sync group index.
     pub group: Option<usize>,
@@ -54,7 +54,7 @@ impl InstInfo {
                     .chain(&i.virtual_ipaddress_excluded)
                     .map(|v| v.address)
                     .collect(),
-                master_down: bounds::master_down(i),
+                master_down: bounds::master_down_worst(i),
                 group: config
                     .sync_groups
                     .iter()
@@ -72,6 +72,12 @@ pub struct Director {
     pub host: usize,
     /// Current configuration file.
     pub config_path: PathBuf,
+    /// It as the scenario names it (what traces record).
+    pub config_shown: String,
+    /// A reload that arrived during a pause, applied when it ends.
+    pub pending_reload: Option<PathBuf>,
+    /// Each vrrp_script's current result (absent: it passes).
+    pub scripts: BTreeMap<String, bool>,
     /// Config id.
     pub config_id: String,
     /// Current configuration.
@@ -166,8 +172,10 @@ impl World {
     /// a server on no segment is routed and always reachable.
     pub fn server_reachable(&self, d: usize, server: usize) -> bool {
         let host = self.directors[d].host;
+        let any_link = || self.topo.attachments(host).any(|(_, a)| self.topo.up(a));
         match self.topo.attachments(server).next() {
-            None => true,
+            // Routed: over any of the director's links.
+            None => any_link(),
             Some((seg, e)) => match self.topo.on_segment(host, seg) {
                 Some(_) => self.topo.connected(seg, host, server),
                 // Routed from another of the director's LANs.

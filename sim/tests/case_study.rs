@@ -24,6 +24,15 @@ fn incident<'a>(r: &'a Report, label: &str) -> &'a Incident {
         .unwrap_or_else(|| panic!("no incident {label}:\n{}", r.summary()))
 }
 
+fn segment_names(setup: &Setup) -> Vec<&str> {
+    setup
+        .topo
+        .segments
+        .iter()
+        .map(|s| s.name.as_str())
+        .collect()
+}
+
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-9
 }
@@ -193,12 +202,7 @@ fn the_topology_is_inferred_from_the_two_configs_alone() {
         { "config": "case-study/director2.conf" } ] }"#;
     let scenario = Scenario::parse("inline.json", text).unwrap();
     let setup = Setup::new(&scenario, &dir, "inline.json").unwrap();
-    let names: Vec<&str> = setup
-        .topo
-        .segments
-        .iter()
-        .map(|s| s.name.as_str())
-        .collect();
+    let names = segment_names(&setup);
     assert_eq!(names, ["192.168.200.0/24", "192.168.100.0/24"]);
     for d in &setup.directors {
         let ifs: Vec<(&str, String)> = d
@@ -354,4 +358,118 @@ fn a_zero_hand_over_window_catches_the_preemption_overlap() {
     assert_eq!(v.hosts, ["director1", "director2"]);
     // Director 1 restarted at 40 s and preempts after MD_150.
     assert!(close(v.t_ns as f64 / 1e9, 40.0 + MD_150), "{v}");
+}
+
+fn write_configs(dir: &Path, files: &[(&str, &str)]) {
+    std::fs::create_dir_all(dir).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+}
+
+fn unicast_conf(state: &str, priority: u8, peer: &str) -> String {
+    format!(
+        "vrrp_instance VI_U {{\n state {state}\n interface eth0\n virtual_router_id 60\n priority {priority}\n advert_int 1\n unicast_peer {{\n  {peer}\n }}\n virtual_ipaddress {{\n  10.9.0.100/24\n }}\n}}\n"
+    )
+}
+
+/// Unicast peers without `unicast_src_ip`: each director's interface takes
+/// the address the other lists as its peer, so adverts reach it; one
+/// Master, and a failover when it crashes.
+#[test]
+fn a_unicast_pair_is_inferred_from_its_peer_lists() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("unicast");
+    write_configs(
+        &dir,
+        &[
+            ("a.conf", &unicast_conf("MASTER", 150, "10.9.0.2")),
+            ("b.conf", &unicast_conf("BACKUP", 100, "10.9.0.1")),
+        ],
+    );
+    let text = r#"{ "duration": 30, "directors": [ { "config": "a.conf" }, { "config": "b.conf" } ],
+        "faults": [ { "at": 10, "kind": "crash", "host": "a" } ] }"#;
+    let s = Scenario::parse("unicast.json", text).unwrap();
+    let setup = Setup::new(&s, &dir, "unicast.json").unwrap();
+    let addr = |d: usize| setup.directors[d].interfaces[0].ipv4.unwrap().to_string();
+    assert_eq!((addr(0), addr(1)), ("10.9.0.1".into(), "10.9.0.2".into()));
+    let r = run(&s, &dir, "unicast.json", &Options::default()).unwrap();
+    assert!(r.violations.is_empty(), "{}", r.summary());
+    assert!(
+        close(r.incidents[0].failover.unwrap(), MD_150),
+        "{}",
+        r.summary()
+    );
+    let crash = incident(&r, "a crashes");
+    assert!(
+        close(crash.takeover_after_advert.unwrap(), MD_100 + DELAY),
+        "{}",
+        r.summary()
+    );
+}
+
+/// A VRID may be reused on another LAN: two interfaces of one director are
+/// never put on one segment because of it.
+#[test]
+fn a_vrid_reused_on_two_lans_makes_two_segments() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("vrid-reuse");
+    let conf = |prio: u8| {
+        format!(
+            "vrrp_instance A {{\n interface eth0\n virtual_router_id 51\n priority {prio}\n virtual_ipaddress {{\n  10.1.0.10\n }}\n}}\n\
+             vrrp_instance B {{\n interface eth1\n virtual_router_id 51\n priority {prio}\n virtual_ipaddress {{\n  10.2.0.10\n }}\n}}\n"
+        )
+    };
+    write_configs(&dir, &[("x.conf", &conf(150)), ("y.conf", &conf(100))]);
+    let text =
+        r#"{ "duration": 10, "directors": [ { "config": "x.conf" }, { "config": "y.conf" } ] }"#;
+    let s = Scenario::parse("reuse.json", text).unwrap();
+    let setup = Setup::new(&s, &dir, "reuse.json").unwrap();
+    let names = segment_names(&setup);
+    assert_eq!(names, ["10.1.0.0/24", "10.2.0.0/24"]);
+    let r = run(&s, &dir, "reuse.json", &Options::default()).unwrap();
+    assert!(r.violations.is_empty(), "{}", r.summary());
+    assert_eq!(
+        r.final_states["x"]["A"],
+        holdfast_core::vrrp::instance::State::Master
+    );
+    assert_eq!(
+        r.final_states["y"]["B"],
+        holdfast_core::vrrp::instance::State::Backup
+    );
+}
+
+#[test]
+fn numbers_and_fields_are_checked_everywhere() {
+    let base = r#""duration": 10, "directors": [{ "config": "x.conf" }]"#;
+    let e = Scenario::parse(
+        "s.json",
+        &format!(r#"{{ {base}, "segments": [{{ "name": "lan", "dealy_ms": 5 }}] }}"#),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("unknown field `dealy_ms`"), "{e}");
+    let e = Scenario::parse(
+        "s.json",
+        &format!(r#"{{ {base}, "real_servers": [{{ "address": "10.0.0.1", "behaviour": {{ "slow_ms": -1 }} }}] }}"#),
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        e,
+        "s.json: real_servers[0].behaviour: slow_ms must not be negative"
+    );
+    // --duration is checked like the file's own.
+    let s = Scenario::parse(
+        "s.json",
+        r#"{ "duration": 10, "repeat": 1, "directors": [{ "config": "x.conf" }],
+             "faults": [{ "at": 0, "kind": "heal", "segment": "lan" }] }"#,
+    )
+    .unwrap();
+    let opts = Options {
+        duration: Some(std::time::Duration::from_secs(10_000_000)),
+        ..Options::default()
+    };
+    let e = run(&s, Path::new("."), "s.json", &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("more than a million times"), "{e}");
 }

@@ -176,6 +176,13 @@ impl Scheduler {
         id
     }
 
+    /// Continues `previous`'s probe numbering, so that a result still on
+    /// its way for a probe of the scheduler this one replaces (a reload)
+    /// can never be taken for a new probe's.
+    pub fn continue_numbering(&mut self, previous: &Scheduler) {
+        self.next_probe = previous.next_probe;
+    }
+
     /// Whether the checker passes.
     pub fn is_up(&self, id: CheckerId) -> bool {
         self.checkers[id.0 as usize].up
