@@ -293,6 +293,12 @@ fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
         Input::Sweep(s) => (None, Some(s)),
     };
     if let Some(path) = &args.sweep {
+        if sweep.is_some() {
+            anyhow::bail!(
+                "{} is already a sweep: --sweep adds one to a trace",
+                args.input.display()
+            );
+        }
         match holdfast_reports::read_input(path)? {
             Input::Sweep(s) => sweep = Some(s),
             Input::Trace(_) => anyhow::bail!("{}: not a sweep", path.display()),
@@ -328,7 +334,9 @@ fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     print!("{}", report.summary());
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
-    let trace_bytes = report.trace.clone().unwrap_or_default();
+    let Some(trace_bytes) = report.trace.clone() else {
+        anyhow::bail!("the simulation wrote no trace");
+    };
     let trace_path = args.out.join("trace.jsonl");
     std::fs::write(&trace_path, &trace_bytes)
         .with_context(|| format!("writing {}", trace_path.display()))?;

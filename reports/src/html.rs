@@ -19,7 +19,8 @@ pub fn esc(s: &str) -> String {
 }
 
 fn cell(v: Option<f64>) -> String {
-    v.map_or_else(|| "–".to_string(), |v| format!("{v:.6}"))
+    v.filter(|v| v.is_finite())
+        .map_or_else(|| "–".to_string(), |v| format!("{v:.6}"))
 }
 
 fn img(png: &[u8], alt: &str, id: &str) -> String {
@@ -54,13 +55,16 @@ pub fn page(
     );
     let _ = write!(h, "<h1>{}</h1>", esc(title));
     if let Some((t, png)) = timeline {
-        let verdict = if t.violations.is_empty() {
-            "<p class=\"ok\" id=\"verdict\">Invariants: all held.</p>".to_string()
-        } else {
+        let verdict = if !t.violations.is_empty() {
             format!(
                 "<p class=\"bad\" id=\"verdict\">Invariants: {} violation(s).</p>",
                 t.violations.len()
             )
+        } else if t.checked() {
+            "<p class=\"ok\" id=\"verdict\">Invariants: all held (checked by the simulator).</p>"
+                .to_string()
+        } else {
+            "<p id=\"verdict\">No violations recorded: only simulated runs are checked against the invariants.</p>".to_string()
         };
         h.push_str(&verdict);
         let _ = write!(
@@ -71,6 +75,13 @@ pub fn page(
             t.faults.len(),
             img(png, "timeline", "timeline")
         );
+        if t.omitted > 0 {
+            let _ = write!(
+                h,
+                "<p>{} lane(s) left out (pool destinations that never changed go first).</p>",
+                t.omitted
+            );
+        }
         if !t.incidents.is_empty() {
             h.push_str("<h2>Incidents</h2><table><tr><th>incident</th><th>at s</th><th>detect s</th><th>failover s</th><th>after last advert s</th><th>dual-master s</th><th>client ARP switch s</th><th>pool change s</th></tr>");
             for i in &t.incidents {
@@ -107,7 +118,7 @@ pub fn page(
         let failing = s.runs.iter().filter(|r| !r.violations.is_empty()).count();
         let _ = write!(
             h,
-            "<h2>Sweep</h2><p class=\"{}\">{} seed(s) of {}; invariants violated in {failing}.</p>{}",
+            "<h2>Sweep</h2><p class=\"{}\">{} seed(s) of {}; invariants violated in {failing}. Also as <a href=\"sweep.svg\">SVG</a>.</p>{}",
             if failing == 0 { "ok" } else { "bad" },
             s.runs.len(),
             esc(&s.scenario),
@@ -115,10 +126,10 @@ pub fn page(
         );
         h.push_str("<table><tr><th>figure</th><th>values</th><th>p50 s</th><th>p99 s</th><th>max s</th></tr>");
         for d in s.distributions() {
-            let [p50, p99, max] = d.marks().map(|m| m.1);
+            let [p50, p99, max] = d.marks().map(|m| cell(Some(m.1)));
             let _ = write!(
                 h,
-                "<tr><td>{}</td><td>{}</td><td>{p50:.6}</td><td>{p99:.6}</td><td>{max:.6}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{p50}</td><td>{p99}</td><td>{max}</td></tr>",
                 d.title,
                 d.values.len()
             );

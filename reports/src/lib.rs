@@ -60,15 +60,24 @@ pub enum Input {
 /// Reads a trace (JSON lines) or a sweep (one JSON object with `runs`).
 pub fn read_input(path: &Path) -> Result<Input, ReportError> {
     let text = std::fs::read_to_string(path).map_err(io(path))?;
-    if let Ok(s) = serde_json::from_str::<Sweep>(&text) {
-        return Ok(Input::Sweep(s));
+    let bad = |message: String| ReportError::Input {
+        path: path.display().to_string(),
+        message,
+    };
+    // A sweep is one JSON object with `runs`; say what is wrong with it
+    // rather than that it is not a trace.
+    if let Ok(serde_json::Value::Object(o)) = serde_json::from_str(&text) {
+        if o.contains_key("runs") {
+            return serde_json::from_str::<Sweep>(&text)
+                .map(Input::Sweep)
+                .map_err(|e| bad(format!("not a valid sweep: {e}")));
+        }
     }
-    trace::read(text.as_bytes())
-        .map(Input::Trace)
-        .map_err(|e| ReportError::Input {
-            path: path.display().to_string(),
-            message: format!("neither a sweep nor a trace: {e}"),
-        })
+    let records = trace::read(text.as_bytes()).map_err(|e| bad(format!("not a trace: {e}")))?;
+    if records.is_empty() {
+        return Err(bad("no trace records in it".into()));
+    }
+    Ok(Input::Trace(records))
 }
 
 /// The files a report wrote.
@@ -90,34 +99,35 @@ pub fn write(
 ) -> Result<Written, ReportError> {
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let mut files = Vec::new();
-    let mut save = |name: &str, bytes: &[u8]| -> Result<PathBuf, ReportError> {
-        let path = dir.join(name);
-        std::fs::write(&path, bytes).map_err(io(&path))?;
-        files.push(path.clone());
-        Ok(path)
-    };
+    let save =
+        |files: &mut Vec<PathBuf>, name: &str, bytes: &[u8]| -> Result<PathBuf, ReportError> {
+            let path = dir.join(name);
+            std::fs::write(&path, bytes).map_err(io(&path))?;
+            files.push(path.clone());
+            Ok(path)
+        };
     let timeline = records.map(Timeline::from_records);
     let mut timeline_png = Vec::new();
     if let Some(t) = &timeline {
         let png = dir.join("timeline.png");
         timeline::png(t, &png)?;
         timeline_png = std::fs::read(&png).map_err(io(&png))?;
-        save("timeline.png", &timeline_png)?;
-        save("timeline.svg", timeline::svg(t)?.as_bytes())?;
+        files.push(png);
+        save(&mut files, "timeline.svg", timeline::svg(t)?.as_bytes())?;
     }
     let mut sweep_png = Vec::new();
     if let Some(s) = sweep {
         let png = dir.join("sweep.png");
         sweep::png(s, &png)?;
         sweep_png = std::fs::read(&png).map_err(io(&png))?;
-        save("sweep.png", &sweep_png)?;
-        save("sweep.svg", sweep::svg(s)?.as_bytes())?;
+        files.push(png);
+        save(&mut files, "sweep.svg", sweep::svg(s)?.as_bytes())?;
     }
     let page = html::page(
         title,
         timeline.as_ref().map(|t| (t, &timeline_png[..])),
         sweep.map(|s| (s, &sweep_png[..])),
     );
-    let html = save("index.html", page.as_bytes())?;
+    let html = save(&mut files, "index.html", page.as_bytes())?;
     Ok(Written { html, files })
 }

@@ -1,9 +1,11 @@
 //! From trace records to what the timeline shows: lanes of time bands (an
-//! instance's state, a virtual address's owner as clients see it, a real
+//! instance's state, a virtual address's owner as clients see it or — in a
+//! trace without clients, such as the daemon's — who holds it, a real
 //! server's place in a director's pool) and the fault markers. Only trace
 //! records are read, so a simulated and a real run render alike.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 
 use holdfast_core::trace::{Incident, Kind, Record};
 use holdfast_core::vrrp::instance::State;
@@ -13,9 +15,13 @@ use holdfast_core::vrrp::instance::State;
 pub enum Band {
     /// An instance's state.
     State(State),
+    /// The director is down (crashed or stopped).
+    Down,
     /// The director (index into [`Timeline::directors`]) a virtual address's
     /// clients send to; `None` before any announcement reached them.
     Owner(Option<usize>),
+    /// How many directors hold a virtual address, and the first of them.
+    Held(usize, Option<usize>),
     /// A real server's weight in a director's pool; `None` when out.
     Pool(Option<u32>),
 }
@@ -27,6 +33,9 @@ pub enum Section {
     Instances,
     /// Virtual addresses, as the clients' ARP caches say.
     Addresses,
+    /// Virtual addresses, by the directors that hold them (traces without
+    /// clients' views).
+    Holders,
     /// Real servers, one lane per director and destination.
     Pool,
 }
@@ -37,6 +46,7 @@ impl Section {
         match self {
             Section::Instances => "VRRP instances (state)",
             Section::Addresses => "Virtual addresses (owner as clients see it)",
+            Section::Holders => "Virtual addresses (director holding them)",
             Section::Pool => "Real servers (weight in each director's pool)",
         }
     }
@@ -63,21 +73,35 @@ impl Lane {
     }
 }
 
+/// The most lanes a picture gets (a bitmap grows with them); beyond it,
+/// pool lanes that never changed go first.
+pub const MAX_LANES: usize = 400;
+
 /// Everything one trace shows.
 #[derive(Debug, Clone, Default)]
 pub struct Timeline {
-    /// End of the run, seconds.
+    /// End of the picture, seconds.
     pub end: f64,
     /// Directors, in order of appearance.
     pub directors: Vec<String>,
     /// Lanes, by section.
     pub lanes: Vec<Lane>,
+    /// Lanes left out to stay under [`MAX_LANES`].
+    pub omitted: usize,
     /// Faults: (time s, label).
     pub faults: Vec<(f64, String)>,
     /// Incident figures, when the trace has them (simulator runs).
     pub incidents: Vec<Incident>,
     /// Violations: (time s, invariant, host, detail).
     pub violations: Vec<(f64, String, String, String)>,
+}
+
+impl Timeline {
+    /// Whether invariants were checked for this trace (the simulator
+    /// writes incident figures at the end of every run).
+    pub fn checked(&self) -> bool {
+        !self.incidents.is_empty()
+    }
 }
 
 /// A lane being built: its open band.
@@ -115,51 +139,105 @@ fn secs(ns: u64) -> f64 {
     ns as f64 / 1e9
 }
 
+/// Index of a director by name, added on first sight.
+fn director(t: &mut Timeline, name: &str) -> usize {
+    match t.directors.iter().position(|d| d == name) {
+        Some(i) => i,
+        None => {
+            t.directors.push(name.to_string());
+            t.directors.len() - 1
+        }
+    }
+}
+
 impl Timeline {
-    /// Builds the picture's content from a trace.
+    /// Builds the picture's content from a trace (records in any order).
     pub fn from_records(records: &[Record]) -> Timeline {
+        let mut records: Vec<&Record> = records.iter().collect();
+        records.sort_by_key(|r| r.t_ns);
+        let last = records.last().map_or(0.0, |r| secs(r.t_ns));
+        let simulated = records.iter().any(|r| matches!(r.kind, Kind::Incident(_)));
         let mut t = Timeline {
-            end: records.iter().map(|r| secs(r.t_ns)).fold(0.0, f64::max),
+            // A simulated run ends with its figures; a daemon's trace ends
+            // at its last event, whose state deserves to be seen.
+            end: if simulated {
+                last
+            } else {
+                last + 1.0_f64.max(last * 0.02)
+            },
             ..Timeline::default()
         };
+        let clients_seen = records.iter().any(|r| matches!(r.kind, Kind::Arp { .. }));
         let mut instances: BTreeMap<(usize, String), Open> = BTreeMap::new();
-        let mut addresses: BTreeMap<String, Open> = BTreeMap::new();
+        let mut addresses: BTreeMap<IpAddr, Open> = BTreeMap::new();
+        let mut holders: BTreeMap<IpAddr, (BTreeSet<usize>, Open)> = BTreeMap::new();
         // (director, service, dest) → lane.
         let mut pool: BTreeMap<(usize, String, String), Open> = BTreeMap::new();
-        let director =
-            |t: &mut Timeline, name: &str| match t.directors.iter().position(|d| d == name) {
-                Some(i) => i,
-                None => {
-                    t.directors.push(name.to_string());
-                    t.directors.len() - 1
-                }
-            };
+        let hold = |holders: &mut BTreeMap<IpAddr, (BTreeSet<usize>, Open)>,
+                    now: f64,
+                    address: IpAddr,
+                    d: usize,
+                    on: bool| {
+            let (set, lane) = holders.entry(address).or_default();
+            if on {
+                set.insert(d);
+            } else {
+                set.remove(&d);
+            }
+            lane.set(now, Band::Held(set.len(), set.iter().next().copied()));
+        };
         for r in records {
             let now = secs(r.t_ns);
             match &r.kind {
-                Kind::Start { .. } => {
-                    director(&mut t, &r.host);
-                }
-                Kind::State { instance, to, .. } => {
+                Kind::Start { .. } | Kind::Stop { .. } => {
                     let d = director(&mut t, &r.host);
-                    instances
-                        .entry((d, instance.clone()))
-                        .or_default()
-                        .set(now, Band::State(*to));
+                    let band = if matches!(r.kind, Kind::Start { .. }) {
+                        Band::State(State::Initialize)
+                    } else {
+                        Band::Down
+                    };
+                    // A start after an unclean end resets what was shown.
+                    for ((h, _), lane) in instances.iter_mut() {
+                        if *h == d {
+                            lane.set(now, band);
+                        }
+                    }
+                    for ((h, _, _), lane) in pool.iter_mut() {
+                        if *h == d {
+                            lane.set(now, Band::Pool(None));
+                        }
+                    }
+                    let held: Vec<IpAddr> = holders
+                        .iter()
+                        .filter(|(_, (set, _))| set.contains(&d))
+                        .map(|(a, _)| *a)
+                        .collect();
+                    for a in held {
+                        hold(&mut holders, now, a, d, false);
+                    }
                 }
-                Kind::Stop { .. } => {
+                Kind::State {
+                    instance, from, to, ..
+                } => {
                     let d = director(&mut t, &r.host);
-                    for ((h, _), lane) in instances.iter_mut().filter(|((h, _), _)| *h == d) {
-                        let _ = h;
-                        lane.set(now, Band::State(State::Initialize));
-                    }
-                    for (_, lane) in pool.iter_mut().filter(|((h, _, _), _)| *h == d) {
-                        lane.set(now, Band::Pool(None));
-                    }
+                    let lane = instances.entry((d, instance.clone())).or_insert_with(|| {
+                        // A trace that starts mid-run knows the state before.
+                        let mut l = Open::default();
+                        if *from != State::Initialize {
+                            l.set(now, Band::State(*from));
+                        }
+                        l
+                    });
+                    lane.set(now, Band::State(*to));
+                }
+                Kind::VipAdd { address, .. } | Kind::VipRemove { address, .. } => {
+                    let d = director(&mut t, &r.host);
+                    let on = matches!(r.kind, Kind::VipAdd { .. });
+                    hold(&mut holders, now, *address, d, on);
                 }
                 Kind::Arp { address, owner, .. } => {
                     let o = director(&mut t, owner);
-                    let lane = addresses.entry(address.to_string()).or_insert_with(|| {
+                    let lane = addresses.entry(*address).or_insert_with(|| {
                         let mut l = Open::default();
                         l.set(0.0, Band::Owner(None));
                         l
@@ -177,17 +255,16 @@ impl Timeline {
                         ("add_dest" | "edit_dest", Some(dest)) => pool
                             .entry((d, service.clone(), dest.clone()))
                             .or_default()
-                            .set(now, Band::Pool(*weight)),
+                            .set(now, Band::Pool(Some(weight.unwrap_or(1)))),
                         ("remove_dest", Some(dest)) => pool
                             .entry((d, service.clone(), dest.clone()))
                             .or_default()
                             .set(now, Band::Pool(None)),
                         ("remove_service", None) => {
-                            for (_, lane) in pool
-                                .iter_mut()
-                                .filter(|((h, s, _), _)| *h == d && s == service)
-                            {
-                                lane.set(now, Band::Pool(None));
+                            for ((h, s, _), lane) in pool.iter_mut() {
+                                if *h == d && s == service {
+                                    lane.set(now, Band::Pool(None));
+                                }
                             }
                         }
                         _ => {}
@@ -210,19 +287,43 @@ impl Timeline {
                 bands: lane.close(end),
             });
         }
-        for (address, lane) in addresses {
-            t.lanes.push(Lane {
-                section: Section::Addresses,
-                title: address,
-                bands: lane.close(end),
-            });
+        if clients_seen {
+            for (address, lane) in addresses {
+                t.lanes.push(Lane {
+                    section: Section::Addresses,
+                    title: address.to_string(),
+                    bands: lane.close(end),
+                });
+            }
+        } else {
+            for (address, (_, lane)) in holders {
+                t.lanes.push(Lane {
+                    section: Section::Holders,
+                    title: address.to_string(),
+                    bands: lane.close(end),
+                });
+            }
         }
-        for ((d, service, dest), lane) in pool {
-            t.lanes.push(Lane {
+        let mut pool_lanes: Vec<Lane> = pool
+            .into_iter()
+            .map(|((d, service, dest), lane)| Lane {
                 section: Section::Pool,
                 title: format!("{} {service} → {dest}", t.directors[d]),
                 bands: lane.close(end),
-            });
+            })
+            .collect();
+        let room = MAX_LANES.saturating_sub(t.lanes.len());
+        if pool_lanes.len() > room {
+            // Keep the destinations whose place changed.
+            let before = pool_lanes.len();
+            pool_lanes.retain(|l| l.bands.len() > 1);
+            pool_lanes.truncate(room);
+            t.omitted = before - pool_lanes.len();
+        }
+        t.lanes.extend(pool_lanes);
+        if t.lanes.len() > MAX_LANES {
+            t.omitted += t.lanes.len() - MAX_LANES;
+            t.lanes.truncate(MAX_LANES);
         }
         t
     }

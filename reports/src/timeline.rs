@@ -46,12 +46,19 @@ pub const WEIGHT_ZERO_COLOR: RGBColor = RGBColor(0xfd, 0xd8, 0x35);
 const TEXT: RGBColor = RGBColor(0x21, 0x21, 0x21);
 const MARKER: RGBColor = RGBColor(0x42, 0x42, 0x42);
 
+/// A director down.
+pub const DOWN_COLOR: RGBColor = RGBColor(0x42, 0x42, 0x42);
+/// A virtual address held by two directors or more at once.
+pub const SPLIT_COLOR: RGBColor = RGBColor(0xb7, 0x1c, 0x1c);
+
 /// The colour a band is drawn in.
 pub fn band_color(b: Band) -> RGBColor {
     match b {
         Band::State(s) => state_color(s),
-        Band::Owner(None) | Band::Pool(None) => NONE_COLOR,
-        Band::Owner(Some(d)) => director_color(d),
+        Band::Down => DOWN_COLOR,
+        Band::Owner(None) | Band::Pool(None) | Band::Held(0, _) | Band::Held(_, None) => NONE_COLOR,
+        Band::Owner(Some(d)) | Band::Held(1, Some(d)) => director_color(d),
+        Band::Held(_, Some(_)) => SPLIT_COLOR,
         Band::Pool(Some(0)) => WEIGHT_ZERO_COLOR,
         Band::Pool(Some(_)) => IN_POOL_COLOR,
     }
@@ -211,8 +218,18 @@ pub fn draw<DB: DrawingBackend>(
     ))
     .map_err(err)?;
     let step = tick_step(layout.end);
-    let mut tick = 0.0;
-    while tick <= layout.end + 1e-9 {
+    let decimals = if step >= 1.0 {
+        0
+    } else {
+        (-step.log10()).ceil() as usize
+    };
+    let mut k = 0u32;
+    loop {
+        let tick = f64::from(k) * step;
+        if tick > layout.end + 1e-9 {
+            break;
+        }
+        k += 1;
         let x = layout.x(tick);
         area.draw(&PathElement::new(
             vec![(x, axis), (x, axis + 5)],
@@ -220,12 +237,11 @@ pub fn draw<DB: DrawingBackend>(
         ))
         .map_err(err)?;
         let label = Text::new(
-            format!("{tick}"),
+            format!("{tick:.decimals$}"),
             (x, axis + 8),
             text(12, &TEXT).pos(Pos::new(HPos::Center, VPos::Top)),
         );
         area.draw(&label).map_err(err)?;
-        tick += step;
     }
     area.draw(&Text::new(
         "time (s)",
@@ -266,13 +282,19 @@ fn legends<DB: DrawingBackend>(
         State::Master,
         State::Fault,
     ]
-    .map(|s| (format!("{s:?}"), state_color(s)));
+    .map(|s| (format!("{s:?}"), state_color(s)))
+    .into_iter()
+    .chain([("down".to_string(), DOWN_COLOR)])
+    .collect::<Vec<_>>();
     let owners: Vec<(String, RGBColor)> = t
         .directors
         .iter()
         .enumerate()
         .map(|(i, d)| (d.clone(), director_color(i)))
-        .chain([("no owner yet".to_string(), NONE_COLOR)])
+        .chain([
+            ("nobody".to_string(), NONE_COLOR),
+            ("two or more hold it".to_string(), SPLIT_COLOR),
+        ])
         .collect();
     let pool = [
         ("in the pool (weight)".to_string(), IN_POOL_COLOR),

@@ -56,7 +56,9 @@ fn arp(t: f64, owner: &str) -> Record {
 }
 
 /// Two directors over 10 s: d1 is Master from 3 s until its fault at 6 s,
-/// d2 takes over at 6.5 s; clients follow; d1's pool loses the server at 5 s.
+/// d2 takes over at 6.5 s; clients follow; d1's pool loses the server at 5 s;
+/// d1 crashes at 8 s and starts again at 9 s. No incident figures: a trace
+/// as the daemon writes it, so the picture runs one second past the end.
 fn trace() -> Vec<Record> {
     use State::*;
     vec![
@@ -91,6 +93,20 @@ fn trace() -> Vec<Record> {
         state(6.5, "d2", "VI_1", Backup, Master),
         arp(6.5, "d2"),
         rec(
+            8.0,
+            "d1",
+            Kind::Stop {
+                reason: "crash".into(),
+            },
+        ),
+        rec(
+            9.0,
+            "d1",
+            Kind::Start {
+                config: "d1.conf".into(),
+            },
+        ),
+        rec(
             10.0,
             "sim",
             Kind::Fault {
@@ -104,7 +120,8 @@ fn trace() -> Vec<Record> {
 fn the_model_follows_the_trace() {
     let t = Timeline::from_records(&trace());
     assert_eq!(t.directors, ["d1", "d2"]);
-    assert_eq!(t.end, 10.0);
+    assert_eq!(t.end, 11.0);
+    assert!(!t.checked());
     let titles: Vec<(&str, Section)> = t
         .lanes
         .iter()
@@ -120,6 +137,13 @@ fn the_model_follows_the_trace() {
         ]
     );
     assert_eq!(t.lanes[0].at(4.0), Some(Band::State(State::Master)));
+    assert_eq!(t.lanes[0].at(8.5), Some(Band::Down));
+    assert_eq!(t.lanes[0].at(10.5), Some(Band::State(State::Initialize)));
+    assert_eq!(
+        t.lanes[1].at(10.5),
+        Some(Band::State(State::Master)),
+        "the last state is drawn"
+    );
     assert_eq!(t.lanes[2].at(1.0), Some(Band::Owner(None)));
     assert_eq!(t.lanes[3].at(5.5), Some(Band::Pool(None)));
     assert_eq!(t.faults.len(), 2);
@@ -144,7 +168,8 @@ fn each_lane_has_the_colour_of_its_state_at_chosen_times() {
     // d1 VI_1: Backup, Master, Fault.
     assert_eq!(pixel(0, 1.5), state(State::Backup));
     assert_eq!(pixel(0, 4.5), state(State::Master));
-    assert_eq!(pixel(0, 8.0), state(State::Fault));
+    assert_eq!(pixel(0, 7.0), state(State::Fault));
+    assert_eq!(pixel(0, 8.5), rgb(timeline::DOWN_COLOR));
     // d2 VI_1: Backup, then Master.
     assert_eq!(pixel(1, 4.5), state(State::Backup));
     assert_eq!(pixel(1, 8.0), state(State::Master));
@@ -155,6 +180,21 @@ fn each_lane_has_the_colour_of_its_state_at_chosen_times() {
     // d1's pool: in (away from the weight label), then out.
     assert_eq!(pixel(3, 3.5), rgb(IN_POOL_COLOR));
     assert_eq!(pixel(3, 7.0), rgb(NONE_COLOR));
+    // The time axis: 0 s at x = 330, the end (11 s) at x = 1570, and a
+    // tick drawn at 4 s.
+    assert_eq!((layout.x(0.0), layout.x(11.0)), (330, 1570));
+    assert_eq!(
+        layout.x(4.0),
+        330 + (4.0_f64 / 11.0 * 1240.0).round() as i32
+    );
+    let tick = img.get_pixel(layout.x(4.0) as u32, layout.chart.1 as u32 + 3);
+    assert!(tick[0] < 0x60, "no tick at 4 s: {tick:?}");
+    // Height: three headings, four lanes, the axis, three legend rows and
+    // the fault list (two faults, one row).
+    assert_eq!(
+        layout.height as i32,
+        50 + 3 * 26 + 4 * (18 + 5) + 4 + 40 + 3 * 18 + 10 + 18 + 20
+    );
     // And the colours are what the model says.
     assert_eq!(
         rgb(band_color(Band::State(State::Master))),
@@ -173,7 +213,84 @@ fn the_svg_and_the_page_carry_the_picture() {
         html.contains("src=\"data:image/png;base64,iVBOR"),
         "the PNG is embedded"
     );
-    assert!(html.contains("Invariants: all held"));
     let svg = std::fs::read_to_string(dir.join("timeline.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("d1 VI_1"));
+    assert!(svg.contains("fill=\"#2E7D32\""), "Master bands in the SVG");
+    assert!(
+        html.contains("only simulated runs are checked"),
+        "no claim for an unchecked trace"
+    );
+}
+
+/// A trace with no clients (the daemon's): addresses by who holds them,
+/// two holders at once shown as such.
+#[test]
+fn without_clients_addresses_show_who_holds_them() {
+    let vip = |t: f64, host: &str, add: bool| {
+        let address = "10.0.0.10".parse().unwrap();
+        let (instance, dev) = ("VI_1".to_string(), "eth0".to_string());
+        let kind = if add {
+            Kind::VipAdd {
+                instance,
+                address,
+                dev,
+            }
+        } else {
+            Kind::VipRemove {
+                instance,
+                address,
+                dev,
+            }
+        };
+        rec(t, host, kind)
+    };
+    let records = vec![
+        vip(1.0, "d1", true),
+        vip(2.0, "d2", true),
+        vip(2.5, "d1", false),
+        rec(
+            4.0,
+            "d2",
+            Kind::Stop {
+                reason: "signal".into(),
+            },
+        ),
+    ];
+    let t = Timeline::from_records(&records);
+    assert_eq!(t.lanes.len(), 1);
+    assert_eq!(t.lanes[0].section, Section::Holders);
+    let d1 = t.directors.iter().position(|d| d == "d1");
+    let d2 = t.directors.iter().position(|d| d == "d2");
+    assert_eq!(t.lanes[0].at(1.5), Some(Band::Held(1, d1)));
+    assert_eq!(t.lanes[0].at(2.2), Some(Band::Held(2, d1)));
+    assert_eq!(t.lanes[0].at(3.0), Some(Band::Held(1, d2)));
+    assert_eq!(
+        t.lanes[0].at(4.5),
+        Some(Band::Held(0, None)),
+        "a stopped director holds nothing"
+    );
+    let split = band_color(Band::Held(2, d1));
+    assert_eq!((split.0, split.1, split.2), (0xb7, 0x1c, 0x1c));
+}
+
+#[test]
+fn bad_inputs_are_refused_with_their_reason() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("bad-inputs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let read = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        holdfast_reports::read_input(&path).unwrap_err().to_string()
+    };
+    assert!(read("empty.jsonl", "\n").ends_with("no trace records in it"));
+    let e = read(
+        "sweep.json",
+        r#"{ "scenario": "x", "runs": [ { "seed": "one" } ] }"#,
+    );
+    assert!(e.contains("not a valid sweep"), "{e}");
+    let e = read(
+        "junk.jsonl",
+        "{\"t_ns\": 1, \"host\": \"a\", \"kind\": \"start\", \"config\": \"c\"}\nnot json\n",
+    );
+    assert!(e.contains("not a trace: line 2"), "{e}");
 }
