@@ -165,27 +165,131 @@ fn err<E: std::error::Error + Send + Sync>(e: DrawingAreaErrorKind<E>) -> Report
     ReportError::Draw(e.to_string())
 }
 
+/// How text is drawn: by plotters (SVG: the viewer lays the glyphs out), or
+/// glyph by glyph here (bitmaps: plotters 0.3.7's ab_glyph path drops each
+/// glyph's left bearing, which breaks up "192.168.100.10").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Glyphs {
+    /// plotters' own text element.
+    Plotters,
+    /// ab_glyph, with bearings and kerning.
+    Own,
+}
+
+fn face() -> &'static ab_glyph::FontRef<'static> {
+    static FACE: std::sync::OnceLock<ab_glyph::FontRef<'static>> = std::sync::OnceLock::new();
+    FACE.get_or_init(|| {
+        ab_glyph::FontRef::try_from_slice(dejavu::sans::regular())
+            .expect("DejaVu Sans, compiled in, is a valid font")
+    })
+}
+
+/// Writes `s` at `at`, anchored by (`h`, `v`), `size` pixels high.
+#[allow(clippy::too_many_arguments)]
+fn write<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    glyphs: Glyphs,
+    s: &str,
+    at: (i32, i32),
+    size: u32,
+    color: &RGBColor,
+    h: HPos,
+    v: VPos,
+) -> Result<(), ReportError> {
+    if glyphs == Glyphs::Plotters {
+        let style = text(size, color).pos(Pos::new(h, v));
+        return area.draw(&Text::new(s, at, style)).map_err(err);
+    }
+    use ab_glyph::{Font as _, ScaleFont as _};
+    let font = face();
+    let scaled = font.as_scaled(ab_glyph::PxScale::from(size as f32));
+    let mut width = 0.0;
+    let mut prev = None;
+    for c in s.chars() {
+        let id = font.glyph_id(c);
+        if let Some(p) = prev {
+            width += scaled.kern(p, id);
+        }
+        width += scaled.h_advance(id);
+        prev = Some(id);
+    }
+    let height = scaled.ascent() - scaled.descent();
+    let left = match h {
+        HPos::Left => at.0 as f32,
+        HPos::Center => at.0 as f32 - width / 2.0,
+        HPos::Right => at.0 as f32 - width,
+    };
+    let top = match v {
+        VPos::Top => at.1 as f32,
+        VPos::Center => at.1 as f32 - height / 2.0,
+        VPos::Bottom => at.1 as f32 - height,
+    };
+    let baseline = top + scaled.ascent();
+    let mut caret = left;
+    let mut prev = None;
+    for c in s.chars() {
+        let id = font.glyph_id(c);
+        if let Some(p) = prev {
+            caret += scaled.kern(p, id);
+        }
+        let glyph = id.with_scale_and_position(scaled.scale(), ab_glyph::point(caret, baseline));
+        if let Some(outline) = font.outline_glyph(glyph) {
+            let b = outline.px_bounds();
+            let mut pixels = Vec::new();
+            outline.draw(|x, y, coverage| {
+                if coverage > 0.02 {
+                    pixels.push((
+                        b.min.x as i32 + x as i32,
+                        b.min.y as i32 + y as i32,
+                        coverage,
+                    ));
+                }
+            });
+            for (x, y, coverage) in pixels {
+                area.draw_pixel((x, y), &color.mix(f64::from(coverage)))
+                    .map_err(err)?;
+            }
+        }
+        caret += scaled.h_advance(id);
+        prev = Some(id);
+    }
+    Ok(())
+}
+
 /// Draws the timeline on any plotters backend.
 pub fn draw<DB: DrawingBackend>(
     t: &Timeline,
     layout: &Layout,
     area: &DrawingArea<DB, Shift>,
+    g: Glyphs,
 ) -> Result<(), ReportError> {
     font::register();
     area.fill(&WHITE).map_err(err)?;
     let (top, axis) = layout.chart;
     for &(y, section) in &layout.headings {
-        area.draw(&Text::new(section.title(), (10, y + 6), text(15, &TEXT)))
-            .map_err(err)?;
+        write(
+            area,
+            g,
+            section.title(),
+            (10, y + 6),
+            15,
+            &TEXT,
+            HPos::Left,
+            VPos::Top,
+        )?;
     }
     for (i, lane) in t.lanes.iter().enumerate() {
         let y = layout.lanes[i];
-        let label = Text::new(
-            lane.title.clone(),
+        write(
+            area,
+            g,
+            &lane.title,
             (LEFT - 8, y + LANE / 2),
-            text(12, &TEXT).pos(Pos::new(HPos::Right, VPos::Center)),
-        );
-        area.draw(&label).map_err(err)?;
+            12,
+            &TEXT,
+            HPos::Right,
+            VPos::Center,
+        )?;
         // The lane's background: nothing known.
         area.draw(&Rectangle::new(
             [(layout.left, y), (layout.right, y + LANE)],
@@ -201,12 +305,17 @@ pub fn draw<DB: DrawingBackend>(
             .map_err(err)?;
             if let Band::Pool(Some(w)) = band {
                 if x1 - x0 > 24 {
-                    let label = Text::new(
-                        format!("w{w}"),
+                    let label = format!("w{w}");
+                    write(
+                        area,
+                        g,
+                        &label,
                         (x0 + 4, y + LANE / 2),
-                        text(11, &WHITE).pos(Pos::new(HPos::Left, VPos::Center)),
-                    );
-                    area.draw(&label).map_err(err)?;
+                        11,
+                        &WHITE,
+                        HPos::Left,
+                        VPos::Center,
+                    )?;
                 }
             }
         }
@@ -236,19 +345,28 @@ pub fn draw<DB: DrawingBackend>(
             TEXT.stroke_width(1),
         ))
         .map_err(err)?;
-        let label = Text::new(
-            format!("{tick:.decimals$}"),
+        let label = format!("{tick:.decimals$}");
+        write(
+            area,
+            g,
+            &label,
             (x, axis + 8),
-            text(12, &TEXT).pos(Pos::new(HPos::Center, VPos::Top)),
-        );
-        area.draw(&label).map_err(err)?;
+            12,
+            &TEXT,
+            HPos::Center,
+            VPos::Top,
+        )?;
     }
-    area.draw(&Text::new(
+    write(
+        area,
+        g,
         "time (s)",
         (layout.right, axis + 24),
-        text(12, &TEXT).pos(Pos::new(HPos::Right, VPos::Top)),
-    ))
-    .map_err(err)?;
+        12,
+        &TEXT,
+        HPos::Right,
+        VPos::Top,
+    )?;
     // Fault markers, numbered at the top.
     for (n, (at, _)) in t.faults.iter().enumerate() {
         let x = layout.x(*at);
@@ -258,14 +376,19 @@ pub fn draw<DB: DrawingBackend>(
         ))
         .map_err(err)?;
         let row = (n % 2) as i32 * 16;
-        let label = Text::new(
-            format!("{}", n + 1),
+        let label = format!("{}", n + 1);
+        write(
+            area,
+            g,
+            &label,
             (x, top - 30 + row),
-            text(12, &MARKER).pos(Pos::new(HPos::Center, VPos::Top)),
-        );
-        area.draw(&label).map_err(err)?;
+            12,
+            &MARKER,
+            HPos::Center,
+            VPos::Top,
+        )?;
     }
-    legends(t, layout, area)?;
+    legends(t, layout, area, g)?;
     area.present().map_err(err)?;
     Ok(())
 }
@@ -274,6 +397,7 @@ fn legends<DB: DrawingBackend>(
     t: &Timeline,
     layout: &Layout,
     area: &DrawingArea<DB, Shift>,
+    g: Glyphs,
 ) -> Result<(), ReportError> {
     let mut y = layout.legend;
     let states = [
@@ -306,14 +430,12 @@ fn legends<DB: DrawingBackend>(
         ("owners", &owners[..]),
         ("pool", &pool[..]),
     ] {
-        area.draw(&Text::new(title, (10, y), text(12, &TEXT)))
-            .map_err(err)?;
+        write(area, g, title, (10, y), 12, &TEXT, HPos::Left, VPos::Top)?;
         let mut x = 80;
         for (name, color) in items {
             area.draw(&Rectangle::new([(x, y), (x + 14, y + 12)], color.filled()))
                 .map_err(err)?;
-            area.draw(&Text::new(name.clone(), (x + 20, y), text(12, &TEXT)))
-                .map_err(err)?;
+            write(area, g, name, (x + 20, y), 12, &TEXT, HPos::Left, VPos::Top)?;
             x += 30 + 8 * name.len() as i32;
         }
         y += LINE;
@@ -324,12 +446,16 @@ fn legends<DB: DrawingBackend>(
         let (col, row) = (n / half.max(1), n % half.max(1));
         let x = 10 + col as i32 * (layout.width as i32 / 2);
         let line = format!("{:>2}  {at:>9.3} s  {label}", n + 1);
-        area.draw(&Text::new(
-            line,
+        write(
+            area,
+            g,
+            &line,
             (x, y + row as i32 * LINE),
-            text(12, &TEXT),
-        ))
-        .map_err(err)?;
+            12,
+            &TEXT,
+            HPos::Left,
+            VPos::Top,
+        )?;
     }
     Ok(())
 }
@@ -338,7 +464,7 @@ fn legends<DB: DrawingBackend>(
 pub fn png(t: &Timeline, path: &std::path::Path) -> Result<Layout, ReportError> {
     let layout = Layout::of(t);
     let root = BitMapBackend::new(path, (layout.width, layout.height)).into_drawing_area();
-    draw(t, &layout, &root)?;
+    draw(t, &layout, &root, Glyphs::Own)?;
     Ok(layout)
 }
 
@@ -349,7 +475,7 @@ pub fn svg(t: &Timeline) -> Result<String, ReportError> {
     {
         let root =
             SVGBackend::with_string(&mut out, (layout.width, layout.height)).into_drawing_area();
-        draw(t, &layout, &root)?;
+        draw(t, &layout, &root, Glyphs::Plotters)?;
     }
     Ok(out)
 }
