@@ -24,6 +24,8 @@ struct Cli {
 enum Command {
     /// Check a keepalived.conf: every error and warning with its place, then a summary.
     Check(CheckArgs),
+    /// Run the director: VRRP on the real interfaces, in the foreground (SIGTERM stops, SIGHUP reloads, SIGUSR1 dumps state).
+    Run(RunArgs),
     /// Simulate a scenario: print each incident's figures and the invariant verdict.
     Sim(SimArgs),
     /// Simulate a scenario over many seeds with randomised faults and network (swarm testing).
@@ -54,6 +56,29 @@ struct DemoArgs {
     /// Seeds in the demo's sweep.
     #[arg(long, default_value_t = 200)]
     seeds: u64,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// The configuration file.
+    #[arg(
+        short = 'f',
+        long = "use-file",
+        default_value = "/etc/keepalived/keepalived.conf"
+    )]
+    file: PathBuf,
+    /// Config id for `@ID` lines (default: the short host name).
+    #[arg(short = 'i', long)]
+    config_id: Option<String>,
+    /// Where SIGUSR1 writes the state, as JSON.
+    #[arg(long, default_value = "/tmp/holdfast.json")]
+    dump: PathBuf,
+    /// Write trace records (JSON lines, as `holdfast sim --trace`) here.
+    #[arg(long)]
+    trace: Option<PathBuf>,
+    /// Log level filter (tracing's syntax: info, debug, holdfast_runtime=debug...).
+    #[arg(long, default_value = "info")]
+    log: String,
 }
 
 #[derive(Debug, Args)]
@@ -122,6 +147,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => check(args),
+        Command::Run(args) => run(args),
         Command::Sim(args) => sim(args),
         Command::Sweep(args) => sweep(args),
         Command::Report(args) => report(args),
@@ -363,4 +389,26 @@ fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&args.log).context("--log")?)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .init();
+    let opts = holdfast_runtime::Options {
+        config: args.file,
+        config_id: args.config_id.or_else(default_config_id),
+        dump: args.dump,
+        trace: args.trace,
+    };
+    match holdfast_runtime::run(opts) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            eprintln!("holdfast: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
 }

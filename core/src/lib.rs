@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+pub mod announce;
 pub mod check;
 pub mod config;
 pub mod fuzzing;

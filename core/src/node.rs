@@ -260,7 +260,8 @@ pub enum NodeError {
 pub struct Status {
     /// Each instance.
     pub instances: Vec<InstanceStatus>,
-    /// Dropped adverts by reason.
+    /// Dropped adverts by reason, all instances together (and those for
+    /// no instance: `wrong_vrid`).
     pub rejected: BTreeMap<Reject, u64>,
     /// Each real server.
     pub real_servers: Vec<RealServerStatus>,
@@ -554,6 +555,8 @@ pub struct InstanceStatus {
     pub effective_priority: u8,
     /// Its own trackers hold it down.
     pub faulted: bool,
+    /// Adverts for it (its interface and VRID) dropped, by reason.
+    pub rejected: BTreeMap<Reject, u64>,
 }
 
 struct Member {
@@ -564,6 +567,8 @@ struct Member {
     tracked: Vec<(String, i32, bool)>,
     /// (vrrp_script index, weight, reverse), with the same weight rule.
     scripts: Vec<(usize, i32, bool)>,
+    /// Its dropped adverts by reason.
+    rejected: BTreeMap<Reject, u64>,
 }
 
 /// A `vrrp_script` being run periodically.
@@ -677,6 +682,7 @@ fn build_members(config: &Config, interfaces: &[Interface]) -> Result<Vec<Member
             group,
             tracked,
             scripts,
+            rejected: BTreeMap::new(),
         });
     }
     Ok(members)
@@ -981,6 +987,7 @@ impl Node {
                     priority: m.cfg.priority,
                     effective_priority: m.inst.effective_priority(),
                     faulted: m.inst.own_fault(),
+                    rejected: m.rejected.clone(),
                 })
                 .collect(),
             rejected: self.rejected.clone(),
@@ -1046,27 +1053,39 @@ impl Node {
         ttl: u8,
         bytes: &[u8],
     ) {
+        let family = Family::of(&src);
+        // The instances it is for: its interface, family and VRID (byte 1,
+        // read even from a packet that does not parse, so that a bad one
+        // is counted against the instance it aimed at).
+        let vrid = bytes.get(1).copied();
+        let targets: Vec<usize> = self
+            .members
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| {
+                m.cfg.interface.as_deref() == Some(interface)
+                    && Some(m.cfg.virtual_router_id) == vrid
+                    && m.cfg.family == family
+            })
+            .map(|(i, _)| i)
+            .collect();
         let parsed = match Repr::parse(&Packet::new_unchecked(bytes), src, dst) {
             Ok(p) => p,
-            Err(r) => return self.count(r),
-        };
-        let family = Family::of(&src);
-        let mut matched = false;
-        let mut results = Vec::new();
-        for m in &mut self.members {
-            if m.cfg.interface.as_deref() == Some(interface)
-                && m.cfg.virtual_router_id == parsed.repr.vrid
-                && m.cfg.family == family
-            {
-                matched = true;
-                results.push(m.inst.handle_advert(now, src, ttl, &parsed));
+            Err(r) => {
+                for &i in &targets {
+                    *self.members[i].rejected.entry(r).or_default() += 1;
+                }
+                return self.count(r);
             }
-        }
-        if !matched {
+        };
+        if targets.is_empty() {
             self.count(Reject::WrongVrid);
         }
-        for r in results.into_iter().filter_map(Result::err) {
-            self.count(r);
+        for i in targets {
+            if let Err(r) = self.members[i].inst.handle_advert(now, src, ttl, &parsed) {
+                *self.members[i].rejected.entry(r).or_default() += 1;
+                self.count(r);
+            }
         }
     }
 

@@ -167,3 +167,32 @@ fn every_captured_advert_reemits_byte_for_byte() {
     assert!(total > 500, "only {total} adverts found");
     assert!(priority_zero > 0, "no priority-0 advert found");
 }
+
+/// Every gratuitous ARP keepalived 2.2.7 sent in the captures is built byte
+/// for byte from its sender MAC and address.
+#[test]
+fn garps_are_built_as_keepalived_sends_them() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/garp.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let garps = json["garps"].as_array().unwrap();
+    assert!(!garps.is_empty());
+    for g in garps {
+        let mac: Vec<u8> = g["sender_mac"]
+            .as_str()
+            .unwrap()
+            .split(':')
+            .map(|b| u8::from_str_radix(b, 16).unwrap())
+            .collect();
+        let ip: std::net::Ipv4Addr = g["sender_ip"].as_str().unwrap().parse().unwrap();
+        let frame = holdfast_core::announce::garp_frame(mac.try_into().unwrap(), ip);
+        let hex: String = frame.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(
+            hex,
+            g["frame_hex"].as_str().unwrap(),
+            "{}",
+            g["description"]
+        );
+    }
+}

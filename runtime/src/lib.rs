@@ -1,3 +1,18 @@
 //! holdfast-runtime: the production daemon's driver of `holdfast_core`
-//! (DESIGN.md, "Runtime"): raw sockets, netlink, probes, data planes. Not
-//! built yet.
+//! (DESIGN.md, "Runtime"): raw VRRP sockets, rtnetlink for addresses and
+//! links, gratuitous ARP, probes, scripts, mail and signals. Every decision
+//! stays in core; this crate only moves inputs in and outputs out.
+
+#![warn(missing_docs)]
+
+pub mod announce;
+pub mod clock;
+pub mod daemon;
+pub mod links;
+pub mod mail;
+pub mod notify;
+pub mod probes;
+pub mod scripts;
+pub mod vrrp_socket;
+
+pub use daemon::{run, DaemonError, Options};

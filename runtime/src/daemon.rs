@@ -1,0 +1,668 @@
+//! The daemon: one tokio task that feeds `core::Node` its inputs with the
+//! monotonic clock and carries out its outputs. It decides nothing itself
+//! (DESIGN.md, "The sans-IO contract"): sockets, netlink, probes and
+//! scripts only report, and every reaction comes from the node.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::stream::StreamExt;
+use holdfast_core::config::model::{Config, Family, VirtualIp};
+use holdfast_core::config::{self, FsLoader, LoadOptions, Severity};
+use holdfast_core::node::{Input, Interface, Output};
+use holdfast_core::time::Instant;
+use holdfast_core::trace::{self, Kind, Record};
+use holdfast_core::Node;
+use netlink_packet_core::NetlinkPayload;
+use netlink_packet_route::RouteNetlinkMessage;
+use rtnetlink::MulticastGroup;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::{mpsc, Semaphore};
+use tracing::{debug, error, info, warn};
+
+use crate::announce::Announcer;
+use crate::clock::{monotonic_ns, Timer};
+use crate::links::{self, Link};
+use crate::mail;
+use crate::probes;
+use crate::scripts;
+use crate::vrrp_socket::VrrpSocket;
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The configuration file.
+    pub config: PathBuf,
+    /// Config id for `@ID` lines.
+    pub config_id: Option<String>,
+    /// Where SIGUSR1 writes the state (JSON).
+    pub dump: PathBuf,
+    /// Write trace records (JSON lines) here.
+    pub trace: Option<PathBuf>,
+}
+
+/// Why the daemon could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// The configuration has errors.
+    #[error("{0}")]
+    Config(String),
+    /// The system refused something the daemon needs.
+    #[error("{0}")]
+    System(String),
+}
+
+fn sys(what: &str) -> impl Fn(std::io::Error) -> DaemonError + '_ {
+    move |e| DaemonError::System(format!("{what}: {e}"))
+}
+
+/// Notify scripts and alerts running at once, at most: a storm of state
+/// changes must not pile up processes.
+const MAX_SCRIPTS: usize = 32;
+/// How long a notify script may run.
+const NOTIFY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Reads a configuration; errors are refused whole, warnings logged.
+pub fn load(opts: &Options) -> Result<Config, DaemonError> {
+    let lo = LoadOptions {
+        config_id: opts.config_id.clone(),
+        strict: false,
+    };
+    let loaded = config::load(&opts.config, &FsLoader, &lo);
+    for d in loaded.diagnostics.iter() {
+        let text = d.render(&loaded.sources);
+        match d.severity {
+            Severity::Error => error!("{}", text.trim_end()),
+            _ => warn!("{}", text.trim_end()),
+        }
+    }
+    loaded.config.ok_or_else(|| {
+        DaemonError::Config(format!(
+            "{}: {} error(s): the configuration is not used",
+            opts.config.display(),
+            loaded.diagnostics.count(Severity::Error)
+        ))
+    })
+}
+
+/// Runs the daemon until SIGTERM or SIGINT.
+pub fn run(opts: Options) -> Result<(), DaemonError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(sys("tokio"))?;
+    rt.block_on(async move {
+        let daemon = Daemon::start(opts).await?;
+        daemon.serve().await
+    })
+}
+
+struct Daemon {
+    opts: Options,
+    config: Config,
+    node: Node,
+    origin: u64,
+    handle: rtnetlink::Handle,
+    links: Vec<Link>,
+    sockets: BTreeMap<(String, bool), Arc<VrrpSocket>>,
+    announcers: BTreeMap<String, Announcer>,
+    /// Virtual addresses holdfast put on interfaces: (ifindex, address).
+    held: BTreeMap<(u32, IpAddr), (String, VirtualIp)>,
+    tx: mpsc::UnboundedSender<Input>,
+    rx: mpsc::UnboundedReceiver<Input>,
+    timer: Timer,
+    slots: Arc<Semaphore>,
+    trace: Option<std::io::BufWriter<std::fs::File>>,
+}
+
+impl Daemon {
+    fn now(&self) -> Instant {
+        Instant::from_nanos(monotonic_ns().saturating_sub(self.origin))
+    }
+
+    fn core_interfaces(&self) -> Vec<Interface> {
+        self.links
+            .iter()
+            .map(|l| Interface {
+                name: l.name.clone(),
+                ipv4: l.ipv4.map(IpAddr::V4),
+                ipv6: l.ipv6.map(IpAddr::V6),
+                up: l.up,
+            })
+            .collect()
+    }
+
+    fn link(&self, name: &str) -> Option<&Link> {
+        self.links.iter().find(|l| l.name == name)
+    }
+
+    async fn start(opts: Options) -> Result<Daemon, DaemonError> {
+        let origin = monotonic_ns();
+        let config = load(&opts)?;
+        let (conn, handle, _) = rtnetlink::new_connection().map_err(sys("netlink"))?;
+        tokio::spawn(conn);
+        let links = links::discover(&handle)
+            .await
+            .map_err(|e| DaemonError::System(format!("netlink: listing interfaces: {e}")))?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let trace = match &opts.trace {
+            Some(p) => Some(std::io::BufWriter::new(
+                std::fs::File::create(p).map_err(sys("trace file"))?,
+            )),
+            None => None,
+        };
+        let seed = monotonic_ns() ^ u64::from(std::process::id());
+        let mut d = Daemon {
+            node: Node::new(Instant::ZERO, &Config::default(), &[])
+                .map_err(|e| DaemonError::System(e.to_string()))?,
+            opts,
+            config,
+            origin,
+            handle,
+            links,
+            sockets: BTreeMap::new(),
+            announcers: BTreeMap::new(),
+            held: BTreeMap::new(),
+            tx,
+            rx,
+            timer: Timer::new().map_err(sys("timerfd"))?,
+            slots: Arc::new(Semaphore::new(MAX_SCRIPTS)),
+            trace,
+        };
+        d.warn_unsupported();
+        d.remove_stale_vips().await;
+        let now = d.now();
+        d.node = Node::with_seed(now, &d.config, &d.core_interfaces(), seed)
+            .map_err(|e| DaemonError::Config(e.to_string()))?;
+        d.open_sockets()?;
+        d.record(Kind::Start {
+            config: d.opts.config.display().to_string(),
+        });
+        info!(
+            "started: {} VRRP instance(s), {} virtual server(s)",
+            d.config.instances.len(),
+            d.config.virtual_servers.len()
+        );
+        Ok(d)
+    }
+
+    /// What this build does not do is said once, at start.
+    fn warn_unsupported(&self) {
+        if !self.config.virtual_servers.is_empty() {
+            warn!("virtual_server: this build has no data plane yet; checkers run and the LVS table is computed and logged, but not programmed into the kernel");
+        }
+        for vs in &self.config.virtual_servers {
+            for rs in &vs.real_servers {
+                for ch in rs.checkers.iter().filter(|c| !probes::supported(&c.kind)) {
+                    warn!(
+                        "real_server {}: {} is not run by this build: it reports a failure",
+                        rs.address,
+                        ch.kind.keyword()
+                    );
+                }
+            }
+        }
+    }
+
+    /// A crashed run may have left its addresses: they go before anything
+    /// starts (keepalived: "removing VIPs" before BACKUP(init)).
+    async fn remove_stale_vips(&mut self) {
+        let mut stale = Vec::new();
+        for inst in &self.config.instances {
+            for vip in inst
+                .virtual_ipaddress
+                .iter()
+                .chain(&inst.virtual_ipaddress_excluded)
+            {
+                let dev = vip
+                    .dev
+                    .clone()
+                    .or_else(|| inst.interface.clone())
+                    .unwrap_or_default();
+                if let Some(l) = self.link(&dev) {
+                    stale.push((inst.name.clone(), l.index, dev, vip.clone()));
+                }
+            }
+        }
+        for (inst, index, dev, vip) in stale {
+            if links::has_address(&self.handle, index, vip.address)
+                .await
+                .unwrap_or(false)
+            {
+                info!("({inst}) removing stale VIP {} from {dev}", vip.address);
+                if let Err(e) = links::remove_vip(&self.handle, index, &vip).await {
+                    warn!("({inst}) cannot remove {} from {dev}: {e}", vip.address);
+                }
+            }
+        }
+    }
+
+    /// One VRRP socket per interface and family the instances use.
+    fn open_sockets(&mut self) -> Result<(), DaemonError> {
+        let wanted: Vec<(String, Family)> = self
+            .config
+            .instances
+            .iter()
+            .filter_map(|i| Some((i.interface.clone()?, i.family)))
+            .collect();
+        for (ifname, family) in wanted {
+            let v6 = family == Family::Ipv6;
+            if self.sockets.contains_key(&(ifname.clone(), v6)) {
+                continue;
+            }
+            let link = self
+                .link(&ifname)
+                .ok_or_else(|| DaemonError::Config(format!("interface {ifname} does not exist")))?
+                .clone();
+            let (local, group) = if v6 {
+                (
+                    link.ipv6.map(IpAddr::V6),
+                    IpAddr::V6(self.config.global.vrrp_mcast_group6),
+                )
+            } else {
+                (
+                    link.ipv4.map(IpAddr::V4),
+                    IpAddr::V4(self.config.global.vrrp_mcast_group4),
+                )
+            };
+            let local = local.ok_or_else(|| {
+                DaemonError::Config(format!("interface {ifname} has no {family:?} address"))
+            })?;
+            let sock = Arc::new(
+                VrrpSocket::open(&ifname, link.index, local, group)
+                    .map_err(|e| DaemonError::System(format!("VRRP socket on {ifname}: {e}")))?,
+            );
+            let (tx, reader, name) = (self.tx.clone(), sock.clone(), ifname.clone());
+            tokio::spawn(async move {
+                loop {
+                    match reader.recv().await {
+                        Ok(r) => {
+                            let input = Input::Packet {
+                                interface: name.clone(),
+                                src: r.src,
+                                dst: r.dst,
+                                ttl: r.ttl,
+                                bytes: r.bytes,
+                            };
+                            if tx.send(input).is_err() {
+                                return;
+                            }
+                        }
+                        Err(e) => {
+                            warn!("{name}: reading VRRP: {e}");
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                    }
+                }
+            });
+            self.sockets.insert((ifname.clone(), v6), sock);
+            if let std::collections::btree_map::Entry::Vacant(slot) =
+                self.announcers.entry(ifname.clone())
+            {
+                let a = Announcer::open(&ifname, link.index, link.mac)
+                    .map_err(|e| DaemonError::System(format!("packet socket on {ifname}: {e}")))?;
+                slot.insert(a);
+            }
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, kind: Kind) {
+        let t_ns = self.now().as_nanos();
+        if let Some(w) = &mut self.trace {
+            let r = Record {
+                t_ns,
+                host: self
+                    .config
+                    .global
+                    .router_id
+                    .clone()
+                    .unwrap_or_else(|| "holdfast".into()),
+                kind,
+            };
+            if let Err(e) = trace::write(w, &r).and_then(|_| w.flush()) {
+                warn!("trace: {e}");
+            }
+        }
+    }
+
+    async fn serve(mut self) -> Result<(), DaemonError> {
+        let mut term = signal(SignalKind::terminate()).map_err(sys("signal"))?;
+        let mut int = signal(SignalKind::interrupt()).map_err(sys("signal"))?;
+        let mut hup = signal(SignalKind::hangup()).map_err(sys("signal"))?;
+        let mut usr1 = signal(SignalKind::user_defined1()).map_err(sys("signal"))?;
+        let (conn, _, mut events) = rtnetlink::new_multicast_connection(&[
+            MulticastGroup::Link,
+            MulticastGroup::Ipv4Ifaddr,
+            MulticastGroup::Ipv6Ifaddr,
+        ])
+        .map_err(sys("netlink"))?;
+        tokio::spawn(conn);
+        crate::notify::ready();
+        loop {
+            self.drain().await;
+            let at = self.node.poll_timeout().map(|t| self.origin + t.as_nanos());
+            self.timer.arm(at).map_err(sys("timerfd"))?;
+            tokio::select! {
+                biased;
+                _ = term.recv() => return self.shutdown("SIGTERM").await,
+                _ = int.recv() => return self.shutdown("SIGINT").await,
+                Some(input) = self.rx.recv() => {
+                    let now = self.now();
+                    self.node.handle(now, input);
+                }
+                r = self.timer.fired(), if at.is_some() => {
+                    r.map_err(sys("timerfd"))?;
+                    let now = self.now();
+                    self.node.handle_timeout(now);
+                }
+                Some((msg, _)) = events.next() => self.netlink(msg.payload).await,
+                _ = hup.recv() => self.reload().await,
+                _ = usr1.recv() => self.dump(),
+            }
+        }
+    }
+
+    /// Carries out everything the node asked for. Adverts leave first, in
+    /// their order: a netlink round trip for an address must not delay the
+    /// next instance's advert (a sync group's members move together).
+    async fn drain(&mut self) {
+        loop {
+            let batch: Vec<Output> = std::iter::from_fn(|| self.node.poll_output()).collect();
+            if batch.is_empty() {
+                return;
+            }
+            let (adverts, rest): (Vec<Output>, Vec<Output>) = batch
+                .into_iter()
+                .partition(|o| matches!(o, Output::Transmit(_)));
+            for o in adverts.into_iter().chain(rest) {
+                let vss = &self.config.virtual_servers;
+                let kind = Kind::of_output(&o, |v, r| {
+                    let rs = vss.get(v)?.real_servers.get(r)?;
+                    Some((rs.address, rs.port))
+                });
+                if let Some(k) = kind {
+                    self.record(k);
+                }
+                self.carry_out(o).await;
+            }
+        }
+    }
+
+    async fn carry_out(&mut self, o: Output) {
+        match o {
+            Output::Transmit(t) => {
+                let iface = t.interface.clone().unwrap_or_default();
+                match self.sockets.get(&(iface.clone(), t.dst.is_ipv6())) {
+                    Some(s) => {
+                        if let Err(e) = s.send(t.dst, &t.bytes) {
+                            warn!("{iface}: sending advert to {}: {e}", t.dst);
+                        }
+                    }
+                    None => warn!("no VRRP socket on {iface}"),
+                }
+            }
+            Output::AddVip { instance, vip, dev } => {
+                let Some(index) = self.link(&dev).map(|l| l.index) else {
+                    return warn!("({instance}) no interface {dev} for {}", vip.address);
+                };
+                match links::add_vip(&self.handle, index, &vip).await {
+                    Ok(()) => {
+                        debug!("({instance}) added {} on {dev}", vip.address);
+                        self.held.insert((index, vip.address), (instance, vip));
+                    }
+                    Err(e) => error!("({instance}) adding {} on {dev}: {e}", vip.address),
+                }
+            }
+            Output::RemoveVip { instance, vip, dev } => {
+                let Some(index) = self.link(&dev).map(|l| l.index) else {
+                    return;
+                };
+                self.held.remove(&(index, vip.address));
+                if let Err(e) = links::remove_vip(&self.handle, index, &vip).await {
+                    error!("({instance}) removing {} from {dev}: {e}", vip.address);
+                }
+            }
+            Output::Announce {
+                instance,
+                interface,
+                addresses,
+                count,
+            } => {
+                if let Some(a) = self.announcers.get(&interface) {
+                    for addr in addresses {
+                        if let Err(e) = a.announce(addr, count) {
+                            warn!("({instance}) announcing {addr} on {interface}: {e}");
+                        }
+                    }
+                }
+            }
+            Output::Event(e) => {
+                info!("({}) Entering {:?} STATE ({})", e.instance, e.to, e.reason);
+                let alert = self
+                    .config
+                    .instances
+                    .iter()
+                    .find(|i| i.name == e.instance)
+                    .is_some_and(|i| i.smtp_alert);
+                if alert {
+                    mail::alert(&self.config, &e.instance, e.to, self.slots.clone());
+                }
+            }
+            Output::GroupChanged { group, from, to } => {
+                info!("VRRP_Group({group}) {from:?} -> {to:?}");
+            }
+            Output::Probe {
+                id,
+                vs,
+                rs,
+                checker,
+                address,
+                port,
+                url,
+                timeout,
+            } => {
+                let Some(ch) = self
+                    .config
+                    .virtual_servers
+                    .get(vs)
+                    .and_then(|v| v.real_servers.get(rs))
+                    .and_then(|r| r.checkers.get(checker))
+                    .cloned()
+                else {
+                    return;
+                };
+                let tx = self.tx.clone();
+                let user = self.script_user();
+                let secure = self.config.global.enable_script_security;
+                tokio::spawn(async move {
+                    let u = user.as_ref().map(|(u, g)| (u.as_str(), g.as_deref()));
+                    let outcome = probes::run(&ch, address, port, url, timeout, u, secure).await;
+                    let _ = tx.send(Input::ProbeDone { id, outcome });
+                });
+            }
+            Output::Lvs(op) => debug!("LVS (not programmed: no data plane in this build): {op:?}"),
+            Output::RealServerChanged { vs, rs, up, reason } => {
+                if let Some(r) = self
+                    .config
+                    .virtual_servers
+                    .get(vs)
+                    .and_then(|v| v.real_servers.get(rs))
+                {
+                    let state = if up { "up" } else { "down" };
+                    info!(
+                        "real server {}:{} {state} {reason}",
+                        r.address,
+                        r.port.unwrap_or(0)
+                    );
+                }
+            }
+            Output::RunTrackScript {
+                id,
+                name,
+                script,
+                timeout,
+            } => {
+                let tx = self.tx.clone();
+                let prepared = scripts::prepare(
+                    &script,
+                    &[],
+                    self.script_user_ref()
+                        .as_ref()
+                        .map(|(u, g)| (u.as_str(), g.as_deref())),
+                    self.config.global.enable_script_security,
+                );
+                tokio::spawn(async move {
+                    let success = match prepared {
+                        Ok(p) => p.run(timeout).await == scripts::Exit::Code(0),
+                        Err(e) => {
+                            warn!("vrrp_script {name}: {e}");
+                            false
+                        }
+                    };
+                    let _ = tx.send(Input::ScriptDone { id, success });
+                });
+            }
+            Output::RunScript { script, args } => {
+                let prepared = scripts::prepare(
+                    &script,
+                    &args,
+                    self.script_user_ref()
+                        .as_ref()
+                        .map(|(u, g)| (u.as_str(), g.as_deref())),
+                    self.config.global.enable_script_security,
+                );
+                let slots = self.slots.clone();
+                match prepared {
+                    Err(e) => error!("script {}: {e}", script.command),
+                    Ok(p) => {
+                        tokio::spawn(async move {
+                            let Ok(_slot) = slots.try_acquire_owned() else {
+                                return warn!(
+                                    "too many scripts running: {} skipped",
+                                    script.command
+                                );
+                            };
+                            match p.run(NOTIFY_TIMEOUT).await {
+                                scripts::Exit::Code(0) => {}
+                                other => warn!("script {}: {other:?}", script.command),
+                            }
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    fn script_user(&self) -> Option<(String, Option<String>)> {
+        self.config
+            .global
+            .script_user
+            .as_ref()
+            .map(|u| (u.user.clone(), u.group.clone()))
+    }
+
+    fn script_user_ref(&self) -> Option<(String, Option<String>)> {
+        self.script_user()
+    }
+
+    async fn netlink(&mut self, payload: NetlinkPayload<RouteNetlinkMessage>) {
+        let NetlinkPayload::InnerMessage(msg) = payload else {
+            return;
+        };
+        match msg {
+            RouteNetlinkMessage::NewLink(m) | RouteNetlinkMessage::DelLink(m) => {
+                let (index, _, up) = links::link_state(&m);
+                let Some(l) = self.links.iter_mut().find(|l| l.index == index) else {
+                    return;
+                };
+                if l.up != up {
+                    l.up = up;
+                    let name = l.name.clone();
+                    info!("{name}: link {}", if up { "up" } else { "down" });
+                    let now = self.now();
+                    self.node.handle(
+                        now,
+                        Input::Link {
+                            interface: name,
+                            up,
+                        },
+                    );
+                }
+            }
+            RouteNetlinkMessage::DelAddress(m) => {
+                let Some(addr) = links::address_of(&m) else {
+                    return;
+                };
+                if let Some((inst, vip)) = self.held.get(&(m.header.index, addr)).cloned() {
+                    warn!(
+                        "({inst}) {addr} was removed by someone else while Master: adding it back"
+                    );
+                    if let Err(e) = links::add_vip(&self.handle, m.header.index, &vip).await {
+                        error!("({inst}) re-adding {addr}: {e}");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// SIGHUP: a configuration with errors is refused and the running one
+    /// kept; a good one is applied without disturbing unchanged instances.
+    async fn reload(&mut self) {
+        info!("reloading {}", self.opts.config.display());
+        let cfg = match load(&self.opts) {
+            Ok(c) => c,
+            Err(e) => {
+                return error!("reload refused, still running the previous configuration: {e}")
+            }
+        };
+        let now = self.now();
+        let ifaces = self.core_interfaces();
+        if let Err(e) = self.node.reload(now, &cfg, &ifaces) {
+            return error!("reload refused, still running the previous configuration: {e}");
+        }
+        let previous = std::mem::replace(&mut self.config, cfg);
+        if let Err(e) = self.open_sockets() {
+            error!("after reload: {e}");
+        }
+        self.warn_unsupported();
+        let detail = self.opts.config.display().to_string();
+        self.record(Kind::Reload { ok: true, detail });
+        drop(previous);
+    }
+
+    /// SIGUSR1: the node's status as JSON.
+    fn dump(&self) {
+        let status = self.node.status();
+        let result = serde_json::to_vec_pretty(&status)
+            .map_err(std::io::Error::other)
+            .and_then(|j| std::fs::write(&self.opts.dump, j));
+        match result {
+            Ok(()) => info!("state written to {}", self.opts.dump.display()),
+            Err(e) => error!("writing {}: {e}", self.opts.dump.display()),
+        }
+    }
+
+    /// SIGTERM / SIGINT: Masters send priority 0 and drop their addresses,
+    /// then the process ends (no second's wait, unlike keepalived).
+    async fn shutdown(mut self, why: &str) -> Result<(), DaemonError> {
+        info!("{why}: stopping");
+        let now = self.now();
+        self.node.handle(now, Input::Shutdown);
+        self.drain().await;
+        // Anything still held (an instance that never got to remove it).
+        for ((index, _), (inst, vip)) in std::mem::take(&mut self.held) {
+            if let Err(e) = links::remove_vip(&self.handle, index, &vip).await {
+                warn!("({inst}) removing {}: {e}", vip.address);
+            }
+        }
+        self.record(Kind::Stop { reason: why.into() });
+        info!("stopped");
+        Ok(())
+    }
+}

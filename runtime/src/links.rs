@@ -1,0 +1,177 @@
+//! rtnetlink: learn the interfaces (index, MAC, primary addresses, link
+//! state), add and remove virtual addresses, and hear about link and
+//! address changes.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use futures_util::stream::TryStreamExt;
+use holdfast_core::config::model::{Scope, VirtualIp};
+use netlink_packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
+use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkMessage};
+use netlink_packet_route::AddressFamily;
+use rtnetlink::Handle;
+
+/// An interface as the kernel reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// Index.
+    pub index: u32,
+    /// Name.
+    pub name: String,
+    /// Hardware address.
+    pub mac: [u8; 6],
+    /// Administratively up with carrier.
+    pub up: bool,
+    /// Primary IPv4 address.
+    pub ipv4: Option<Ipv4Addr>,
+    /// Link-local IPv6 address.
+    pub ipv6: Option<Ipv6Addr>,
+}
+
+/// What a link message says about a link: index, name, up.
+pub fn link_state(msg: &LinkMessage) -> (u32, Option<String>, bool) {
+    let name = msg.attributes.iter().find_map(|a| match a {
+        LinkAttribute::IfName(n) => Some(n.clone()),
+        _ => None,
+    });
+    let flags = msg.header.flags;
+    let up = flags.contains(LinkFlags::Up) && flags.contains(LinkFlags::LowerUp);
+    (msg.header.index, name, up)
+}
+
+/// The address a message is about.
+pub fn address_of(msg: &AddressMessage) -> Option<IpAddr> {
+    // IFA_LOCAL is the interface's own address on point-to-point links;
+    // IFA_ADDRESS otherwise.
+    let mut address = None;
+    for a in &msg.attributes {
+        match a {
+            AddressAttribute::Local(ip) => return Some(*ip),
+            AddressAttribute::Address(ip) => address = Some(*ip),
+            _ => {}
+        }
+    }
+    address
+}
+
+/// Every interface with its addresses.
+pub async fn discover(handle: &Handle) -> Result<Vec<Link>, rtnetlink::Error> {
+    let mut links = Vec::new();
+    let mut stream = handle.link().get().execute();
+    while let Some(msg) = stream.try_next().await? {
+        let (index, name, up) = link_state(&msg);
+        let mac = msg
+            .attributes
+            .iter()
+            .find_map(|a| match a {
+                LinkAttribute::Address(m) if m.len() == 6 => {
+                    let mut mac = [0u8; 6];
+                    mac.copy_from_slice(m);
+                    Some(mac)
+                }
+                _ => None,
+            })
+            .unwrap_or_default();
+        links.push(Link {
+            index,
+            name: name.unwrap_or_default(),
+            mac,
+            up,
+            ipv4: None,
+            ipv6: None,
+        });
+    }
+    let mut addrs = handle.address().get().execute();
+    while let Some(msg) = addrs.try_next().await? {
+        let Some(link) = links.iter_mut().find(|l| l.index == msg.header.index) else {
+            continue;
+        };
+        let secondary = msg
+            .header
+            .flags
+            .contains(netlink_packet_route::address::AddressHeaderFlags::Secondary);
+        match address_of(&msg) {
+            // The first primary address is the one adverts come from.
+            Some(IpAddr::V4(a)) if link.ipv4.is_none() && !secondary => link.ipv4 = Some(a),
+            Some(IpAddr::V6(a)) if link.ipv6.is_none() && a.segments()[0] & 0xffc0 == 0xfe80 => {
+                link.ipv6 = Some(a)
+            }
+            _ => {}
+        }
+    }
+    Ok(links)
+}
+
+fn scope(s: Option<Scope>) -> AddressScope {
+    match s {
+        None | Some(Scope::Global) => AddressScope::Universe,
+        Some(Scope::Site) => AddressScope::Site,
+        Some(Scope::Link) => AddressScope::Link,
+        Some(Scope::Host) => AddressScope::Host,
+        Some(Scope::Nowhere) => AddressScope::Nowhere,
+    }
+}
+
+/// The message describing `vip` on interface `index`.
+fn message(index: u32, vip: &VirtualIp) -> AddressMessage {
+    let mut m = AddressMessage::default();
+    m.header.index = index;
+    m.header.prefix_len = vip.prefix_len;
+    m.header.scope = scope(vip.scope);
+    m.header.family = match vip.address {
+        IpAddr::V4(_) => AddressFamily::Inet,
+        IpAddr::V6(_) => AddressFamily::Inet6,
+    };
+    m.attributes.push(AddressAttribute::Address(vip.address));
+    if vip.address.is_ipv4() {
+        m.attributes.push(AddressAttribute::Local(vip.address));
+    }
+    if let (Some(label), IpAddr::V4(_)) = (&vip.label, vip.address) {
+        m.attributes.push(AddressAttribute::Label(label.clone()));
+    }
+    if let Some(IpAddr::V4(b)) = vip.broadcast {
+        m.attributes.push(AddressAttribute::Broadcast(b));
+    }
+    m
+}
+
+/// Adds a virtual address (an address already there is fine).
+pub async fn add_vip(handle: &Handle, index: u32, vip: &VirtualIp) -> Result<(), rtnetlink::Error> {
+    let mut req = handle
+        .address()
+        .add(index, vip.address, vip.prefix_len)
+        .replace();
+    *req.message_mut() = message(index, vip);
+    req.execute().await
+}
+
+/// Removes a virtual address (one already gone is fine).
+pub async fn remove_vip(
+    handle: &Handle,
+    index: u32,
+    vip: &VirtualIp,
+) -> Result<(), rtnetlink::Error> {
+    match handle.address().del(message(index, vip)).execute().await {
+        Err(rtnetlink::Error::NetlinkError(e)) if e.raw_code() == -libc::EADDRNOTAVAIL => Ok(()),
+        other => other,
+    }
+}
+
+/// Whether `address` is configured on interface `index`.
+pub async fn has_address(
+    handle: &Handle,
+    index: u32,
+    address: IpAddr,
+) -> Result<bool, rtnetlink::Error> {
+    let mut addrs = handle
+        .address()
+        .get()
+        .set_link_index_filter(index)
+        .execute();
+    while let Some(msg) = addrs.try_next().await? {
+        if address_of(&msg) == Some(address) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}

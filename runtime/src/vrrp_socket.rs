@@ -1,0 +1,225 @@
+//! VRRP's raw sockets: IP protocol 112 on one interface and family, the
+//! group (224.0.0.18 / ff02::12) joined on that interface, TTL / hop limit
+//! 255 on everything sent, multicast loop off, and the received TTL / hop
+//! limit reported so that core can drop what did not come from the link.
+
+use std::io;
+use std::mem::MaybeUninit;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::os::fd::AsRawFd;
+
+use socket2::{Domain, InterfaceIndexOrAddress, Protocol, SockAddr, Socket, Type};
+use tokio::io::unix::AsyncFd;
+
+/// IP protocol number of VRRP.
+pub const IPPROTO_VRRP: i32 = 112;
+
+/// One advert as read off the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    /// IP source.
+    pub src: IpAddr,
+    /// IP destination.
+    pub dst: IpAddr,
+    /// TTL / hop limit as received.
+    pub ttl: u8,
+    /// The VRRP message.
+    pub bytes: Vec<u8>,
+}
+
+/// A VRRP socket on one interface and family.
+pub struct VrrpSocket {
+    fd: AsyncFd<Socket>,
+    ipv6: bool,
+    ifindex: u32,
+}
+
+fn setsockopt_int(sock: &Socket, level: i32, name: i32, value: i32) -> io::Result<()> {
+    // SAFETY: a valid fd, and a pointer to an int of the size passed.
+    let rc = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            level,
+            name,
+            (&value as *const i32).cast(),
+            std::mem::size_of::<i32>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+impl VrrpSocket {
+    /// Opens the socket for `ifname` (index `ifindex`); IPv4 sends from
+    /// `local` (the interface's primary address).
+    pub fn open(
+        ifname: &str,
+        ifindex: u32,
+        local: IpAddr,
+        group: IpAddr,
+    ) -> io::Result<VrrpSocket> {
+        let ipv6 = local.is_ipv6();
+        let domain = if ipv6 { Domain::IPV6 } else { Domain::IPV4 };
+        let sock = Socket::new(domain, Type::RAW, Some(Protocol::from(IPPROTO_VRRP)))?;
+        // Only this interface's traffic, whatever other sockets joined.
+        sock.bind_device(Some(ifname.as_bytes()))?;
+        match (local, group) {
+            (IpAddr::V4(local), IpAddr::V4(group)) => {
+                sock.set_multicast_ttl_v4(255)?;
+                sock.set_ttl_v4(255)?;
+                sock.set_multicast_loop_v4(false)?;
+                sock.set_multicast_if_v4(&local)?;
+                sock.join_multicast_v4_n(&group, &InterfaceIndexOrAddress::Index(ifindex))?;
+                setsockopt_int(&sock, libc::IPPROTO_IP, libc::IP_MULTICAST_ALL, 0)?;
+            }
+            (IpAddr::V6(_), IpAddr::V6(group)) => {
+                sock.set_multicast_hops_v6(255)?;
+                sock.set_unicast_hops_v6(255)?;
+                sock.set_multicast_loop_v6(false)?;
+                sock.set_multicast_if_v6(ifindex)?;
+                sock.join_multicast_v6(&group, ifindex)?;
+                setsockopt_int(&sock, libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, 1)?;
+                setsockopt_int(&sock, libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, 1)?;
+            }
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "group of the other family",
+                ))
+            }
+        }
+        sock.set_nonblocking(true)?;
+        // SAFETY: the Socket owns its descriptor, open and unchanged, for
+        // as long as the AsyncFd owns the Socket.
+        let fd = unsafe { AsyncFd::register(sock) }.map_err(|e| io::Error::other(e.to_string()))?;
+        Ok(VrrpSocket { fd, ipv6, ifindex })
+    }
+
+    /// The interface index.
+    pub fn ifindex(&self) -> u32 {
+        self.ifindex
+    }
+
+    /// Sends a VRRP message to `dst`.
+    pub fn send(&self, dst: IpAddr, bytes: &[u8]) -> io::Result<()> {
+        let to: SockAddr = match dst {
+            IpAddr::V4(a) => SocketAddr::V4(SocketAddrV4::new(a, 0)).into(),
+            IpAddr::V6(a) => {
+                let scope = if a.segments()[0] & 0xffc0 == 0xfe80 || a.is_multicast() {
+                    self.ifindex
+                } else {
+                    0
+                };
+                SocketAddr::V6(SocketAddrV6::new(a, 0, 0, scope)).into()
+            }
+        };
+        self.fd.get_ref().send_to(bytes, &to).map(|_| ())
+    }
+
+    /// Waits for the next advert.
+    pub async fn recv(&self) -> io::Result<Received> {
+        loop {
+            let mut guard = self.fd.readable().await?;
+            let result = guard.try_io(|fd| {
+                if self.ipv6 {
+                    recv_v6(fd.get_ref())
+                } else {
+                    recv_v4(fd.get_ref())
+                }
+            });
+            match result {
+                Ok(Ok(Some(r))) => return Ok(r),
+                // Not a VRRP message we can read: wait for the next one.
+                Ok(Ok(None)) => continue,
+                Ok(Err(e)) => return Err(e),
+                Err(_would_block) => continue,
+            }
+        }
+    }
+}
+
+/// An IPv4 raw socket hands over the IP header too.
+fn recv_v4(sock: &Socket) -> io::Result<Option<Received>> {
+    let mut buf = [MaybeUninit::<u8>::uninit(); 2048];
+    let (n, _) = sock.recv_from(&mut buf)?;
+    // SAFETY: recv_from initialised the first n bytes.
+    let b: Vec<u8> = buf[..n]
+        .iter()
+        .map(|x| unsafe { x.assume_init() })
+        .collect();
+    if b.len() < 20 || b[0] >> 4 != 4 {
+        return Ok(None);
+    }
+    let ihl = usize::from(b[0] & 0x0f) * 4;
+    let total = usize::from(u16::from_be_bytes([b[2], b[3]])).min(b.len());
+    if ihl < 20 || total < ihl {
+        return Ok(None);
+    }
+    let src = Ipv4Addr::new(b[12], b[13], b[14], b[15]);
+    let dst = Ipv4Addr::new(b[16], b[17], b[18], b[19]);
+    Ok(Some(Received {
+        src: IpAddr::V4(src),
+        dst: IpAddr::V4(dst),
+        ttl: b[8],
+        bytes: b[ihl..total].to_vec(),
+    }))
+}
+
+/// IPv6 raw sockets give the payload only; hop limit and destination come
+/// as ancillary data.
+fn recv_v6(sock: &Socket) -> io::Result<Option<Received>> {
+    let mut buf = [0u8; 2048];
+    let mut control = [0u8; 256];
+    // SAFETY: zeroed plain-old-data structs filled in by recvmsg.
+    let mut from: libc::sockaddr_in6 = unsafe { std::mem::zeroed() };
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // SAFETY: as above.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_name = (&mut from as *mut libc::sockaddr_in6).cast();
+    msg.msg_namelen = std::mem::size_of::<libc::sockaddr_in6>() as libc::socklen_t;
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = control.len();
+    // SAFETY: every pointer in msg points at live buffers of the given sizes.
+    let n = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut msg, 0) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let mut ttl = None;
+    let mut dst = None;
+    // SAFETY: the CMSG macros walk the control buffer recvmsg filled.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(&msg);
+        while !c.is_null() {
+            let data = libc::CMSG_DATA(c);
+            match ((*c).cmsg_level, (*c).cmsg_type) {
+                (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT) => {
+                    let v = std::ptr::read_unaligned(data.cast::<i32>());
+                    ttl = u8::try_from(v).ok();
+                }
+                (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO) => {
+                    let info = std::ptr::read_unaligned(data.cast::<libc::in6_pktinfo>());
+                    dst = Some(Ipv6Addr::from(info.ipi6_addr.s6_addr));
+                }
+                _ => {}
+            }
+            c = libc::CMSG_NXTHDR(&msg, c);
+        }
+    }
+    let (Some(ttl), Some(dst)) = (ttl, dst) else {
+        return Ok(None);
+    };
+    Ok(Some(Received {
+        src: IpAddr::V6(Ipv6Addr::from(from.sin6_addr.s6_addr)),
+        dst: IpAddr::V6(dst),
+        ttl,
+        bytes: buf[..n as usize].to_vec(),
+    }))
+}
