@@ -133,3 +133,246 @@ fn link_down_on_eth1_moves_vg1_as_a_whole() {
     let back = wait_for(Duration::from_secs(6), || holds(&lab, "d1", &VG1));
     assert!(back.is_some(), "VG1 did not come back:\n{}", lab.logs());
 }
+
+/// Sends a VRRP message from the client to 224.0.0.18 with a given TTL.
+fn inject(lab: &Lab, bytes: &[u8], ttl: u8) {
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let script = format!(
+        "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)\n\
+         s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, {ttl})\n\
+         s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton('192.168.200.100'))\n\
+         s.sendto(bytes.fromhex('{hex}'), ('224.0.0.18', 0))\n"
+    );
+    netns::sh(&[
+        "ip",
+        "netns",
+        "exec",
+        &lab.ns("c"),
+        "python3",
+        "-c",
+        &script,
+    ]);
+}
+
+fn advert(vrid: u8, priority: u8, password: &str) -> Vec<u8> {
+    use holdfast_core::vrrp::checksum::Variant;
+    use holdfast_core::vrrp::wire::{Auth, Packet, Repr, Version};
+    let repr = Repr {
+        version: Version::V2,
+        vrid,
+        priority,
+        adver_int: 1,
+        auth: Auth::pass(password),
+        addresses: vec![
+            "192.168.200.10".parse().unwrap(),
+            "192.168.200.11".parse().unwrap(),
+        ],
+    };
+    let mut buf = vec![0u8; repr.buffer_len()];
+    let (src, dst) = (
+        "192.168.200.100".parse().unwrap(),
+        "224.0.0.18".parse().unwrap(),
+    );
+    repr.emit(
+        &mut Packet::new_unchecked(&mut buf[..]),
+        src,
+        dst,
+        Variant::Plain,
+    );
+    buf
+}
+
+/// Reads director `host`'s state dump (SIGUSR1).
+fn dump(lab: &mut Lab, i: usize, host: &str) -> serde_json::Value {
+    let path = lab.dir.join(format!("{host}.json"));
+    let _ = std::fs::remove_file(&path);
+    lab.procs[i].signal(libc::SIGUSR1);
+    wait_for(Duration::from_secs(2), || path.exists());
+    std::thread::sleep(Duration::from_millis(50));
+    let text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("no dump: {e}\n{}", lab.logs()));
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn bad_adverts_change_nothing_and_are_counted_by_reason() {
+    if !available() {
+        return;
+    }
+    let mut lab = Lab::new("bad");
+    let (d1, _) = elected(&mut lab);
+    // Each would take VRID 51 over with priority 200 if it were accepted.
+    let good = advert(51, 200, "k@l");
+    let mut bad_checksum = good.clone();
+    bad_checksum[6] ^= 0xff;
+    inject(&lab, &good, 254);
+    inject(&lab, &bad_checksum, 255);
+    inject(&lab, &advert(51, 200, "nope"), 255);
+    inject(&lab, &good[..6], 255);
+    inject(&lab, &advert(99, 200, "k@l"), 255);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        holds(&lab, "d1", &VG1),
+        "a bad advert changed state:\n{}",
+        lab.logs()
+    );
+    let status = dump(&mut lab, d1, "d1");
+    let vi1 = status["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "VI_1")
+        .unwrap()
+        .clone();
+    assert_eq!(vi1["state"], "Master");
+    for reason in ["bad_ttl", "bad_checksum", "auth_mismatch", "truncated"] {
+        assert_eq!(vi1["rejected"][reason], 1, "{reason}: {vi1}");
+    }
+    assert!(
+        status["rejected"]["wrong_vrid"].as_u64() >= Some(1),
+        "{status}"
+    );
+    // The same advert, well formed, is obeyed: the injection path works.
+    inject(&lab, &good, 255);
+    let yielded = wait_for(Duration::from_secs(1), || {
+        !lab.has("d1", "eth0", "192.168.200.10")
+    });
+    assert!(
+        yielded.is_some(),
+        "a valid higher-priority advert was ignored:\n{}",
+        lab.logs()
+    );
+}
+
+#[test]
+fn a_broken_reload_keeps_running_and_a_new_instance_leaves_the_others_alone() {
+    if !available() {
+        return;
+    }
+    let mut lab = Lab::new("reload");
+    let text = std::fs::read_to_string(case_study(1)).unwrap();
+    let conf = netns::write(&lab, "d1.conf", &text);
+    let d1 = lab.holdfast("d1", &conf);
+    lab.holdfast("d2", &case_study(2));
+    let up = wait_for(Duration::from_secs(8), || {
+        holds(&lab, "d1", &VG1) && holds(&lab, "d2", &VG2)
+    });
+    assert!(up.is_some(), "{}", lab.logs());
+    // A file with an error: refused, everything keeps running.
+    std::fs::write(&conf, "vrrp_instance VI_1 {\n    priority\n").unwrap();
+    lab.procs[d1].signal(libc::SIGHUP);
+    let refused = wait_for(Duration::from_secs(2), || {
+        lab.procs[d1].log().contains("reload refused")
+    });
+    assert!(refused.is_some(), "{}", lab.logs());
+    assert!(
+        lab.procs[d1].child.try_wait().unwrap().is_none(),
+        "the daemon stopped"
+    );
+    assert!(holds(&lab, "d1", &VG1));
+    // A file with one more instance: it starts; VG1 never leaves.
+    let more = format!(
+        "{text}\nvrrp_instance VI_5 {{\n    state BACKUP\n    interface eth0\n    virtual_router_id 60\n    priority 150\n    advert_int 1\n    virtual_ipaddress {{\n        192.168.200.50\n    }}\n}}\n"
+    );
+    std::fs::write(&conf, more).unwrap();
+    lab.procs[d1].signal(libc::SIGHUP);
+    let mut kept = true;
+    let started = wait_for(Duration::from_secs(6), || {
+        kept &= holds(&lab, "d1", &VG1);
+        lab.has("d1", "eth0", "192.168.200.50")
+    });
+    assert!(
+        started.is_some(),
+        "the new instance did not start:\n{}",
+        lab.logs()
+    );
+    assert!(
+        kept,
+        "an unchanged instance lost its addresses during the reload:\n{}",
+        lab.logs()
+    );
+    let log = lab.procs[d1].log();
+    let after = log.split("reloading").last().unwrap_or_default();
+    assert!(
+        !after.contains("(VI_1) Entering"),
+        "VI_1 changed state on reload:\n{after}"
+    );
+}
+
+/// Notify scripts get keepalived's arguments; smtp_alert mail reaches the
+/// SMTP server (Python's smtpd in the director's namespace); a script a
+/// non-root user could change is refused under enable_script_security.
+#[test]
+fn notify_scripts_and_alert_mail() {
+    if !available() {
+        return;
+    }
+    let mut lab = Lab::new("notify");
+    let out = lab.dir.join("notify.out");
+    let script = netns::write(
+        &lab,
+        "notify.sh",
+        &format!("#!/bin/sh\necho \"$@\" >> {}\n", out.display()),
+    );
+    let unsafe_script = netns::write(&lab, "unsafe.sh", "#!/bin/sh\nexit 0\n");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&unsafe_script, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let conf = format!(
+        "global_defs {{\n    router_id LVS_TEST\n    notification_email {{\n        ops@example.com\n    }}\n    notification_email_from holdfast@example.com\n    smtp_server 127.0.0.1 2525\n    smtp_connect_timeout 5\n    enable_script_security\n}}\n\
+         vrrp_instance VI_1 {{\n    state MASTER\n    interface eth0\n    virtual_router_id 51\n    priority 150\n    advert_int 1\n    smtp_alert\n\
+         notify_master \"{s} master-arg\"\n    notify \"{s}\"\n    notify_backup \"{u}\"\n    virtual_ipaddress {{\n        192.168.200.10\n    }}\n}}\n",
+        s = script.display(),
+        u = unsafe_script.display()
+    );
+    let conf = netns::write(&lab, "d1.conf", &conf);
+    lab.spawn(
+        "d1",
+        "smtpd",
+        &[
+            "python3",
+            "-u",
+            "-m",
+            "smtpd",
+            "-n",
+            "-c",
+            "DebuggingServer",
+            "127.0.0.1:2525",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    lab.holdfast("d1", &conf);
+    let master = wait_for(Duration::from_secs(6), || {
+        lab.has("d1", "eth0", "192.168.200.10")
+    });
+    assert!(master.is_some(), "{}", lab.logs());
+    let ran = wait_for(Duration::from_secs(3), || {
+        std::fs::read_to_string(&out).is_ok_and(|t| t.lines().count() >= 3)
+    });
+    assert!(ran.is_some(), "scripts did not run:\n{}", lab.logs());
+    let lines: Vec<String> = std::fs::read_to_string(&out)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    // BACKUP at start (the generic script), then MASTER: the specific
+    // script with its own argument, and the generic one with keepalived's four.
+    for want in [
+        "INSTANCE VI_1 BACKUP 150",
+        "master-arg",
+        "INSTANCE VI_1 MASTER 150",
+    ] {
+        assert!(lines.iter().any(|l| l == want), "no {want:?} in {lines:?}");
+    }
+    let log = lab.logs();
+    assert!(
+        log.contains("writable by a non-root user"),
+        "the unsafe script was not refused:\n{log}"
+    );
+    let mailed = wait_for(Duration::from_secs(5), || {
+        lab.logs()
+            .contains("[LVS_TEST] VRRP Instance VI_1 - Entering MASTER state")
+    });
+    assert!(mailed.is_some(), "no alert mail:\n{}", lab.logs());
+    assert!(lab.logs().contains("ops@example.com"));
+}
