@@ -1,6 +1,10 @@
 //! `holdfast run` on real interfaces: two daemons with the case study's
 //! configurations in network namespaces (root; see `netns/mod.rs`).
 
+
+// Real processes in real time: these tests need the clock and sleep.
+#![allow(clippy::disallowed_methods)]
+
 mod netns;
 
 use std::time::Duration;
