@@ -1,7 +1,6 @@
 //! `holdfast run` on real interfaces: two daemons with the case study's
 //! configurations in network namespaces (root; see `netns/mod.rs`).
 
-
 // Real processes in real time: these tests need the clock and sleep.
 #![allow(clippy::disallowed_methods)]
 
@@ -379,4 +378,66 @@ fn notify_scripts_and_alert_mail() {
     });
     assert!(mailed.is_some(), "no alert mail:\n{}", lab.logs());
     assert!(lab.logs().contains("ops@example.com"));
+}
+
+/// VRRPv3 over IPv6: adverts to ff02::12 from the link-local address, the
+/// virtual address moving on a crash.
+#[test]
+fn ipv6_instances_elect_and_fail_over() {
+    if !available() {
+        return;
+    }
+    let mut lab = Lab::new("ipv6");
+    // Link-local addresses must have finished duplicate address detection.
+    let ready = wait_for(Duration::from_secs(5), || {
+        ["d1", "d2"].iter().all(|h| {
+            let out = netns::sh(&[
+                "ip",
+                "-n",
+                &lab.ns(h),
+                "-6",
+                "-o",
+                "addr",
+                "show",
+                "dev",
+                "eth0",
+                "scope",
+                "link",
+            ]);
+            out.contains("fe80") && !out.contains("tentative")
+        })
+    });
+    assert!(ready.is_some(), "no link-local addresses");
+    let conf = |prio: u8| {
+        format!(
+            "global_defs {{\n    vrrp_version 3\n}}\nvrrp_instance V6 {{\n    interface eth0\n    virtual_router_id 61\n    priority {prio}\n    advert_int 1\n    virtual_ipaddress {{\n        fd00:200::10/64\n    }}\n}}\n"
+        )
+    };
+    let (c1, c2) = (
+        netns::write(&lab, "v6-1.conf", &conf(150)),
+        netns::write(&lab, "v6-2.conf", &conf(100)),
+    );
+    let d1 = lab.holdfast("d1", &c1);
+    lab.holdfast("d2", &c2);
+    let has = |lab: &Lab, h: &str| {
+        netns::sh(&[
+            "ip",
+            "-n",
+            &lab.ns(h),
+            "-6",
+            "-o",
+            "addr",
+            "show",
+            "dev",
+            "eth0",
+        ])
+        .contains("fd00:200::10")
+    };
+    let up = wait_for(Duration::from_secs(8), || has(&lab, "d1"));
+    assert!(up.is_some(), "{}", lab.logs());
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(!has(&lab, "d2"), "two Masters:\n{}", lab.logs());
+    lab.procs[d1].signal(libc::SIGKILL);
+    let took = wait_for(Duration::from_secs(5), || has(&lab, "d2"));
+    assert!(took.is_some(), "no failover:\n{}", lab.logs());
 }

@@ -3,7 +3,6 @@
 //! VRRPv3, failing over in both directions (root and network namespaces;
 //! see `netns/mod.rs`).
 
-
 // Real processes in real time: these tests need the clock and sleep.
 #![allow(clippy::disallowed_methods)]
 

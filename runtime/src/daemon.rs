@@ -223,20 +223,19 @@ impl Daemon {
                     .clone()
                     .or_else(|| inst.interface.clone())
                     .unwrap_or_default();
-                if let Some(l) = self.link(&dev) {
+                // The discovery's address dump says what is there.
+                let link = self
+                    .link(&dev)
+                    .filter(|l| l.addresses.contains(&vip.address));
+                if let Some(l) = link {
                     stale.push((inst.name.clone(), l.index, dev, vip.clone()));
                 }
             }
         }
         for (inst, index, dev, vip) in stale {
-            if links::has_address(&self.handle, index, vip.address)
-                .await
-                .unwrap_or(false)
-            {
-                info!("({inst}) removing stale VIP {} from {dev}", vip.address);
-                if let Err(e) = links::remove_vip(&self.handle, index, &vip).await {
-                    warn!("({inst}) cannot remove {} from {dev}: {e}", vip.address);
-                }
+            info!("({inst}) removing stale VIP {} from {dev}", vip.address);
+            if let Err(e) = links::remove_vip(&self.handle, index, &vip).await {
+                warn!("({inst}) cannot remove {} from {dev}: {e}", vip.address);
             }
         }
     }

@@ -26,6 +26,8 @@ pub struct Link {
     pub ipv4: Option<Ipv4Addr>,
     /// Link-local IPv6 address.
     pub ipv6: Option<Ipv6Addr>,
+    /// Every address on it, as discovered.
+    pub addresses: Vec<IpAddr>,
 }
 
 /// What a link message says about a link: index, name, up.
@@ -79,6 +81,7 @@ pub async fn discover(handle: &Handle) -> Result<Vec<Link>, rtnetlink::Error> {
             up,
             ipv4: None,
             ipv6: None,
+            addresses: Vec::new(),
         });
     }
     let mut addrs = handle.address().get().execute();
@@ -90,6 +93,7 @@ pub async fn discover(handle: &Handle) -> Result<Vec<Link>, rtnetlink::Error> {
             .header
             .flags
             .contains(netlink_packet_route::address::AddressHeaderFlags::Secondary);
+        link.addresses.extend(address_of(&msg));
         match address_of(&msg) {
             // The first primary address is the one adverts come from.
             Some(IpAddr::V4(a)) if link.ipv4.is_none() && !secondary => link.ipv4 = Some(a),
@@ -155,23 +159,4 @@ pub async fn remove_vip(
         Err(rtnetlink::Error::NetlinkError(e)) if e.raw_code() == -libc::EADDRNOTAVAIL => Ok(()),
         other => other,
     }
-}
-
-/// Whether `address` is configured on interface `index`.
-pub async fn has_address(
-    handle: &Handle,
-    index: u32,
-    address: IpAddr,
-) -> Result<bool, rtnetlink::Error> {
-    let mut addrs = handle
-        .address()
-        .get()
-        .set_link_index_filter(index)
-        .execute();
-    while let Some(msg) = addrs.try_next().await? {
-        if address_of(&msg) == Some(address) {
-            return Ok(true);
-        }
-    }
-    Ok(false)
 }

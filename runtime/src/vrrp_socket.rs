@@ -172,7 +172,8 @@ fn recv_v4(sock: &Socket) -> io::Result<Option<Received>> {
 /// as ancillary data.
 fn recv_v6(sock: &Socket) -> io::Result<Option<Received>> {
     let mut buf = [0u8; 2048];
-    let mut control = [0u8; 256];
+    // cmsghdr needs its alignment: a u64 buffer gives it.
+    let mut control = [0u64; 32];
     // SAFETY: zeroed plain-old-data structs filled in by recvmsg.
     let mut from: libc::sockaddr_in6 = unsafe { std::mem::zeroed() };
     let mut iov = libc::iovec {
@@ -186,7 +187,7 @@ fn recv_v6(sock: &Socket) -> io::Result<Option<Received>> {
     msg.msg_iov = &mut iov;
     msg.msg_iovlen = 1;
     msg.msg_control = control.as_mut_ptr().cast();
-    msg.msg_controllen = control.len();
+    msg.msg_controllen = std::mem::size_of_val(&control);
     // SAFETY: every pointer in msg points at live buffers of the given sizes.
     let n = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut msg, 0) };
     if n < 0 {
