@@ -13,7 +13,8 @@
 #   crash: d1's last advert -> d2's first Master advert  (expected 3609.4)
 #   stop:  signal -> d1's priority-0 advert; priority 0 -> d2's advert (609.4)
 #   GARP:  d2's first advert -> its first GARP; first -> second burst (5000)
-#   start: d1 exec -> its first advert when it preempts (3414.1 + start-up)
+#   start: d1 exec -> its IGMP join (its VRRP socket open), and -> its
+#          first advert when it preempts (3414.1 + start-up)
 #
 #   bench/failover.sh [N]      (root; needs iproute2, tcpdump, keepalived)
 set -euo pipefail
@@ -67,7 +68,7 @@ EOF
 conf MASTER 150 >"$W/d1.conf"
 conf BACKUP 100 >"$W/d2.conf"
 
-ip netns exec $P-sw tcpdump -i br0 -n -tt -l 'ip proto 112 or arp' >"$W/wire.txt" 2>/dev/null &
+ip netns exec $P-sw tcpdump -i br0 -n -tt -l 'ip proto 112 or arp or igmp' >"$W/wire.txt" 2>/dev/null &
 sleep 1
 
 start() { # impl host -> pid
@@ -134,6 +135,8 @@ for line in open(sys.argv[1]):
         wire.append((t, 'adv', m.group(1), int(m.group(3))))
     elif 'ARP, Request who-has 10.200.0.10' in line and 'tell 10.200.0.10' in line:
         wire.append((t, 'garp', None, None))
+    elif re.search(r'IP 10\.200\.0\.1 > \S+: igmp', line):
+        wire.append((t, 'join', '10.200.0.1', None))
 events = [l.split() for l in open(sys.argv[2])]
 fig = {}
 def add(impl, name, v):
@@ -145,6 +148,8 @@ for k, (impl, kind, t) in enumerate(events):
     if kind == 'start':
         first = next((w for w in after if w[1] == 'adv' and w[2] == '10.200.0.1' and w[3] > 0), None)
         if first: add(impl, 'start: exec -> first advert (preempt)', first[0] - t)
+        join = next((w for w in after if w[1] == 'join'), None)
+        if join: add(impl, 'start: exec -> IGMP join (sockets open)', join[0] - t)
         continue
     d2 = next((w for w in after if w[1] == 'adv' and w[2] == '10.200.0.2'), None)
     if not d2: continue

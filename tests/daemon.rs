@@ -441,3 +441,64 @@ fn ipv6_instances_elect_and_fail_over() {
     let took = wait_for(Duration::from_secs(5), || has(&lab, "d2"));
     assert!(took.is_some(), "no failover:\n{}", lab.logs());
 }
+
+/// A virtual address someone else removes while holdfast is Master is put
+/// back (the kernel tells the daemon over netlink).
+#[test]
+fn a_vip_removed_by_hand_comes_back() {
+    if !available() {
+        return;
+    }
+    let mut lab = Lab::new("readd");
+    elected(&mut lab);
+    netns::sh(&[
+        "ip",
+        "-n",
+        &lab.ns("d1"),
+        "addr",
+        "del",
+        "192.168.200.10/32",
+        "dev",
+        "eth0",
+    ]);
+    let back = wait_for(Duration::from_secs(2), || {
+        lab.has("d1", "eth0", "192.168.200.10")
+    });
+    assert!(back.is_some(), "not put back:\n{}", lab.logs());
+    assert!(lab.logs().contains("removed by someone else"));
+}
+
+/// Unicast peers instead of multicast: each director lists the other.
+#[test]
+fn a_unicast_pair_elects_and_fails_over() {
+    if !available() {
+        return;
+    }
+    let mut lab = Lab::new("unicast");
+    let conf = |prio: u8, me: u8, peer: u8| {
+        format!(
+            "vrrp_instance U {{\n    interface eth0\n    virtual_router_id 70\n    priority {prio}\n    advert_int 1\n    unicast_src_ip 192.168.200.{me}\n    unicast_peer {{\n        192.168.200.{peer}\n    }}\n    virtual_ipaddress {{\n        192.168.200.70/24\n    }}\n}}\n"
+        )
+    };
+    let (c1, c2) = (
+        netns::write(&lab, "u1.conf", &conf(150, 1, 2)),
+        netns::write(&lab, "u2.conf", &conf(100, 2, 1)),
+    );
+    let d1 = lab.holdfast("d1", &c1);
+    lab.holdfast("d2", &c2);
+    let up = wait_for(Duration::from_secs(8), || {
+        lab.has("d1", "eth0", "192.168.200.70")
+    });
+    assert!(up.is_some(), "{}", lab.logs());
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        !lab.has("d2", "eth0", "192.168.200.70"),
+        "two Masters: adverts not received:\n{}",
+        lab.logs()
+    );
+    lab.procs[d1].signal(libc::SIGTERM);
+    let took = wait_for(Duration::from_secs(3), || {
+        lab.has("d2", "eth0", "192.168.200.70")
+    });
+    assert!(took.is_some(), "no takeover:\n{}", lab.logs());
+}
