@@ -28,7 +28,9 @@ cargo build --release --quiet
 BIN=$PWD/target/release/holdfast
 P=hfb$$
 W=$(mktemp -d)
+TCPDUMP=
 cleanup() {
+    [ -n "$TCPDUMP" ] && kill "$TCPDUMP" 2>/dev/null
     pkill -f "$W/" 2>/dev/null || true
     for ns in $P-d1 $P-d2 $P-sw; do ip netns del "$ns" 2>/dev/null || true; done
     rm -rf "$W"
@@ -69,6 +71,7 @@ conf MASTER 150 >"$W/d1.conf"
 conf BACKUP 100 >"$W/d2.conf"
 
 ip netns exec $P-sw tcpdump -i br0 -n -tt -l 'ip proto 112 or arp or igmp' >"$W/wire.txt" 2>/dev/null &
+TCPDUMP=$!
 sleep 1
 
 start() { # impl host -> pid
@@ -115,7 +118,8 @@ for impl in holdfast keepalived; do
     sleep 1
 done
 sleep 1
-pkill -f "tcpdump -i br0" || true
+kill "$TCPDUMP" 2>/dev/null || true
+TCPDUMP=
 # Keep the raw data beside the build, to re-read or plot.
 OUT=target/bench-failover
 mkdir -p "$OUT"

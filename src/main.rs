@@ -71,7 +71,7 @@ struct RunArgs {
     #[arg(short = 'i', long)]
     config_id: Option<String>,
     /// Where SIGUSR1 writes the state, as JSON.
-    #[arg(long, default_value = "/tmp/holdfast.json")]
+    #[arg(long, default_value = "/run/holdfast.json")]
     dump: PathBuf,
     /// Write trace records (JSON lines, as `holdfast sim --trace`) here.
     #[arg(long)]

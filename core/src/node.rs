@@ -808,11 +808,14 @@ impl Node {
             });
             match keep {
                 Some(k) => {
-                    let mut kept = old[k].take().expect("checked above").inst;
+                    let previous = old[k].take().expect("checked above");
+                    let mut kept = previous.inst;
                     if kept.settings() != m.inst.settings() {
                         kept.reconfigure(now, m.inst.settings().clone());
                     }
                     m.inst = kept;
+                    // Its counters go on too: a reload is not a restart.
+                    m.rejected = previous.rejected;
                 }
                 None => started.push(i),
             }

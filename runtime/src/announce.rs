@@ -22,11 +22,8 @@ pub struct Announcer {
 impl Announcer {
     /// Opens the sockets for interface `ifname` (index `ifindex`, address `mac`).
     pub fn open(ifname: &str, ifindex: u32, mac: [u8; 6]) -> io::Result<Announcer> {
-        let packet = Socket::new(
-            Domain::PACKET,
-            Type::RAW,
-            Some(Protocol::from(i32::from(ETH_P_ARP.to_be()))),
-        )?;
+        // Protocol 0: a send-only socket that receives nothing.
+        let packet = Socket::new(Domain::PACKET, Type::RAW, Some(Protocol::from(0)))?;
         // IPv6 may be off on the host: then there is nothing to announce.
         let icmp6 = Socket::new(Domain::IPV6, Type::RAW, Some(Protocol::ICMPV6))
             .and_then(|s| {
@@ -34,6 +31,8 @@ impl Announcer {
                 s.set_multicast_hops_v6(255)?;
                 s.set_unicast_hops_v6(255)?;
                 s.set_multicast_if_v6(ifindex)?;
+                // Send-only: nothing queues up unread.
+                s.shutdown(std::net::Shutdown::Read)?;
                 Ok(s)
             })
             .ok();

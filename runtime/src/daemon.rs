@@ -116,6 +116,9 @@ struct Daemon {
     rx: mpsc::UnboundedReceiver<Input>,
     timer: Timer,
     slots: Arc<Semaphore>,
+    /// Notify scripts and mail in flight: a stop waits for them (a bounded
+    /// while), so notify_stop runs and the last alert leaves.
+    tasks: tokio::task::JoinSet<()>,
     trace: Option<std::io::BufWriter<std::fs::File>>,
 }
 
@@ -171,6 +174,7 @@ impl Daemon {
             rx,
             timer: Timer::new().map_err(sys("timerfd"))?,
             slots: Arc::new(Semaphore::new(MAX_SCRIPTS)),
+            tasks: tokio::task::JoinSet::new(),
             trace,
         };
         d.warn_unsupported();
@@ -343,21 +347,29 @@ impl Daemon {
         tokio::spawn(conn);
         crate::notify::ready();
         loop {
+            // Timers that are due run before anything else, so a flood of
+            // packets cannot starve a Master's adverts.
+            while self.node.poll_timeout().is_some_and(|t| t <= self.now()) {
+                let now = self.now();
+                self.node.handle_timeout(now);
+                self.drain().await;
+            }
             self.drain().await;
+            while self.tasks.try_join_next().is_some() {}
             let at = self.node.poll_timeout().map(|t| self.origin + t.as_nanos());
             self.timer.arm(at).map_err(sys("timerfd"))?;
             tokio::select! {
                 biased;
                 _ = term.recv() => return self.shutdown("SIGTERM").await,
                 _ = int.recv() => return self.shutdown("SIGINT").await,
-                Some(input) = self.rx.recv() => {
-                    let now = self.now();
-                    self.node.handle(now, input);
-                }
                 r = self.timer.fired(), if at.is_some() => {
                     r.map_err(sys("timerfd"))?;
                     let now = self.now();
                     self.node.handle_timeout(now);
+                }
+                Some(input) = self.rx.recv() => {
+                    let now = self.now();
+                    self.node.handle(now, input);
                 }
                 Some((msg, _)) = events.next() => self.netlink(msg.payload).await,
                 _ = hup.recv() => self.reload().await,
@@ -398,7 +410,7 @@ impl Daemon {
                 let iface = t.interface.clone().unwrap_or_default();
                 match self.sockets.get(&(iface.clone(), t.dst.is_ipv6())) {
                     Some(s) => {
-                        if let Err(e) = s.send(t.dst, &t.bytes) {
+                        if let Err(e) = s.send(t.src, t.dst, t.ttl, &t.bytes) {
                             warn!("{iface}: sending advert to {}: {e}", t.dst);
                         }
                     }
@@ -449,7 +461,8 @@ impl Daemon {
                     .find(|i| i.name == e.instance)
                     .is_some_and(|i| i.smtp_alert);
                 if alert {
-                    mail::alert(&self.config, &e.instance, e.to, self.slots.clone());
+                    let slots = self.slots.clone();
+                    mail::alert(&self.config, &e.instance, e.to, slots, &mut self.tasks);
                 }
             }
             Output::GroupChanged { group, from, to } => {
@@ -539,12 +552,10 @@ impl Daemon {
                 match prepared {
                     Err(e) => error!("script {}: {e}", script.command),
                     Ok(p) => {
-                        tokio::spawn(async move {
-                            let Ok(_slot) = slots.try_acquire_owned() else {
-                                return warn!(
-                                    "too many scripts running: {} skipped",
-                                    script.command
-                                );
+                        self.tasks.spawn(async move {
+                            // Waits for a slot: a burst is delayed, not lost.
+                            let Ok(_slot) = slots.acquire_owned().await else {
+                                return;
                             };
                             match p.run(NOTIFY_TIMEOUT).await {
                                 scripts::Exit::Code(0) => {}
@@ -638,9 +649,12 @@ impl Daemon {
     /// SIGUSR1: the node's status as JSON.
     fn dump(&self) {
         let status = self.node.status();
+        // Written whole, then renamed: a reader never sees half a file.
+        let tmp = self.opts.dump.with_extension("tmp");
         let result = serde_json::to_vec_pretty(&status)
             .map_err(std::io::Error::other)
-            .and_then(|j| std::fs::write(&self.opts.dump, j));
+            .and_then(|j| std::fs::write(&tmp, j))
+            .and_then(|()| std::fs::rename(&tmp, &self.opts.dump));
         match result {
             Ok(()) => info!("state written to {}", self.opts.dump.display()),
             Err(e) => error!("writing {}: {e}", self.opts.dump.display()),
@@ -661,6 +675,14 @@ impl Daemon {
             }
         }
         self.record(Kind::Stop { reason: why.into() });
+        // notify_stop and the last alerts, for a bounded while.
+        let wait = async { while self.tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(Duration::from_secs(5), wait)
+            .await
+            .is_err()
+        {
+            warn!("scripts or mail still running at exit: left behind");
+        }
         info!("stopped");
         Ok(())
     }

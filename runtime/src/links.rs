@@ -136,6 +136,13 @@ fn message(index: u32, vip: &VirtualIp) -> AddressMessage {
     if let Some(IpAddr::V4(b)) = vip.broadcast {
         m.attributes.push(AddressAttribute::Broadcast(b));
     }
+    if vip.address.is_ipv6() {
+        // As keepalived: a VIP is usable at once, not after duplicate
+        // address detection (which the old Master's copy would fail).
+        m.attributes.push(AddressAttribute::Flags(
+            netlink_packet_route::address::AddressFlags::Nodad,
+        ));
+    }
     m
 }
 

@@ -43,7 +43,13 @@ pub fn text(config: &Config, instance: &str, state: State) -> (String, String) {
 }
 
 /// Sends the alert in the background, if mail is configured.
-pub fn alert(config: &Config, instance: &str, state: State, slots: Arc<Semaphore>) {
+pub fn alert(
+    config: &Config,
+    instance: &str,
+    state: State,
+    slots: Arc<Semaphore>,
+    tasks: &mut tokio::task::JoinSet<()>,
+) {
     let g = &config.global;
     let (Some(server), Some(from)) = (&g.smtp_server, &g.notification_email_from) else {
         return;
@@ -55,9 +61,9 @@ pub fn alert(config: &Config, instance: &str, state: State, slots: Arc<Semaphore
     let (host, port, timeout) = (server.host.clone(), server.port, g.smtp_connect_timeout);
     let from = from.clone();
     let to = g.notification_email.clone();
-    tokio::spawn(async move {
-        let Ok(_slot) = slots.try_acquire_owned() else {
-            return warn!("too many alerts in flight: one skipped");
+    tasks.spawn(async move {
+        let Ok(_slot) = slots.acquire_owned().await else {
+            return;
         };
         let Ok(from) = from.parse::<Mailbox>() else {
             return warn!("notification_email_from {from} is not an address");

@@ -85,17 +85,22 @@ fn resolve(program: &str) -> Option<PathBuf> {
 /// keepalived's rule when running as root: the file, and every directory
 /// above it, must be owned by root and writable by nobody else.
 fn check_security(path: &Path) -> Result<(), ScriptError> {
-    let mut p = Some(path);
+    let insecure = |p: &Path| ScriptError::Insecure {
+        path: p.display().to_string(),
+    };
+    // The real file, not a symlink whose target someone else controls.
+    let real = std::fs::canonicalize(path).map_err(|_| insecure(path))?;
+    let mut p = Some(real.as_path());
     while let Some(here) = p {
-        if let Ok(m) = std::fs::metadata(here) {
-            let sticky_tmp = m.is_dir() && m.mode() & 0o1000 != 0;
-            if m.uid() != 0 || (m.mode() & 0o022 != 0 && !sticky_tmp) {
-                return Err(ScriptError::Insecure {
-                    path: here.display().to_string(),
-                });
-            }
+        // What cannot be checked is not trusted.
+        let m = std::fs::metadata(here).map_err(|_| insecure(here))?;
+        let sticky_dir = m.is_dir() && m.mode() & 0o1000 != 0;
+        let other_writes = m.mode() & 0o002 != 0 && !sticky_dir;
+        let group_writes = m.mode() & 0o020 != 0 && m.gid() != 0;
+        if m.uid() != 0 || other_writes || group_writes {
+            return Err(insecure(here));
         }
-        p = here.parent().filter(|q| !q.as_os_str().is_empty());
+        p = here.parent();
     }
     Ok(())
 }
@@ -188,6 +193,8 @@ impl Prepared {
         if let Some((uid, gid)) = self.ids {
             cmd.uid(uid).gid(gid);
         }
+        // Its own process group: a timeout kills what it started too.
+        cmd.process_group(0);
         let mut child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => return Exit::Failed(e.to_string()),
@@ -200,6 +207,10 @@ impl Prepared {
             },
             Ok(Err(e)) => Exit::Failed(e.to_string()),
             Err(_) => {
+                if let Some(pid) = child.id() {
+                    // SAFETY: a signal to the group of a child we started.
+                    unsafe { libc::kill(-(pid as i32), libc::SIGKILL) };
+                }
                 let _ = child.kill().await;
                 Exit::TimedOut
             }

@@ -71,6 +71,14 @@ impl VrrpSocket {
                 sock.set_multicast_ttl_v4(255)?;
                 sock.set_ttl_v4(255)?;
                 sock.set_multicast_loop_v4(false)?;
+                // As keepalived: TOS 0xc0 (network control), no DF.
+                setsockopt_int(&sock, libc::IPPROTO_IP, libc::IP_TOS, 0xc0)?;
+                setsockopt_int(
+                    &sock,
+                    libc::IPPROTO_IP,
+                    libc::IP_MTU_DISCOVER,
+                    libc::IP_PMTUDISC_DONT,
+                )?;
                 sock.set_multicast_if_v4(&local)?;
                 sock.join_multicast_v4_n(&group, &InterfaceIndexOrAddress::Index(ifindex))?;
                 setsockopt_int(&sock, libc::IPPROTO_IP, libc::IP_MULTICAST_ALL, 0)?;
@@ -79,6 +87,7 @@ impl VrrpSocket {
                 sock.set_multicast_hops_v6(255)?;
                 sock.set_unicast_hops_v6(255)?;
                 sock.set_multicast_loop_v6(false)?;
+                setsockopt_int(&sock, libc::IPPROTO_IPV6, libc::IPV6_TCLASS, 0xc0)?;
                 sock.set_multicast_if_v6(ifindex)?;
                 sock.join_multicast_v6(&group, ifindex)?;
                 setsockopt_int(&sock, libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, 1)?;
@@ -103,8 +112,10 @@ impl VrrpSocket {
         self.ifindex
     }
 
-    /// Sends a VRRP message to `dst`.
-    pub fn send(&self, dst: IpAddr, bytes: &[u8]) -> io::Result<()> {
+    /// Sends a VRRP message from `src` to `dst` with TTL / hop limit
+    /// `ttl`. The source core computed the checksum with is the one on the
+    /// wire (IP_PKTINFO / IPV6_PKTINFO), whatever the interface's primary.
+    pub fn send(&self, src: IpAddr, dst: IpAddr, ttl: u8, bytes: &[u8]) -> io::Result<()> {
         let to: SockAddr = match dst {
             IpAddr::V4(a) => SocketAddr::V4(SocketAddrV4::new(a, 0)).into(),
             IpAddr::V6(a) => {
@@ -116,7 +127,83 @@ impl VrrpSocket {
                 SocketAddr::V6(SocketAddrV6::new(a, 0, 0, scope)).into()
             }
         };
-        self.fd.get_ref().send_to(bytes, &to).map(|_| ())
+        // cmsghdr needs its alignment: a u64 buffer gives it.
+        let mut control = [0u64; 16];
+        let mut iov = libc::iovec {
+            iov_base: bytes.as_ptr() as *mut libc::c_void,
+            iov_len: bytes.len(),
+        };
+        // SAFETY: a zeroed msghdr, filled with pointers to live buffers.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_name = to.as_ptr() as *mut libc::c_void;
+        msg.msg_namelen = to.len();
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr().cast();
+        let ttl = i32::from(ttl);
+        // SAFETY: CMSG_* walk the aligned control buffer, sized by CMSG_SPACE
+        // for the two messages written into it.
+        unsafe {
+            let (level, info_type, info_len, ttl_type) = match (src, self.ipv6) {
+                (IpAddr::V4(_), false) => (
+                    libc::IPPROTO_IP,
+                    libc::IP_PKTINFO,
+                    std::mem::size_of::<libc::in_pktinfo>(),
+                    libc::IP_TTL,
+                ),
+                (IpAddr::V6(_), true) => (
+                    libc::IPPROTO_IPV6,
+                    libc::IPV6_PKTINFO,
+                    std::mem::size_of::<libc::in6_pktinfo>(),
+                    libc::IPV6_HOPLIMIT,
+                ),
+                _ => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        "source of the other family",
+                    ))
+                }
+            };
+            let space = libc::CMSG_SPACE(info_len as u32) + libc::CMSG_SPACE(4);
+            msg.msg_controllen = space as _;
+            let c = libc::CMSG_FIRSTHDR(&msg);
+            (*c).cmsg_level = level;
+            (*c).cmsg_type = info_type;
+            (*c).cmsg_len = libc::CMSG_LEN(info_len as u32) as _;
+            match src {
+                IpAddr::V4(a) => {
+                    let info = libc::in_pktinfo {
+                        ipi_ifindex: 0,
+                        ipi_spec_dst: libc::in_addr {
+                            s_addr: u32::from_ne_bytes(a.octets()),
+                        },
+                        ipi_addr: libc::in_addr { s_addr: 0 },
+                    };
+                    std::ptr::write_unaligned(libc::CMSG_DATA(c).cast(), info);
+                }
+                IpAddr::V6(a) => {
+                    let info = libc::in6_pktinfo {
+                        ipi6_addr: libc::in6_addr {
+                            s6_addr: a.octets(),
+                        },
+                        ipi6_ifindex: self.ifindex,
+                    };
+                    std::ptr::write_unaligned(libc::CMSG_DATA(c).cast(), info);
+                }
+            }
+            let c2 = libc::CMSG_NXTHDR(&msg, c);
+            (*c2).cmsg_level = level;
+            (*c2).cmsg_type = ttl_type;
+            (*c2).cmsg_len = libc::CMSG_LEN(4) as _;
+            std::ptr::write_unaligned(libc::CMSG_DATA(c2).cast(), ttl);
+        }
+        // SAFETY: msg points at live buffers for the call.
+        let n = unsafe { libc::sendmsg(self.fd.get_ref().as_raw_fd(), &msg, 0) };
+        if n < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(())
+        }
     }
 
     /// Waits for the next advert.
@@ -187,7 +274,7 @@ fn recv_v6(sock: &Socket) -> io::Result<Option<Received>> {
     msg.msg_iov = &mut iov;
     msg.msg_iovlen = 1;
     msg.msg_control = control.as_mut_ptr().cast();
-    msg.msg_controllen = std::mem::size_of_val(&control);
+    msg.msg_controllen = std::mem::size_of_val(&control) as _;
     // SAFETY: every pointer in msg points at live buffers of the given sizes.
     let n = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut msg, 0) };
     if n < 0 {
