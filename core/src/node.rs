@@ -1213,13 +1213,24 @@ impl Node {
                 self.outputs.extend(out);
             }
             Action::Announce { count } => {
-                let out = Output::Announce {
-                    instance: m.cfg.name.clone(),
-                    interface: m.cfg.interface.clone().unwrap_or_default(),
-                    addresses: vips.map(|v| v.address).collect(),
-                    count,
-                };
-                self.outputs.push_back(out);
+                // Each address is announced on the interface it lives on
+                // (its own `dev`, else the instance's), as keepalived does.
+                let mut by_dev: Vec<(String, Vec<IpAddr>)> = Vec::new();
+                for v in vips {
+                    let d = dev(v);
+                    match by_dev.iter_mut().find(|(x, _)| *x == d) {
+                        Some((_, a)) => a.push(v.address),
+                        None => by_dev.push((d, vec![v.address])),
+                    }
+                }
+                for (interface, addresses) in by_dev {
+                    self.outputs.push_back(Output::Announce {
+                        instance: m.cfg.name.clone(),
+                        interface,
+                        addresses,
+                        count,
+                    });
+                }
             }
             Action::WantMaster => {
                 // keepalived's vrrp_sync_can_goto_master: only if every

@@ -871,3 +871,33 @@ fn probe_ids_are_never_reused_across_a_reload() {
     node.reload(now, &cfg2, &ifaces(1)).unwrap();
     assert!(collect(&mut node, at(120.0), &mut now, &mut ids) > 0);
 }
+
+/// A virtual address on another interface (`dev`) is announced there.
+#[test]
+fn addresses_are_announced_on_their_own_interface() {
+    let cfg = read(
+        "vrrp_instance A {\n interface eth0\n virtual_router_id 9\n priority 255\n virtual_ipaddress {\n  10.0.0.1/24\n  10.0.1.1/24 dev eth1\n }\n}\n",
+    );
+    let mut node = Node::new(Instant::ZERO, &cfg, &ifaces(1)).unwrap();
+    let mut now = Instant::ZERO;
+    let mut announced = Vec::new();
+    drive(&mut node, &mut now, at(1.0), |_, _, o| {
+        if let Output::Announce {
+            interface,
+            addresses,
+            ..
+        } = o
+        {
+            announced.push((interface, addresses));
+        }
+    });
+    let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+    assert!(
+        announced.contains(&("eth0".to_string(), vec![ip("10.0.0.1")])),
+        "{announced:?}"
+    );
+    assert!(
+        announced.contains(&("eth1".to_string(), vec![ip("10.0.1.1")])),
+        "{announced:?}"
+    );
+}

@@ -244,8 +244,32 @@ impl Daemon {
         }
     }
 
-    /// One VRRP socket per interface and family the instances use.
+    /// One VRRP socket per interface and family the instances use, and an
+    /// announcer for every interface a virtual address lives on.
     fn open_sockets(&mut self) -> Result<(), DaemonError> {
+        let devs: Vec<String> = self
+            .config
+            .instances
+            .iter()
+            .flat_map(|i| {
+                i.virtual_ipaddress
+                    .iter()
+                    .chain(&i.virtual_ipaddress_excluded)
+                    .filter_map(|v| v.dev.clone().or_else(|| i.interface.clone()))
+            })
+            .collect();
+        for dev in devs {
+            let Some(link) = self.link(&dev).cloned() else {
+                continue;
+            };
+            if let std::collections::btree_map::Entry::Vacant(slot) =
+                self.announcers.entry(dev.clone())
+            {
+                let a = Announcer::open(&dev, link.index, link.mac)
+                    .map_err(|e| DaemonError::System(format!("packet socket on {dev}: {e}")))?;
+                slot.insert(a);
+            }
+        }
         let wanted: Vec<(String, Family)> = self
             .config
             .instances
