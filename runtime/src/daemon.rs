@@ -688,10 +688,11 @@ impl Daemon {
     /// SIGTERM / SIGINT: Masters send priority 0 and drop their addresses,
     /// then the process ends (no second's wait, unlike keepalived).
     async fn shutdown(mut self, why: &str) -> Result<(), DaemonError> {
-        info!("{why}: stopping");
+        // Priority 0 first: the log line can wait a few microseconds.
         let now = self.now();
         self.node.handle(now, Input::Shutdown);
         self.drain().await;
+        info!("{why}: stopping");
         // Anything still held (an instance that never got to remove it).
         for ((index, _), (inst, vip)) in std::mem::take(&mut self.held) {
             if let Err(e) = links::remove_vip(&self.handle, index, &vip).await {
