@@ -502,14 +502,7 @@ impl Daemon {
                 url,
                 timeout,
             } => {
-                let Some(ch) = self
-                    .config
-                    .virtual_servers
-                    .get(vs)
-                    .and_then(|v| v.real_servers.get(rs))
-                    .and_then(|r| r.checkers.get(checker))
-                    .cloned()
-                else {
+                let Some(ch) = self.config.checker(vs, rs, checker).cloned() else {
                     return;
                 };
                 let tx = self.tx.clone();

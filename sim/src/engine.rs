@@ -551,14 +551,7 @@ impl Sim {
                 timeout,
             } => {
                 let dir = &self.world.directors[d];
-                let Some(ch) = dir
-                    .config
-                    .virtual_servers
-                    .get(vs)
-                    .and_then(|v| v.real_servers.get(rs))
-                    .and_then(|r| r.checkers.get(checker))
-                    .cloned()
-                else {
+                let Some(ch) = dir.config.checker(vs, rs, checker).cloned() else {
                     return;
                 };
                 let result = match self.world.servers.get(&address) {

@@ -81,6 +81,30 @@ struct Expect {
     reported: bool,
 }
 
+/// Opens the episode for `key` (its deadline scheduled) if it is new, and
+/// returns (since, bound) the first time it has lasted past its bound.
+fn overdue<K: Ord>(
+    episodes: &mut BTreeMap<K, Episode>,
+    deadlines: &mut Vec<Instant>,
+    key: K,
+    now: Instant,
+    bound: Duration,
+) -> Option<(Instant, Duration)> {
+    let e = episodes.entry(key).or_insert_with(|| {
+        deadlines.push(now + bound);
+        Episode {
+            since: now,
+            bound,
+            reported: false,
+        }
+    });
+    if e.reported || now - e.since <= e.bound {
+        return None;
+    }
+    e.reported = true;
+    Some((e.since, e.bound))
+}
+
 /// How long after the original a duplicated frame arrives.
 pub const DUPLICATE_GAP: Duration = Duration::from_micros(10);
 
@@ -302,17 +326,9 @@ impl Monitor {
         self.dual.retain(|k, _| unresolved.contains_key(k));
         for (key, (dw, dl, md)) in unresolved {
             let bound = self.handover.unwrap_or(md);
-            let e = self.dual.entry(key).or_insert_with(|| {
-                self.deadlines.push(w.now + bound);
-                Episode {
-                    since: w.now,
-                    bound,
-                    reported: false,
-                }
-            });
-            if !e.reported && w.now - e.since > e.bound {
-                e.reported = true;
-                let (since, bound) = (e.since, e.bound);
+            if let Some((since, bound)) =
+                overdue(&mut self.dual, &mut self.deadlines, key, w.now, bound)
+            {
                 let names = vec![w.directors[dw].name.clone(), w.directors[dl].name.clone()];
                 let detail = format!(
                     "{} and {} are both Master of VRID {} on {} since t={:.6}s, and {} hears {}: past the {:.3}s hand-over window",
@@ -396,23 +412,21 @@ impl Monitor {
         }
         self.no_master.retain(|k, _| waiting.contains_key(k));
         for ((d, i), bound) in waiting {
-            let e = self.no_master.entry((d, i)).or_insert_with(|| {
-                self.deadlines.push(w.now + bound);
-                Episode {
-                    since: w.now,
-                    bound,
-                    reported: false,
-                }
-            });
-            if !e.reported && w.now - e.since > e.bound {
-                e.reported = true;
+            let due = overdue(
+                &mut self.no_master,
+                &mut self.deadlines,
+                (d, i),
+                w.now,
+                bound,
+            );
+            if let Some((since, bound)) = due {
                 let dir = &w.directors[d];
                 let detail = format!(
                     "{} could be Master since t={:.6}s (its links and trackers are up and it hears no Master) but is {:?} past its {:.6}s bound",
                     dir.info[i].name,
-                    e.since.as_nanos() as f64 / 1e9,
+                    since.as_nanos() as f64 / 1e9,
                     dir.states[i],
-                    e.bound.as_secs_f64()
+                    bound.as_secs_f64()
                 );
                 let hosts = vec![dir.name.clone()];
                 self.report(w.now, "master_elected", hosts, detail, recent);
