@@ -480,36 +480,14 @@ impl Setup {
         if scenario.clients.is_empty() {
             for s in 0..topo.segments.len() {
                 let name = format!("client@{}", topo.segments[s].name);
-                let h = topo.add_host(name, HostKind::Client, None);
-                topo.attach(
-                    h,
-                    s,
-                    Attachment {
-                        interface: "eth0".into(),
-                        ipv4: None,
-                        ipv6: None,
-                        up: true,
-                    },
-                );
-                clients.push(h);
+                clients.push(add_client(&mut topo, name, s));
             }
         }
         for (i, c) in scenario.clients.iter().enumerate() {
             let s = topo.segment(&c.segment).ok_or_else(|| {
                 invalid(format!("clients[{i}]"), format!("no segment {}", c.segment))
             })?;
-            let h = topo.add_host(c.name.clone(), HostKind::Client, None);
-            topo.attach(
-                h,
-                s,
-                Attachment {
-                    interface: "eth0".into(),
-                    ipv4: None,
-                    ipv6: None,
-                    up: true,
-                },
-            );
-            clients.push(h);
+            clients.push(add_client(&mut topo, c.name.clone(), s));
         }
         let mut seen = BTreeSet::new();
         for h in &topo.hosts {
@@ -615,6 +593,22 @@ impl Setup {
         }
         Ok(())
     }
+}
+
+/// A client host on segment `s`, with one interface and no address.
+fn add_client(topo: &mut Topology, name: String, s: usize) -> usize {
+    let h = topo.add_host(name, HostKind::Client, None);
+    topo.attach(
+        h,
+        s,
+        Attachment {
+            interface: "eth0".into(),
+            ipv4: None,
+            ipv6: None,
+            up: true,
+        },
+    );
+    h
 }
 
 /// Attaches a server or relay to the segment whose subnets hold its address
