@@ -10,13 +10,27 @@ use tokio::io::unix::AsyncFd;
 
 /// Nanoseconds on CLOCK_MONOTONIC.
 pub fn monotonic_ns() -> u64 {
+    now_ns(libc::CLOCK_MONOTONIC)
+}
+
+fn now_ns(clock: libc::clockid_t) -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
     // SAFETY: a valid clock id and a pointer to a timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    unsafe { libc::clock_gettime(clock, &mut ts) };
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// A kernel receive timestamp (CLOCK_REALTIME, as SO_TIMESTAMPNS gives
+/// them) on CLOCK_MONOTONIC: its age, taken from the monotonic clock now.
+/// A wall clock stepped in between makes the age wrong; it is clamped to
+/// "now at the latest" and the caller never lets time run backwards.
+pub fn realtime_to_monotonic(ts: &libc::timespec) -> u64 {
+    let stamp = ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64;
+    let (real, mono) = (now_ns(libc::CLOCK_REALTIME), monotonic_ns());
+    mono.saturating_sub(real.saturating_sub(stamp))
 }
 
 /// A one-shot timer at absolute CLOCK_MONOTONIC times.

@@ -101,6 +101,9 @@ pub fn run(opts: Options) -> Result<(), DaemonError> {
     })
 }
 
+/// An input for core, and when the kernel received it if it was a packet.
+type Event = (Input, Option<u64>);
+
 struct Daemon {
     opts: Options,
     config: Config,
@@ -112,8 +115,12 @@ struct Daemon {
     announcers: BTreeMap<String, Announcer>,
     /// Virtual addresses holdfast put on interfaces: (ifindex, address).
     held: BTreeMap<(u32, IpAddr), (String, VirtualIp)>,
-    tx: mpsc::UnboundedSender<Input>,
-    rx: mpsc::UnboundedReceiver<Input>,
+    tx: mpsc::UnboundedSender<Event>,
+    rx: mpsc::UnboundedReceiver<Event>,
+    /// The latest time handed to core: a packet's kernel timestamp may be
+    /// older than an event core already saw, and core's time never runs
+    /// backwards.
+    fed: std::cell::Cell<Instant>,
     timer: Timer,
     slots: Arc<Semaphore>,
     /// Notify scripts and mail in flight: a stop waits for them (a bounded
@@ -124,7 +131,21 @@ struct Daemon {
 
 impl Daemon {
     fn now(&self) -> Instant {
-        Instant::from_nanos(monotonic_ns().saturating_sub(self.origin))
+        let now = Instant::from_nanos(monotonic_ns().saturating_sub(self.origin));
+        self.fed.set(now.max(self.fed.get()));
+        self.fed.get()
+    }
+
+    /// Core's time for an input: when the kernel received it if it said
+    /// (between the last time core saw and now), else now.
+    fn time_of(&self, arrived_ns: Option<u64>) -> Instant {
+        let floor = self.fed.get();
+        let now = self.now();
+        let t = arrived_ns.map_or(now, |a| {
+            Instant::from_nanos(a.saturating_sub(self.origin)).clamp(floor, now)
+        });
+        self.fed.set(t.max(floor));
+        t
     }
 
     fn core_interfaces(&self) -> Vec<Interface> {
@@ -172,6 +193,7 @@ impl Daemon {
             held: BTreeMap::new(),
             tx,
             rx,
+            fed: std::cell::Cell::new(Instant::ZERO),
             timer: Timer::new().map_err(sys("timerfd"))?,
             slots: Arc::new(Semaphore::new(MAX_SCRIPTS)),
             tasks: tokio::task::JoinSet::new(),
@@ -315,7 +337,7 @@ impl Daemon {
                                 ttl: r.ttl,
                                 bytes: r.bytes,
                             };
-                            if tx.send(input).is_err() {
+                            if tx.send((input, r.arrived_ns)).is_err() {
                                 return;
                             }
                         }
@@ -391,9 +413,9 @@ impl Daemon {
                     let now = self.now();
                     self.node.handle_timeout(now);
                 }
-                Some(input) = self.rx.recv() => {
-                    let now = self.now();
-                    self.node.handle(now, input);
+                Some((input, arrived)) = self.rx.recv() => {
+                    let at = self.time_of(arrived);
+                    self.node.handle(at, input);
                 }
                 Some((msg, _)) = events.next() => self.netlink(msg.payload).await,
                 _ = hup.recv() => self.reload().await,
@@ -511,7 +533,7 @@ impl Daemon {
                 tokio::spawn(async move {
                     let u = user.as_ref().map(|(u, g)| (u.as_str(), g.as_deref()));
                     let outcome = probes::run(&ch, address, port, url, timeout, u, secure).await;
-                    let _ = tx.send(Input::ProbeDone { id, outcome });
+                    let _ = tx.send((Input::ProbeDone { id, outcome }, None));
                 });
             }
             Output::Lvs(op) => debug!("LVS (not programmed: no data plane in this build): {op:?}"),
@@ -553,7 +575,7 @@ impl Daemon {
                             false
                         }
                     };
-                    let _ = tx.send(Input::ScriptDone { id, success });
+                    let _ = tx.send((Input::ScriptDone { id, success }, None));
                 });
             }
             Output::RunScript { script, args } => {

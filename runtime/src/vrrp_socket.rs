@@ -4,7 +4,6 @@
 //! limit reported so that core can drop what did not come from the link.
 
 use std::io;
-use std::mem::MaybeUninit;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::AsRawFd;
 
@@ -25,6 +24,8 @@ pub struct Received {
     pub ttl: u8,
     /// The VRRP message.
     pub bytes: Vec<u8>,
+    /// When the kernel received it (CLOCK_MONOTONIC ns), if it said.
+    pub arrived_ns: Option<u64>,
 }
 
 /// A VRRP socket on one interface and family.
@@ -100,6 +101,9 @@ impl VrrpSocket {
                 ))
             }
         }
+        // The kernel's receive time: the master-down timer runs from the
+        // advert's arrival, not from when this task got to read it.
+        setsockopt_int(&sock, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)?;
         sock.set_nonblocking(true)?;
         // SAFETY: the Socket owns its descriptor, open and unchanged, for
         // as long as the AsyncFd owns the Socket.
@@ -210,13 +214,7 @@ impl VrrpSocket {
     pub async fn recv(&self) -> io::Result<Received> {
         loop {
             let mut guard = self.fd.readable().await?;
-            let result = guard.try_io(|fd| {
-                if self.ipv6 {
-                    recv_v6(fd.get_ref())
-                } else {
-                    recv_v4(fd.get_ref())
-                }
-            });
+            let result = guard.try_io(|fd| recv_one(fd.get_ref(), self.ipv6));
             match result {
                 Ok(Ok(Some(r))) => return Ok(r),
                 // Not a VRRP message we can read: wait for the next one.
@@ -228,36 +226,10 @@ impl VrrpSocket {
     }
 }
 
-/// An IPv4 raw socket hands over the IP header too.
-fn recv_v4(sock: &Socket) -> io::Result<Option<Received>> {
-    let mut buf = [MaybeUninit::<u8>::uninit(); 2048];
-    let (n, _) = sock.recv_from(&mut buf)?;
-    // SAFETY: recv_from initialised the first n bytes.
-    let b: Vec<u8> = buf[..n]
-        .iter()
-        .map(|x| unsafe { x.assume_init() })
-        .collect();
-    if b.len() < 20 || b[0] >> 4 != 4 {
-        return Ok(None);
-    }
-    let ihl = usize::from(b[0] & 0x0f) * 4;
-    let total = usize::from(u16::from_be_bytes([b[2], b[3]])).min(b.len());
-    if ihl < 20 || total < ihl {
-        return Ok(None);
-    }
-    let src = Ipv4Addr::new(b[12], b[13], b[14], b[15]);
-    let dst = Ipv4Addr::new(b[16], b[17], b[18], b[19]);
-    Ok(Some(Received {
-        src: IpAddr::V4(src),
-        dst: IpAddr::V4(dst),
-        ttl: b[8],
-        bytes: b[ihl..total].to_vec(),
-    }))
-}
-
-/// IPv6 raw sockets give the payload only; hop limit and destination come
-/// as ancillary data.
-fn recv_v6(sock: &Socket) -> io::Result<Option<Received>> {
+/// Reads one message with recvmsg. An IPv4 raw socket hands over the IP
+/// header too; an IPv6 one gives the payload only, with hop limit and
+/// destination as ancillary data. Both carry the kernel's receive time.
+fn recv_one(sock: &Socket, ipv6: bool) -> io::Result<Option<Received>> {
     let mut buf = [0u8; 2048];
     // cmsghdr needs its alignment: a u64 buffer gives it.
     let mut control = [0u64; 32];
@@ -280,8 +252,10 @@ fn recv_v6(sock: &Socket) -> io::Result<Option<Received>> {
     if n < 0 {
         return Err(io::Error::last_os_error());
     }
-    let mut ttl = None;
-    let mut dst = None;
+    let b = &buf[..n as usize];
+    let mut hop_limit = None;
+    let mut dst6 = None;
+    let mut arrived_ns = None;
     // SAFETY: the CMSG macros walk the control buffer recvmsg filled.
     unsafe {
         let mut c = libc::CMSG_FIRSTHDR(&msg);
@@ -290,24 +264,46 @@ fn recv_v6(sock: &Socket) -> io::Result<Option<Received>> {
             match ((*c).cmsg_level, (*c).cmsg_type) {
                 (libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT) => {
                     let v = std::ptr::read_unaligned(data.cast::<i32>());
-                    ttl = u8::try_from(v).ok();
+                    hop_limit = u8::try_from(v).ok();
                 }
                 (libc::IPPROTO_IPV6, libc::IPV6_PKTINFO) => {
                     let info = std::ptr::read_unaligned(data.cast::<libc::in6_pktinfo>());
-                    dst = Some(Ipv6Addr::from(info.ipi6_addr.s6_addr));
+                    dst6 = Some(Ipv6Addr::from(info.ipi6_addr.s6_addr));
+                }
+                (libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS) => {
+                    let ts = std::ptr::read_unaligned(data.cast::<libc::timespec>());
+                    arrived_ns = Some(crate::clock::realtime_to_monotonic(&ts));
                 }
                 _ => {}
             }
             c = libc::CMSG_NXTHDR(&msg, c);
         }
     }
-    let (Some(ttl), Some(dst)) = (ttl, dst) else {
+    if ipv6 {
+        let (Some(ttl), Some(dst)) = (hop_limit, dst6) else {
+            return Ok(None);
+        };
+        return Ok(Some(Received {
+            src: IpAddr::V6(Ipv6Addr::from(from.sin6_addr.s6_addr)),
+            dst: IpAddr::V6(dst),
+            ttl,
+            bytes: b.to_vec(),
+            arrived_ns,
+        }));
+    }
+    if b.len() < 20 || b[0] >> 4 != 4 {
         return Ok(None);
-    };
+    }
+    let ihl = usize::from(b[0] & 0x0f) * 4;
+    let total = usize::from(u16::from_be_bytes([b[2], b[3]])).min(b.len());
+    if ihl < 20 || total < ihl {
+        return Ok(None);
+    }
     Ok(Some(Received {
-        src: IpAddr::V6(Ipv6Addr::from(from.sin6_addr.s6_addr)),
-        dst: IpAddr::V6(dst),
-        ttl,
-        bytes: buf[..n as usize].to_vec(),
+        src: IpAddr::V4(Ipv4Addr::new(b[12], b[13], b[14], b[15])),
+        dst: IpAddr::V4(Ipv4Addr::new(b[16], b[17], b[18], b[19])),
+        ttl: b[8],
+        bytes: b[ihl..total].to_vec(),
+        arrived_ns,
     }))
 }
