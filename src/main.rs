@@ -34,6 +34,45 @@ enum Command {
     Report(ReportArgs),
     /// Simulate the case study, sweep it, and write the report: the first thing to run.
     Demo(DemoArgs),
+    /// Fetch a url as HTTP_GET / SSL_GET do and print the digest for its `digest` line (keepalived's genhash).
+    Genhash(GenhashArgs),
+}
+
+#[derive(Debug, Args)]
+struct GenhashArgs {
+    /// Server address.
+    #[arg(short = 's', long)]
+    server: std::net::IpAddr,
+    /// Server port.
+    #[arg(short = 'p', long)]
+    port: u16,
+    /// Path of the url.
+    #[arg(short = 'u', long)]
+    url: String,
+    /// Over TLS, as SSL_GET.
+    #[arg(short = 'S', long)]
+    ssl: bool,
+    /// SNI name to send (with -S).
+    #[arg(short = 'I', long)]
+    sni: Option<String>,
+    /// Host header (virtualhost).
+    #[arg(short = 'V', long)]
+    virtualhost: Option<String>,
+    /// HTTP protocol: 1.0, 1.0c (Connection: close) or 1.1.
+    #[arg(short = 'P', long, default_value = "1.0")]
+    protocol: String,
+    /// Seconds to wait for the whole answer.
+    #[arg(short = 't', long, default_value_t = 5)]
+    timeout: u64,
+    /// fwmark for the connection's packets.
+    #[arg(short = 'm', long)]
+    fwmark: Option<u32>,
+    /// Trust only this CA (PEM) and check the certificate (default: any, as keepalived).
+    #[arg(long)]
+    ca: Option<String>,
+    /// Show the header and the hashed body.
+    #[arg(short = 'v', long)]
+    verbose: bool,
 }
 
 #[derive(Debug, Args)]
@@ -79,6 +118,16 @@ struct RunArgs {
     /// Log level filter (tracing's syntax: info, debug, holdfast_runtime=debug...).
     #[arg(long, default_value = "info")]
     log: String,
+    /// Data plane for virtual_server tables: auto (IPVS if the kernel has
+    /// it, else nftables), ipvs, nftables or none.
+    #[arg(long, default_value = "auto")]
+    data_plane: holdfast_runtime::dataplane::worker::Choice,
+    /// Seconds between reads of the kernel's table that repair drift.
+    #[arg(long, default_value_t = 5.0)]
+    repair_interval: f64,
+    /// Leave the LVS table in the kernel on stop (as keepalived's -I).
+    #[arg(short = 'I', long = "dont-release-ipvs")]
+    dont_release_ipvs: bool,
 }
 
 #[derive(Debug, Args)]
@@ -152,6 +201,7 @@ fn main() -> ExitCode {
         Command::Sweep(args) => sweep(args),
         Command::Report(args) => report(args),
         Command::Demo(args) => demo(args),
+        Command::Genhash(args) => genhash(args),
     };
     match result {
         Ok(code) => code,
@@ -391,6 +441,45 @@ fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+fn genhash(args: GenhashArgs) -> anyhow::Result<ExitCode> {
+    use holdfast_core::config::model::{HttpProtocol, SslSettings};
+    use holdfast_runtime::genhash;
+    let protocol = match args.protocol.to_ascii_lowercase().as_str() {
+        "1.0" => HttpProtocol::Http10,
+        "1.0c" => HttpProtocol::Http10Close,
+        "1.1" => HttpProtocol::Http11,
+        other => anyhow::bail!("-P {other}: expected 1.0, 1.0c or 1.1"),
+    };
+    let req = genhash::Request {
+        server: args.server,
+        port: args.port,
+        path: args.url,
+        ssl: args.ssl,
+        sni: args.sni,
+        virtualhost: args.virtualhost,
+        protocol,
+        fwmark: args.fwmark,
+        timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+        tls: args.ca.map(|ca| SslSettings {
+            ca: Some(ca),
+            ..SslSettings::default()
+        }),
+    };
+    let got = genhash::fetch_blocking(&req).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if args.verbose {
+        println!("----------------------- HTTP header -----------------------");
+        println!("{}\n", got.headers());
+        println!(
+            "----------------------- hashed body ({} bytes) -----------------------",
+            got.body().len()
+        );
+        print!("{}", genhash::hex_dump(got.body()));
+        println!("----------------------- MD5 digest -----------------------");
+    }
+    println!("{}", got.digest);
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&args.log).context("--log")?)
@@ -403,6 +492,12 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         config_id: args.config_id.or_else(default_config_id),
         dump: args.dump,
         trace: args.trace,
+        data_plane: args.data_plane,
+        repair_interval: std::time::Duration::try_from_secs_f64(args.repair_interval)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .context("--repair-interval: a positive number of seconds")?,
+        keep_lvs: args.dont_release_ipvs,
     };
     match holdfast_runtime::run(opts) {
         Ok(()) => Ok(ExitCode::SUCCESS),

@@ -978,6 +978,12 @@ impl Node {
         self.outputs.pop_front()
     }
 
+    /// The LVS table as core wants it now (what every `Output::Lvs` so far
+    /// adds up to): a data plane that programs whole tables takes this.
+    pub fn lvs_table(&self) -> &crate::lvs::Table {
+        &self.pools.table
+    }
+
     /// A snapshot.
     pub fn status(&self) -> Status {
         Status {

@@ -291,6 +291,7 @@ fn director1_model_field_by_field() {
                 ],
             ),
         ],
+        ssl: None,
     };
     // Field-by-field diffs are easier to read than one big inequality.
     assert_eq!(cfg.global, expected.global);

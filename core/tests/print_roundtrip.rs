@@ -802,6 +802,19 @@ fn config() -> impl Strategy<Value = Config> {
                 groups,
                 vsgs,
                 proptest::collection::vec(virtual_server(group_names), 0..3),
+                proptest::option::of(
+                    (
+                        proptest::option::of("[a-z]{1,8}"),
+                        proptest::option::of("[a-z]{1,8}"),
+                        proptest::option::of("[a-z]{1,8}"),
+                    )
+                        .prop_map(|(ca, cert, password)| SslSettings {
+                            ca: ca.map(|c| format!("/etc/ssl/{c}.pem")),
+                            key: cert.as_ref().map(|c| format!("/etc/ssl/{c}.key")),
+                            certificate: cert.map(|c| format!("/etc/ssl/{c}.pem")),
+                            password,
+                        }),
+                ),
             )
                 .prop_map(
                     |(
@@ -811,6 +824,7 @@ fn config() -> impl Strategy<Value = Config> {
                         sync_groups,
                         virtual_server_groups,
                         virtual_servers,
+                        ssl,
                     )| Config {
                         global,
                         vrrp_scripts,
@@ -818,6 +832,7 @@ fn config() -> impl Strategy<Value = Config> {
                         instances,
                         virtual_server_groups,
                         virtual_servers,
+                        ssl,
                     },
                 )
         },

@@ -547,3 +547,21 @@ fn persistence_timeout_range_is_keepalived_s() {
         "persistence_timeout 2678401 is out of range",
     );
 }
+
+#[test]
+fn ssl_block_is_read_and_its_unknown_keywords_located() {
+    let text = "SSL {\n  ca /etc/ssl/ca.pem\n  certificate /etc/ssl/c.pem\n  key /etc/ssl/c.key\n  password secret\n}\n";
+    let loaded = config::parse_str("t.conf", text, &MemLoader::new(), &LoadOptions::default());
+    let ssl = loaded.config.expect("valid").ssl.expect("SSL read");
+    assert_eq!(ssl.ca.as_deref(), Some("/etc/ssl/ca.pem"));
+    assert_eq!(ssl.certificate.as_deref(), Some("/etc/ssl/c.pem"));
+    assert_eq!(ssl.key.as_deref(), Some("/etc/ssl/c.key"));
+    assert_eq!(ssl.password.as_deref(), Some("secret"));
+    expect_one(
+        "SSL {\n  cafile x\n}\n",
+        Severity::Warning,
+        2,
+        3,
+        "unknown keyword `cafile` in SSL",
+    );
+}

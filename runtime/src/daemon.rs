@@ -26,6 +26,7 @@ use tracing::{debug, error, info, warn};
 
 use crate::announce::Announcer;
 use crate::clock::{monotonic_ns, Timer};
+use crate::dataplane::worker::{Choice, Worker};
 use crate::links::{self, Link};
 use crate::mail;
 use crate::probes;
@@ -43,6 +44,13 @@ pub struct Options {
     pub dump: PathBuf,
     /// Write trace records (JSON lines) here.
     pub trace: Option<PathBuf>,
+    /// Which data plane programs the LVS table.
+    pub data_plane: Choice,
+    /// How often the kernel's table is read back and drift repaired.
+    pub repair_interval: Duration,
+    /// Leave the LVS table in the kernel on stop (keepalived's
+    /// `--dont-release-ipvs`).
+    pub keep_lvs: bool,
 }
 
 /// Why the daemon could not start.
@@ -127,6 +135,12 @@ struct Daemon {
     /// while), so notify_stop runs and the last alert leaves.
     tasks: tokio::task::JoinSet<()>,
     trace: Option<std::io::BufWriter<std::fs::File>>,
+    /// What probes share: TLS settings, script user and security.
+    probe_env: probes::ProbeEnv,
+    /// The data plane's thread, from the first LVS table on.
+    dataplane: Option<Worker>,
+    /// The LVS table changed in the last drain: hand it over.
+    lvs_changed: bool,
 }
 
 impl Daemon {
@@ -198,7 +212,15 @@ impl Daemon {
             slots: Arc::new(Semaphore::new(MAX_SCRIPTS)),
             tasks: tokio::task::JoinSet::new(),
             trace,
+            dataplane: None,
+            lvs_changed: false,
+            probe_env: probes::ProbeEnv {
+                tls: Arc::new(probes::Tls::new(None)),
+                script_user: None,
+                enforce_security: false,
+            },
         };
+        d.probe_env = d.make_probe_env();
         d.warn_unsupported();
         d.remove_stale_vips().await;
         let now = d.now();
@@ -216,16 +238,25 @@ impl Daemon {
         Ok(d)
     }
 
+    fn make_probe_env(&self) -> probes::ProbeEnv {
+        let tls = probes::Tls::new(self.config.ssl.as_ref());
+        if let Some(e) = tls.error() {
+            error!("{e}: every SSL_GET check fails until it is fixed");
+        }
+        probes::ProbeEnv {
+            tls: Arc::new(tls),
+            script_user: self.script_user(),
+            enforce_security: self.config.global.enable_script_security,
+        }
+    }
+
     /// What this build does not do is said once, at start.
     fn warn_unsupported(&self) {
-        if !self.config.virtual_servers.is_empty() {
-            warn!("virtual_server: this build has no data plane yet; checkers run and the LVS table is computed and logged, but not programmed into the kernel");
-        }
         for vs in &self.config.virtual_servers {
             for rs in &vs.real_servers {
                 for ch in rs.checkers.iter().filter(|c| !probes::supported(&c.kind)) {
                     warn!(
-                        "real_server {}: {} is not run by this build: it reports a failure",
+                        "real_server {}: {} is not implemented: it reports every check as failed",
                         rs.address,
                         ch.kind.keyword()
                     );
@@ -431,7 +462,7 @@ impl Daemon {
         loop {
             let batch: Vec<Output> = std::iter::from_fn(|| self.node.poll_output()).collect();
             if batch.is_empty() {
-                return;
+                return self.hand_over_table();
             }
             let (adverts, rest): (Vec<Output>, Vec<Output>) = batch
                 .into_iter()
@@ -447,6 +478,24 @@ impl Daemon {
                 }
                 self.carry_out(o).await;
             }
+        }
+    }
+
+    /// Gives the data plane's thread the table core wants, when it
+    /// changed; the thread starts with the first table.
+    fn hand_over_table(&mut self) {
+        // `--data-plane none`: the table is only logged (debug).
+        if !std::mem::take(&mut self.lvs_changed) || self.opts.data_plane == Choice::None {
+            return;
+        }
+        if self.dataplane.is_none() {
+            match Worker::start(self.opts.data_plane, self.opts.repair_interval) {
+                Ok(w) => self.dataplane = Some(w),
+                Err(e) => return error!("starting the data-plane thread: {e}"),
+            }
+        }
+        if let Some(w) = &self.dataplane {
+            w.apply(self.node.lvs_table().clone());
         }
     }
 
@@ -528,15 +577,16 @@ impl Daemon {
                     return;
                 };
                 let tx = self.tx.clone();
-                let user = self.script_user();
-                let secure = self.config.global.enable_script_security;
+                let env = self.probe_env.clone();
                 tokio::spawn(async move {
-                    let u = user.as_ref().map(|(u, g)| (u.as_str(), g.as_deref()));
-                    let outcome = probes::run(&ch, address, port, url, timeout, u, secure).await;
+                    let outcome = probes::run(&ch, address, port, url, timeout, &env).await;
                     let _ = tx.send((Input::ProbeDone { id, outcome }, None));
                 });
             }
-            Output::Lvs(op) => debug!("LVS (not programmed: no data plane in this build): {op:?}"),
+            Output::Lvs(op) => {
+                debug!("LVS: {op:?}");
+                self.lvs_changed = true;
+            }
             Output::RealServerChanged { vs, rs, up, reason } => {
                 if let Some(r) = self
                     .config
@@ -676,6 +726,7 @@ impl Daemon {
             return error!("reload refused, still running the previous configuration: {e}");
         }
         let previous = std::mem::replace(&mut self.config, cfg);
+        self.probe_env = self.make_probe_env();
         if let Err(e) = self.open_sockets() {
             error!("after reload: {e}");
         }
@@ -688,9 +739,14 @@ impl Daemon {
     /// SIGUSR1: the node's status as JSON.
     fn dump(&self) {
         let status = self.node.status();
+        let plane = self.dataplane.as_ref().map(Worker::status);
         // Written whole, then renamed: a reader never sees half a file.
         let tmp = self.opts.dump.with_extension("tmp");
-        let result = serde_json::to_vec_pretty(&status)
+        let result = serde_json::to_value(&status)
+            .and_then(|mut v| {
+                v["data_plane"] = serde_json::to_value(plane)?;
+                serde_json::to_vec_pretty(&v)
+            })
             .map_err(std::io::Error::other)
             .and_then(|j| std::fs::write(&tmp, j))
             .and_then(|()| std::fs::rename(&tmp, &self.opts.dump));
@@ -713,6 +769,11 @@ impl Daemon {
             if let Err(e) = links::remove_vip(&self.handle, index, &vip).await {
                 warn!("({inst}) removing {}: {e}", vip.address);
             }
+        }
+        // The LVS table goes (unless kept), after the addresses: traffic
+        // for the VIPs has already moved to the peer.
+        if let Some(w) = self.dataplane.take() {
+            w.stop(self.opts.keep_lvs);
         }
         self.record(Kind::Stop { reason: why.into() });
         // notify_stop and the last alerts, for a bounded while.

@@ -1,6 +1,7 @@
 //! holdfast-runtime: the production daemon's driver of `holdfast_core`
 //! (DESIGN.md, "Runtime"): raw VRRP sockets, rtnetlink for addresses and
-//! links, gratuitous ARP, probes, scripts, mail and signals. Every decision
+//! links, gratuitous ARP, probes (TLS included), scripts, mail, signals and
+//! the data planes (IPVS, nftables) that program the LVS table. Every decision
 //! stays in core; this crate only moves inputs in and outputs out.
 
 #![warn(missing_docs)]
@@ -8,11 +9,14 @@
 pub mod announce;
 pub mod clock;
 pub mod daemon;
+pub mod dataplane;
+pub mod genhash;
 pub mod links;
 pub mod mail;
 pub mod notify;
 pub mod probes;
 pub mod scripts;
+pub mod tls;
 pub mod vrrp_socket;
 
 pub use daemon::{run, DaemonError, Options};

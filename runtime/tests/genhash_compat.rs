@@ -63,7 +63,9 @@ fn digests_match_genhash() {
     let port = listener.local_addr().unwrap().port();
     let served = responses.clone();
     let server = std::thread::spawn(move || {
+        // Each answer twice: once for genhash, once for `holdfast genhash`.
         for r in &served {
+            serve_once(&listener, r);
             serve_once(&listener, r);
         }
     });
@@ -90,6 +92,21 @@ fn digests_match_genhash() {
             "response {:?}",
             String::from_utf8_lossy(&r[..r.len().min(60)])
         );
+        let fetched =
+            holdfast_runtime::genhash::fetch_blocking(&holdfast_runtime::genhash::Request {
+                server: "127.0.0.1".parse().unwrap(),
+                port,
+                path: "/check".into(),
+                ssl: false,
+                sni: None,
+                virtualhost: None,
+                protocol: Default::default(),
+                fwmark: None,
+                timeout: Duration::from_secs(10),
+                tls: None,
+            })
+            .expect("holdfast genhash");
+        assert_eq!(fetched.digest, theirs, "holdfast genhash");
     }
     server.join().unwrap();
 }

@@ -12,6 +12,8 @@
 // are what they need (the ban is for core and the simulator).
 #![allow(clippy::disallowed_methods)]
 
+pub mod servers;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -211,26 +213,74 @@ impl Lab {
         self.procs.len() - 1
     }
 
+    /// Adds a host on bridge `br` with address `cidr` and, if given, a
+    /// default route via `gateway` (a real server routes back through the
+    /// directors' NAT address).
+    pub fn host(&mut self, name: &str, br: &str, cidr: &str, gateway: Option<&str>) -> String {
+        let ns = self.add_ns(name);
+        self.plug(name, "eth0", br);
+        sh(&["ip", "-n", &ns, "addr", "add", cidr, "dev", "eth0"]);
+        if let Some(gw) = gateway {
+            sh(&["ip", "-n", &ns, "route", "add", "default", "via", gw]);
+        }
+        ns
+    }
+
+    /// Runs `f` on a thread inside `host`'s network namespace; sockets it
+    /// makes belong to that namespace and may be used from any thread.
+    pub fn in_ns<T: Send + 'static>(
+        &self,
+        host: &str,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> T {
+        let path = format!("/run/netns/{}", self.ns(host));
+        std::thread::spawn(move || {
+            let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            // SAFETY: a valid namespace fd; setns changes this thread only.
+            let rc =
+                unsafe { libc::setns(std::os::fd::AsRawFd::as_raw_fd(&file), libc::CLONE_NEWNET) };
+            assert_eq!(rc, 0, "setns {path}: {}", std::io::Error::last_os_error());
+            f()
+        })
+        .join()
+        .expect("thread in namespace")
+    }
+
+    /// Runs a command in a namespace; its stdout, or a panic.
+    pub fn exec(&self, host: &str, args: &[&str]) -> String {
+        let ns = self.ns(host);
+        let mut full = vec!["ip", "netns", "exec", &ns];
+        full.extend_from_slice(args);
+        sh(&full)
+    }
+
     /// Starts holdfast on director `host` with `config` (a file path).
     pub fn holdfast(&mut self, host: &str, config: &Path) -> usize {
+        self.holdfast_with(host, config, &[])
+    }
+
+    /// Starts holdfast with extra command-line arguments.
+    pub fn holdfast_with(&mut self, host: &str, config: &Path, extra: &[&str]) -> usize {
         let dump = self.dir.join(format!("{host}.json"));
         let bin = env!("CARGO_BIN_EXE_holdfast");
         let (conf, dump) = (config.display().to_string(), dump.display().to_string());
+        let mut args = vec![
+            bin,
+            "run",
+            "-f",
+            &conf,
+            "--config-id",
+            host,
+            "--dump",
+            &dump,
+            "--log",
+            "debug",
+        ];
+        args.extend_from_slice(extra);
         self.spawn(
             host,
             &format!("holdfast-{host}-{}", self.procs.len()),
-            &[
-                bin,
-                "run",
-                "-f",
-                &conf,
-                "--config-id",
-                host,
-                "--dump",
-                &dump,
-                "--log",
-                "debug",
-            ],
+            &args,
         )
     }
 

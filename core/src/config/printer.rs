@@ -17,6 +17,14 @@ pub fn print(c: &Config) -> String {
         depth: 0,
     };
     p.global(&c.global);
+    if let Some(ssl) = &c.ssl {
+        p.open("SSL");
+        p.opt_str("ca", &ssl.ca);
+        p.opt_str("certificate", &ssl.certificate);
+        p.opt_str("key", &ssl.key);
+        p.opt_str("password", &ssl.password);
+        p.close();
+    }
     for s in &c.vrrp_scripts {
         p.vrrp_script(s);
     }

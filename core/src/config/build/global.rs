@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use super::reader::Cx;
-use crate::config::model::{GlobalDefs, ScriptUser, SmtpServer};
+use crate::config::model::{GlobalDefs, ScriptUser, SmtpServer, SslSettings};
 use crate::config::tree::Stmt;
 
 /// Keywords of `global_defs` that keepalived has and holdfast reads but does
@@ -225,5 +225,24 @@ pub fn global_defs(cx: &mut Cx, stmt: Stmt, g: &mut GlobalDefs) {
     }
     if !lower_repeat_set {
         g.garp.lower_prio_repeat = g.garp.master_repeat;
+    }
+}
+
+/// The top-level `SSL { password ca certificate key }` block.
+pub fn ssl(cx: &mut Cx, stmt: Stmt, ssl: &mut SslSettings) {
+    if !cx.need_block(
+        stmt,
+        "SSL { ca FILE certificate FILE key FILE password STRING }",
+    ) {
+        return;
+    }
+    for s in stmt.items() {
+        match s.name() {
+            "ca" => ssl.ca = cx.string(s).or(ssl.ca.take()),
+            "certificate" => ssl.certificate = cx.string(s).or(ssl.certificate.take()),
+            "key" => ssl.key = cx.string(s).or(ssl.key.take()),
+            "password" => ssl.password = cx.string(s).or(ssl.password.take()),
+            _ => cx.unknown(s, "SSL"),
+        }
     }
 }

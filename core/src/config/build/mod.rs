@@ -30,7 +30,6 @@ const TOP_NOT_IMPLEMENTED: &[&str] = &[
     "vrrp_track_process",
     "bfd_instance",
     "garp_group",
-    "SSL",
     "namespace_with_ipsets",
     "use_pid_dir",
     "instance",
@@ -50,6 +49,7 @@ pub struct Builder {
     vsg_names: BTreeMap<String, Span>,
     servers: Vec<super::model::VirtualServer>,
     metas: Vec<lvs::ServerMeta>,
+    ssl: Option<super::model::SslSettings>,
 }
 
 impl Builder {
@@ -91,6 +91,7 @@ impl Builder {
                     self.metas.push(meta);
                 }
             }
+            "SSL" => global::ssl(&mut cx, s, self.ssl.get_or_insert_with(Default::default)),
             k if TOP_NOT_IMPLEMENTED.contains(&k) => cx.not_implemented(s),
             _ => cx.unknown(s, "the top level"),
         }
@@ -101,13 +102,15 @@ impl Builder {
     /// `tree`) and returns the model and findings.
     pub fn finish(mut self, tree: &Tree, kept: &[u32]) -> (Config, Diagnostics) {
         let deferred: Vec<Stmt<'_>> = kept.iter().map(|&i| tree.stmt(i)).collect();
-        let config = finish(
+        let ssl = self.ssl.take();
+        let mut config = finish(
             &deferred,
             self.vsgs,
             &self.vsg_names,
             (self.servers, self.metas),
             &mut self.diags,
         );
+        config.ssl = ssl;
         (config, self.diags)
     }
 }

@@ -130,3 +130,18 @@ impl Default for GarpTiming {
         }
     }
 }
+
+/// The top-level `SSL` block: what SSL_GET checkers present and trust.
+/// Without `ca` the server's certificate is not verified (keepalived's
+/// default); with it, the chain must lead to that CA and name the server.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SslSettings {
+    /// PEM file of trusted CA certificates.
+    pub ca: Option<String>,
+    /// PEM client certificate (chain) to present.
+    pub certificate: Option<String>,
+    /// PEM private key of `certificate`.
+    pub key: Option<String>,
+    /// Password of an encrypted `key`.
+    pub password: Option<String>,
+}

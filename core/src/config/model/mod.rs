@@ -30,6 +30,8 @@ pub struct Config {
     pub virtual_server_groups: Vec<VirtualServerGroup>,
     /// `virtual_server` blocks, in file order.
     pub virtual_servers: Vec<VirtualServer>,
+    /// The `SSL` block, if any.
+    pub ssl: Option<SslSettings>,
 }
 
 /// Counts for `holdfast check`'s summary line.
