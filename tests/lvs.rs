@@ -17,7 +17,7 @@ mod netns;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use holdfast_core::check::http::body_digest;
 use netns::servers::{get, Server};
@@ -213,7 +213,6 @@ fn case_study_pool_on_nftables_end_to_end() {
     // A wrong body on rs3: out after retry (3) × delay_before_retry (2 s)
     // from the first failed check, which comes within one delay_loop (3 s).
     rs3.set(URL1, b"<html>changed</html>\n");
-    let changed = Instant::now();
     let out = wait_for(Duration::from_secs(15), || !in_pool(&lab, "192.168.100.3"));
     let out =
         out.unwrap_or_else(|| panic!("rs3 never removed: {}\n{}", http_map(&lab), lab.logs()));
@@ -241,7 +240,7 @@ fn case_study_pool_on_nftables_end_to_end() {
         back <= Duration::from_millis(4_500),
         "rs3 back after {back:?} (expected ≤ 3 s)"
     );
-    eprintln!("rs3: out {out:?} after the body changed (at {changed:?}), back {back:?} after it was restored");
+    eprintln!("rs3: out {out:?} after its body changed, back {back:?} after it was restored");
 
     // Both HTTP servers gone: the sorry server takes the service.
     rs2.stop();
@@ -321,4 +320,53 @@ fn kept_on_stop_when_asked_and_the_missing_data_plane_is_loud() {
             "{log}"
         );
     }
+}
+
+/// MISC_CHECK with misc_dynamic: exit 0 keeps the configured weight, 2..255
+/// sets weight = status - 2, 1 takes the server out (keepalived's
+/// check_misc.c); the data plane follows.
+#[test]
+fn misc_dynamic_weights_reach_the_data_plane() {
+    if !available() || !nft_available() {
+        return;
+    }
+    let mut lab = Lab::new("lvs-misc");
+    let rs = |addr: &str, code: u8| {
+        format!(
+            "  real_server {addr} 80 {{\n    weight 1\n    MISC_CHECK {{\n      misc_path \"/bin/sh -c 'exit {code}'\"\n      misc_dynamic\n    }}\n  }}\n"
+        )
+    };
+    let text = format!(
+        "virtual_server 192.168.200.50 80 {{\n  delay_loop 1\n  lb_algo wrr\n  lb_kind NAT\n  protocol TCP\n{}{}{}}}\n",
+        rs("192.168.100.21", 5),
+        rs("192.168.100.22", 0),
+        rs("192.168.100.23", 1)
+    );
+    let conf = write(&lab, "misc.conf", &text);
+    lab.holdfast_with("d1", &conf, &["--data-plane", "nftables"]);
+    let map = || {
+        let out = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &lab.ns("d1"),
+                "nft",
+                "list",
+                "map",
+                "inet",
+                "holdfast",
+            ])
+            .arg("s_192_168_200_50_tcp_80")
+            .output()
+            .expect("nft runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    // weight 3 (exit 5) : weight 1 (exit 0) -> slots 1-3 and 4; exit 1 is out.
+    let settled = wait_for(Duration::from_secs(8), || {
+        let m = map();
+        m.contains("1-3 : 192.168.100.21 . 80")
+            && m.contains("4 : 192.168.100.22 . 80")
+            && !m.contains("192.168.100.23")
+    });
+    assert!(settled.is_some(), "{}\n{}", map(), lab.logs());
 }

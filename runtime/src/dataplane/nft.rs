@@ -434,25 +434,25 @@ fn nft(args: &[&str], input: Option<&str>) -> Result<String, DataPlaneError> {
                 "nftables: cannot run nft ({e}); install the nftables package"
             ))
         })?;
-    if let Some(mut stdin) = child.stdin.take() {
-        if let Some(text) = input {
-            stdin
-                .write_all(text.as_bytes())
-                .map_err(|e| DataPlaneError::Kernel(format!("nft: writing the ruleset: {e}")))?;
-        }
-    }
+    // stdin closes at the end of this block: nft reads to its end.
+    let written = match (child.stdin.take(), input) {
+        (Some(mut stdin), Some(text)) => stdin.write_all(text.as_bytes()),
+        _ => Ok(()),
+    };
+    // Always reaped, even when the ruleset could not be written.
     let out = child
         .wait_with_output()
         .map_err(|e| DataPlaneError::Kernel(format!("nft: {e}")))?;
-    if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    } else {
-        Err(DataPlaneError::Kernel(format!(
+    // nft's own complaint says more than the broken pipe it caused.
+    if !out.status.success() {
+        return Err(DataPlaneError::Kernel(format!(
             "nft {}: {}",
             args.join(" "),
             String::from_utf8_lossy(&out.stderr).trim()
-        )))
+        )));
     }
+    written.map_err(|e| DataPlaneError::Kernel(format!("nft: writing the ruleset: {e}")))?;
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// The table as listed, without what changes by itself: clients'
@@ -609,7 +609,13 @@ impl Nft {
         } else {
             self.applied.as_ref().map(|(r, _)| r)
         };
-        nft(&["-f", "-"], Some(&want.script(old)))?;
+        if let Err(e) = nft(&["-f", "-"], Some(&want.script(old))) {
+            // The kernel kept its table (the transaction is atomic), but it
+            // may not be what `old` says (someone deleted a chain the
+            // script assumed): the next attempt rebuilds from scratch.
+            self.applied = None;
+            return Err(e);
+        }
         self.applied = Some((want, Known::Applied(generation()?)));
         Ok(())
     }
