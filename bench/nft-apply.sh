@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Time to program a large LVS table into nftables: one transaction for a
-# 2,000-service table (4 real servers each, half persistent), then one
+# 2,000-service table (4 real servers each; none, half, then all of the
+# services persistent), then one
 # weight change, a drift check and removal. Runs in a network namespace of
 # its own (runtime/examples/nft_apply.rs does the work).
 #
@@ -16,6 +17,8 @@ cargo build --release --quiet -p holdfast-runtime --example nft_apply
 NS=hfnft$$
 trap 'ip netns del "$NS" 2>/dev/null || true' EXIT
 ip netns add "$NS"
-for ((i = 1; i <= RUNS; i++)); do
-    ip netns exec "$NS" target/release/examples/nft_apply "$S" "$R"
+for every in 0 2 1; do
+    for ((i = 1; i <= RUNS; i++)); do
+        ip netns exec "$NS" target/release/examples/nft_apply "$S" "$R" "$every"
+    done
 done

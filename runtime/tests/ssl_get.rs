@@ -103,8 +103,10 @@ fn certificates(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
     )
 }
 
-/// Serves BODY over TLS to every connection until the test ends.
-async fn serve(cert: &Path, key: &Path) -> SocketAddr {
+/// Serves BODY over TLS to every connection until the test ends; with
+/// `close_notify` false it ends the connection without saying so (as many
+/// servers do), which must read as the end of the answer.
+async fn serve(cert: &Path, key: &Path, close_notify: bool) -> SocketAddr {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .unwrap()
         .collect::<Result<_, _>>()
@@ -138,7 +140,13 @@ async fn serve(cert: &Path, key: &Path) -> SocketAddr {
                 let head = format!("HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n", BODY.len());
                 let _ = tls.write_all(head.as_bytes()).await;
                 let _ = tls.write_all(BODY).await;
-                let _ = tls.shutdown().await;
+                if close_notify {
+                    let _ = tls.shutdown().await;
+                } else {
+                    let _ = tls.flush().await;
+                    let (mut tcp, _) = tls.into_inner();
+                    let _ = tcp.shutdown().await;
+                }
             });
         }
     });
@@ -170,8 +178,10 @@ fn checker(digest: Digest, vhost: Option<&str>) -> Checker {
 }
 
 fn env(ssl: Option<SslSettings>) -> ProbeEnv {
+    // With a CA, the test asks for verification (--ssl-verify).
+    let verify = ssl.as_ref().is_some_and(|s| s.ca.is_some());
     ProbeEnv {
-        tls: Arc::new(Tls::new(ssl.as_ref())),
+        tls: Arc::new(Tls::new(ssl.as_ref(), verify)),
         script_user: None,
         enforce_security: false,
     }
@@ -184,7 +194,8 @@ async fn ssl_get_trusts_like_keepalived_and_verifies_with_a_ca() {
     std::fs::create_dir_all(&dir).unwrap();
     let (ca_pem, cert, key) = certificates(&dir, "good");
     let (other, _, _) = certificates(&dir, "other");
-    let addr = serve(&cert, &key).await;
+    let addr = serve(&cert, &key, true).await;
+    let abrupt = serve(&cert, &key, false).await;
     let mut response = b"HTTP/1.0 200 OK\r\n\r\n".to_vec();
     response.extend_from_slice(BODY);
     let digest = holdfast_core::check::http::body_digest(&response);
@@ -197,6 +208,9 @@ async fn ssl_get_trusts_like_keepalived_and_verifies_with_a_ca() {
     // keepalived's default: a self-signed certificate is fine; the digest
     // decides.
     assert_eq!(run(checker(digest, None), env(None)).await, Outcome::Pass);
+    let c = checker(digest, None);
+    let cut = probes::run(&c, abrupt.ip(), abrupt.port(), 0, t, &env(None)).await;
+    assert_eq!(cut, Outcome::Pass, "an answer cut without close_notify");
     assert!(matches!(
         run(checker(wrong, None), env(None)).await,
         Outcome::Fail(_)
@@ -229,6 +243,25 @@ async fn ssl_get_trusts_like_keepalived_and_verifies_with_a_ca() {
         run(checker(digest, None), env(Some(ca(&other)))).await,
         Outcome::Fail(_)
     ));
+    // keepalived's reading of a CA without --ssl-verify: loaded, never
+    // checked; any certificate passes.
+    let unverified = ProbeEnv {
+        tls: Arc::new(Tls::new(Some(&ca(&other)), false)),
+        script_user: None,
+        enforce_security: false,
+    };
+    assert_eq!(run(checker(digest, None), unverified).await, Outcome::Pass);
+    // --ssl-verify without a CA, and a certificate without its key: every
+    // probe fails, saying why.
+    let no_ca = Tls::new(None, true);
+    assert!(no_ca.error().is_some_and(|e| e.contains("needs the CA")));
+    let half = SslSettings {
+        certificate: Some(cert.display().to_string()),
+        ..SslSettings::default()
+    };
+    assert!(Tls::new(Some(&half), false)
+        .error()
+        .is_some_and(|e| e.contains("go together")));
     // A broken SSL block fails every probe with its reason.
     let broken = env(Some(ca(&dir.join("missing.pem"))));
     assert!(broken

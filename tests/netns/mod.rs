@@ -375,7 +375,16 @@ impl Drop for Lab {
 }
 
 /// Polls `cond` every 5 ms until it holds or `limit` passes; how long it took.
-pub fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> Option<Duration> {
+pub fn wait_for(limit: Duration, cond: impl FnMut() -> bool) -> Option<Duration> {
+    wait_every(Duration::from_millis(5), limit, cond)
+}
+
+/// Polls `cond` every `every` until it holds or `limit` passes.
+pub fn wait_every(
+    every: Duration,
+    limit: Duration,
+    mut cond: impl FnMut() -> bool,
+) -> Option<Duration> {
     let start = Instant::now();
     loop {
         if cond() {
@@ -384,7 +393,7 @@ pub fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> Option<Durat
         if start.elapsed() > limit {
             return None;
         }
-        std::thread::sleep(Duration::from_millis(5));
+        std::thread::sleep(every);
     }
 }
 

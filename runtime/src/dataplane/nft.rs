@@ -40,7 +40,7 @@ use std::io::Write as _;
 use std::net::IpAddr;
 use std::process::{Command, Stdio};
 
-use holdfast_core::config::model::{Family, ForwardingMethod, Scheduler};
+use holdfast_core::config::model::{Family, ForwardingMethod, Scheduler, SchedulerFlags};
 use holdfast_core::lvs::table::{ProtocolKey, Service};
 use holdfast_core::lvs::{DestKey, DestParams, ServiceKey, Table};
 
@@ -51,7 +51,8 @@ pub const TABLE: &str = "inet holdfast";
 
 /// The table's frame: new connections to a service's address, protocol
 /// and port (or its fwmark) jump to the service's chain through a verdict
-/// map, so the lookup costs the same for 2 services or 2,000.
+/// map, so the lookup costs the same for 2 services or 2,000. Connections
+/// the director opens itself pass the same maps (IPVS balances those too).
 const BASE: &str = "\
 add map inet holdfast dispatch4 { type ipv4_addr . inet_proto . inet_service : verdict; }
 add map inet holdfast dispatch6 { type ipv6_addr . inet_proto . inet_service : verdict; }
@@ -62,21 +63,26 @@ add rule inet holdfast prerouting meta nfproto ipv4 ip daddr . meta l4proto . th
 add rule inet holdfast prerouting meta nfproto ipv6 ip6 daddr . meta l4proto . th dport vmap @dispatch6
 add rule inet holdfast prerouting meta nfproto ipv4 meta mark vmap @fwmark4
 add rule inet holdfast prerouting meta nfproto ipv6 meta mark vmap @fwmark6
+add chain inet holdfast output { type nat hook output priority -100; policy accept; }
+add rule inet holdfast output meta nfproto ipv4 ip daddr . meta l4proto . th dport vmap @dispatch4
+add rule inet holdfast output meta nfproto ipv6 ip6 daddr . meta l4proto . th dport vmap @dispatch6
+add rule inet holdfast output meta nfproto ipv4 meta mark vmap @fwmark4
+add rule inet holdfast output meta nfproto ipv6 meta mark vmap @fwmark6
 ";
 
 /// One service's objects and rules, as nft text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Chunk {
-    /// The service's chain.
-    chain: String,
     /// Its element in a dispatch map: the map, and `key : jump chain`.
     dispatch: (&'static str, String),
-    /// Map names and definitions (added idempotently, then refilled).
-    maps: Vec<(String, String)>,
-    /// Statements run every apply: flushing and filling the slot map.
-    fill: String,
-    /// Rules, in order, for the service's chain.
-    rules: Vec<String>,
+    /// Its chains and their rules, the service's own first.
+    chains: Vec<(String, Vec<String>)>,
+    /// Sets and maps: name, and `map TABLE NAME { ... }` or `set ...`.
+    /// They are added idempotently and kept while their definition holds
+    /// (clients' persistence entries live in them).
+    objects: Vec<(String, String)>,
+    /// The slot map, flushed and refilled on every change, and its elements.
+    slots: (String, Vec<String>),
 }
 
 /// A table rendered as nft text.
@@ -219,8 +225,6 @@ fn render_service(key: &ServiceKey, svc: &Service) -> Result<Chunk, String> {
             (map, format!("{mark:#x} : jump {chain}"))
         }
     };
-    let live: Vec<(&DestKey, &DestParams)> =
-        svc.dests.iter().filter(|(_, p)| p.weight > 0).collect();
     if let Some((d, _)) = svc
         .dests
         .iter()
@@ -232,94 +236,127 @@ fn render_service(key: &ServiceKey, svc: &Service) -> Result<Chunk, String> {
         ));
     }
     // Slots per server: rr ignores weights (as IPVS); the others keep them.
+    let live: Vec<(&DestKey, &DestParams)> =
+        svc.dests.iter().filter(|(_, p)| p.weight > 0).collect();
     let g = live.iter().fold(0, |g, (_, p)| gcd(g, p.weight)).max(1);
-    let slots: Vec<(&DestKey, u32)> = live
-        .iter()
-        .map(|(d, p)| {
-            let n = if svc.params.scheduler == Scheduler::Rr {
-                1
-            } else {
-                p.weight / g
-            };
-            (*d, n)
-        })
-        .collect();
-    let total: u32 = slots.iter().map(|(_, n)| n).sum();
-    let persistent = svc.params.persistence_timeout.is_some();
-    let pname = format!("p{name}");
-    let mut maps = Vec::new();
-    // The slot map's key type is fixed whatever the slot count, so that the
-    // definition never changes and `add map` stays idempotent.
-    maps.push((
-        name.clone(),
-        if persistent {
-            format!("{{ type mark : {addr_type} . inet_service; flags interval; }}")
+    let mut slots = Vec::new();
+    let mut total = 0u32;
+    for (d, p) in &live {
+        let n = if svc.params.scheduler == Scheduler::Rr {
+            1
         } else {
-            format!("{{ typeof numgen inc mod 2 : {ip} daddr . tcp dport; flags interval; }}")
-        },
-    ));
-    if let Some(t) = svc.params.persistence_timeout {
-        maps.push((
-            pname.clone(),
-            format!(
-                "{{ type {addr_type} : mark; flags dynamic,timeout; timeout {}s; }}",
-                t.max(1)
-            ),
-        ));
-    }
-    let mut fill = format!("flush map {TABLE} {name}\n");
-    if total > 0 {
-        let mut elems = Vec::new();
-        let mut next = 1u32;
-        for (d, n) in &slots {
-            let range = if *n == 1 {
-                next.to_string()
-            } else {
-                format!("{next}-{}", next + n - 1)
-            };
-            let target = match d.address {
-                IpAddr::V4(a) => a.to_string(),
-                IpAddr::V6(a) => a.to_string(),
-            };
-            elems.push(format!("{range} : {target} . {}", d.port));
-            next += n;
-        }
-        let _ = writeln!(
-            fill,
-            "add element {TABLE} {name} {{ {} }}",
-            elems.join(", ")
-        );
-    }
-    let mut rules = Vec::new();
-    if total == 0 {
-        rules.push("reject".to_string());
-    } else {
-        let pick = match svc.params.scheduler {
-            Scheduler::Sh => format!("jhash {ip} saddr mod {total} seed 0x1 offset 1"),
-            _ => format!("numgen inc mod {total} offset 1"),
+            p.weight / g
         };
-        if persistent {
-            let src = source_key(v6, svc.params.persistence_granularity);
-            // A known client: its slot, refreshed. A slot beyond the map
-            // (fewer slots since) finds nothing and falls to the next rule.
-            rules.push(format!(
-                "{l4} meta mark set {src} map @{pname} update @{pname} {{ {src} : meta mark }} dnat {ip} addr . port to meta mark map @{name}"
-            ));
-            rules.push(format!(
-                "{l4} meta mark set {pick} update @{pname} {{ {src} : meta mark }} dnat {ip} addr . port to meta mark map @{name}"
-            ));
+        let range = if n == 1 {
+            (total + 1).to_string()
         } else {
-            rules.push(format!("{l4} dnat {ip} addr . port to {pick} map @{name}"));
+            format!("{}-{}", total + 1, total + n)
+        };
+        slots.push((range, *d));
+        total += n;
+    }
+    let target = |d: &DestKey| match d.address {
+        IpAddr::V4(a) => format!("{a} . {}", d.port),
+        IpAddr::V6(a) => format!("{a} . {}", d.port),
+    };
+    let pick = match svc.params.scheduler {
+        Scheduler::Sh => format!("jhash {ip} saddr mod {total} seed 0x1 offset 1"),
+        _ => format!("numgen inc mod {total} offset 1"),
+    };
+    let mut chains = vec![(chain, Vec::new())];
+    let mut objects = Vec::new();
+    let elems: Vec<String>;
+    let slot_map = name.clone();
+    match svc.params.persistence_timeout {
+        None => {
+            objects.push((
+                name.clone(),
+                format!(
+                    "map {TABLE} {name} {{ typeof numgen inc mod 2 : {ip} daddr . tcp dport; flags interval; }}"
+                ),
+            ));
+            elems = slots
+                .iter()
+                .map(|(r, d)| format!("{r} : {}", target(d)))
+                .collect();
+            if total > 0 {
+                chains[0]
+                    .1
+                    .push(format!("{l4} dnat {ip} addr . port to {pick} map @{name}"));
+            }
         }
+        Some(timeout) => {
+            // A client sticks to a server, not to a slot: each server has a
+            // chain and a set of its clients (source masked by the
+            // netmask). Known clients go straight to their server, even at
+            // weight 0 (as IPVS keeps their templates); new ones take a
+            // slot, whose verdict sends them to a server's chain, which
+            // remembers them. Weights can change without moving anyone; a
+            // server that leaves the table takes its set along.
+            let src = source_key(v6, svc.params.persistence_granularity);
+            objects.push((
+                name.clone(),
+                format!(
+                    "map {TABLE} {name} {{ typeof numgen inc mod 2 : verdict; flags interval; }}"
+                ),
+            ));
+            for d in svc.dests.keys() {
+                let tag = dest_tag(d);
+                let (dchain, set) = (format!("d{name}__{tag}"), format!("p{name}__{tag}"));
+                objects.push((
+                    set.clone(),
+                    format!(
+                        "set {TABLE} {set} {{ type {addr_type}; size {PERSISTENCE_SIZE}; flags dynamic,timeout; timeout {}s; }}",
+                        timeout.max(1)
+                    ),
+                ));
+                chains[0].1.push(format!("{src} @{set} goto {dchain}"));
+                let to = match d.address {
+                    IpAddr::V4(a) => format!("{a}:{}", d.port),
+                    IpAddr::V6(a) => format!("[{a}]:{}", d.port),
+                };
+                chains.push((
+                    dchain,
+                    vec![format!("{l4} update @{set} {{ {src} }} dnat {ip} to {to}")],
+                ));
+            }
+            elems = slots
+                .iter()
+                .map(|(r, d)| format!("{r} : goto d{name}__{}", dest_tag(d)))
+                .collect();
+            if total > 0 {
+                chains[0].1.push(format!("{pick} vmap @{name}"));
+            }
+        }
+    }
+    if total == 0 {
+        chains[0].1.push("reject".to_string());
     }
     Ok(Chunk {
-        chain,
         dispatch,
-        maps,
-        fill,
-        rules,
+        chains,
+        objects,
+        slots: (slot_map, elems),
     })
 }
+
+/// A destination in object names: its address and port.
+fn dest_tag(d: &DestKey) -> String {
+    let a = match d.address {
+        IpAddr::V4(a) => a.to_string().replace('.', "_"),
+        IpAddr::V6(a) => a
+            .segments()
+            .iter()
+            .map(|s| format!("{s:x}"))
+            .collect::<Vec<_>>()
+            .join("_"),
+    };
+    format!("{a}_{}", d.port)
+}
+
+/// How many clients each server of a persistent service remembers (nft's
+/// default for a dynamic set is 65,535; IPVS has no such limit).
+const PERSISTENCE_SIZE: u32 = 1 << 20;
 
 /// Renders `table` as nft text, service by service.
 pub fn render(table: &Table) -> Rendered {
@@ -327,6 +364,22 @@ pub fn render(table: &Table) -> Rendered {
     for (key, svc) in &table.services {
         match render_service(key, svc) {
             Ok(c) => {
+                if svc
+                    .dests
+                    .values()
+                    .any(|d| d.uthreshold > 0 || d.lthreshold > 0)
+                {
+                    out.warnings.push(format!(
+                        "{}: uthreshold / lthreshold are not applied by the nftables data plane",
+                        describe(key)
+                    ));
+                }
+                if svc.params.flags != SchedulerFlags::default() {
+                    out.warnings.push(format!(
+                        "{}: scheduler flags (ops, sh-port, sh-fallback, ...) are not applied by the nftables data plane",
+                        describe(key)
+                    ));
+                }
                 let s = svc.params.scheduler;
                 if !matches!(s, Scheduler::Rr | Scheduler::Wrr | Scheduler::Sh) {
                     out.warnings.push(format!(
@@ -370,32 +423,35 @@ impl Rendered {
             let (map, elem) = &c.dispatch;
             let key = elem.split(" : ").next().unwrap_or(elem);
             let _ = writeln!(s, "delete element {TABLE} {map} {{ {key} }}");
-            let _ = writeln!(s, "flush chain {TABLE} {}", c.chain);
-            let _ = writeln!(s, "delete chain {TABLE} {}", c.chain);
-            for (m, _) in &c.maps {
-                let _ = writeln!(s, "delete map {TABLE} {m}");
-            }
+            retire(&mut s, c, None);
         }
         for (name, c) in &self.chunks {
             let was = before.chunks.get(name);
             if was == Some(c) {
                 continue;
             }
-            let _ = writeln!(s, "add chain {TABLE} {}", c.chain);
-            let _ = writeln!(s, "flush chain {TABLE} {}", c.chain);
-            // The chain refers to no map now: a map whose definition
-            // changed can be made anew.
-            for (m, def) in was.map(|w| w.maps.as_slice()).unwrap_or_default() {
-                if !c.maps.iter().any(|(n, d)| n == m && d == def) {
-                    let _ = writeln!(s, "delete map {TABLE} {m}");
+            // Every chain first (verdicts may name them), all emptied.
+            for (chain, _) in &c.chains {
+                let _ = writeln!(s, "add chain {TABLE} {chain}");
+            }
+            for (chain, _) in &c.chains {
+                let _ = writeln!(s, "flush chain {TABLE} {chain}");
+            }
+            if let Some(w) = was {
+                retire(&mut s, w, Some(c));
+            }
+            for (_, def) in &c.objects {
+                let _ = writeln!(s, "add {def}");
+            }
+            let (map, elems) = &c.slots;
+            let _ = writeln!(s, "flush map {TABLE} {map}");
+            if !elems.is_empty() {
+                let _ = writeln!(s, "add element {TABLE} {map} {{ {} }}", elems.join(", "));
+            }
+            for (chain, rules) in &c.chains {
+                for r in rules {
+                    let _ = writeln!(s, "add rule {TABLE} {chain} {r}");
                 }
-            }
-            for (m, def) in &c.maps {
-                let _ = writeln!(s, "add map {TABLE} {m} {def}");
-            }
-            s.push_str(&c.fill);
-            for r in &c.rules {
-                let _ = writeln!(s, "add rule {TABLE} {} {r}", c.chain);
             }
             if was.is_none() {
                 let (map, elem) = &c.dispatch;
@@ -421,6 +477,37 @@ impl Rendered {
     }
 }
 
+/// Takes out what `old` had and `new` (the same service, changed) does
+/// not: its rules go first, so that nothing refers to a chain, set or map
+/// when it is deleted. Objects whose definition holds are kept, with the
+/// clients they remember.
+fn retire(s: &mut String, old: &Chunk, new: Option<&Chunk>) {
+    let keeps_chain = |n: &str| new.is_some_and(|c| c.chains.iter().any(|(m, _)| m == n));
+    let keeps_object =
+        |n: &str, d: &str| new.is_some_and(|c| c.objects.iter().any(|(m, e)| m == n && e == d));
+    for (chain, _) in &old.chains {
+        if !keeps_chain(chain) {
+            let _ = writeln!(s, "flush chain {TABLE} {chain}");
+        }
+    }
+    // The slot map's verdicts name chains: empty it before they go.
+    let _ = writeln!(s, "flush map {TABLE} {}", old.slots.0);
+    for (chain, _) in &old.chains {
+        if !keeps_chain(chain) {
+            let _ = writeln!(s, "delete chain {TABLE} {chain}");
+        }
+    }
+    for (name, def) in &old.objects {
+        if !keeps_object(name, def) {
+            let kind = def.split_whitespace().next().unwrap_or("map");
+            let _ = writeln!(s, "delete {kind} {TABLE} {name}");
+        }
+    }
+}
+
+/// How long one nft run may take (a 2,000-service table takes about 3 s).
+const NFT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Runs `nft` with `args`, feeding `input` on stdin.
 fn nft(args: &[&str], input: Option<&str>) -> Result<String, DataPlaneError> {
     let mut child = Command::new("nft")
@@ -434,15 +521,28 @@ fn nft(args: &[&str], input: Option<&str>) -> Result<String, DataPlaneError> {
                 "nftables: cannot run nft ({e}); install the nftables package"
             ))
         })?;
+    // A hung nft must not hold the data plane (and a stop) forever.
+    let pid = child.id();
+    let (done, watch) = std::sync::mpsc::channel::<()>();
+    let dog = std::thread::spawn(move || {
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = watch.recv_timeout(NFT_TIMEOUT) {
+            // SAFETY: a signal to our own child after 60 s without an
+            // answer. Its pid could only be reused once it is reaped, and
+            // the waiting side says so right after reaping: the window is
+            // the few microseconds between the two.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+    });
     // stdin closes at the end of this block: nft reads to its end.
     let written = match (child.stdin.take(), input) {
         (Some(mut stdin), Some(text)) => stdin.write_all(text.as_bytes()),
         _ => Ok(()),
     };
     // Always reaped, even when the ruleset could not be written.
-    let out = child
-        .wait_with_output()
-        .map_err(|e| DataPlaneError::Kernel(format!("nft: {e}")))?;
+    let out = child.wait_with_output();
+    let _ = done.send(());
+    let _ = dog.join();
+    let out = out.map_err(|e| DataPlaneError::Kernel(format!("nft: {e}")))?;
     // nft's own complaint says more than the broken pipe it caused.
     if !out.status.success() {
         return Err(DataPlaneError::Kernel(format!(
@@ -469,7 +569,7 @@ fn listing() -> Result<Option<serde_json::Value>, DataPlaneError> {
     if let Some(items) = v.get_mut("nftables").and_then(|x| x.as_array_mut()) {
         items.retain(|i| i.get("metainfo").is_none());
         for i in items.iter_mut() {
-            if let Some(m) = i.get_mut("map").and_then(|m| m.as_object_mut()) {
+            if let Some(m) = i.get_mut("set").and_then(|m| m.as_object_mut()) {
                 if m.get("name")
                     .and_then(|n| n.as_str())
                     .is_some_and(|n| n.starts_with("ps_"))
@@ -577,11 +677,11 @@ fn parse_generation(msg: &[u8], kind: u16, attr: u16) -> Option<u32> {
 
 /// What holdfast knows of the kernel's table.
 enum Known {
-    /// Applied at this generation; not listed yet (listing 2,000 services
-    /// takes half a second, so it waits for the next quiet period).
-    Applied(u32),
-    /// Listed as it should be at this generation.
+    /// Listed right after holdfast's own transaction, at this generation.
     Listed(u32, Option<serde_json::Value>),
+    /// Somebody else committed while holdfast applied or listed, so the
+    /// listing may hold their change: the next check rebuilds.
+    Unknown,
 }
 
 /// The nftables data plane.
@@ -609,6 +709,7 @@ impl Nft {
         } else {
             self.applied.as_ref().map(|(r, _)| r)
         };
+        let before = generation().ok();
         if let Err(e) = nft(&["-f", "-"], Some(&want.script(old))) {
             // The kernel kept its table (the transaction is atomic), but it
             // may not be what `old` says (someone deleted a chain the
@@ -616,7 +717,16 @@ impl Nft {
             self.applied = None;
             return Err(e);
         }
-        self.applied = Some((want, Known::Applied(generation()?)));
+        // One transaction is one generation: any other number means someone
+        // else committed in between, and the listing could carry it.
+        let known = match (before, generation().ok()) {
+            (Some(b), Some(after)) if after == b.wrapping_add(1) => match listing() {
+                Ok(l) if generation().ok() == Some(after) => Known::Listed(after, l),
+                _ => Known::Unknown,
+            },
+            _ => Known::Unknown,
+        };
+        self.applied = Some((want, known));
         Ok(())
     }
 }
@@ -641,19 +751,14 @@ impl DataPlane for Nft {
 
     /// Nobody committed anything since holdfast looked: nothing drifted.
     /// Otherwise holdfast's table is listed and compared with the listing
-    /// taken when it was known good; a difference rebuilds it whole. A
-    /// change that came before that first listing cannot be told from
-    /// holdfast's own, so it rebuilds too.
+    /// taken right after its own transaction; a difference rebuilds it
+    /// whole (and so does a listing that could not be trusted).
     fn repair(&mut self, table: &Table) -> Result<usize, DataPlaneError> {
         let Some((rendered, known)) = &mut self.applied else {
             return self.apply(table);
         };
         let now = generation()?;
         let intact = match known {
-            Known::Applied(g) if *g == now => {
-                *known = Known::Listed(now, listing()?);
-                true
-            }
             Known::Listed(g, _) if *g == now => true,
             Known::Listed(_, snapshot) => {
                 let same = listing()? == *snapshot;
@@ -663,7 +768,7 @@ impl DataPlane for Nft {
                 }
                 same
             }
-            Known::Applied(_) => false,
+            Known::Unknown => false,
         };
         if intact {
             return Ok(0);
@@ -691,7 +796,7 @@ impl DataPlane for Nft {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use holdfast_core::config::model::SchedulerFlags;
+
     use holdfast_core::lvs::ServiceParams;
 
     fn service(sched: Scheduler, persist: Option<u32>, dests: &[(&str, u16, u32)]) -> Service {
@@ -776,19 +881,26 @@ mod tests {
     }
 
     #[test]
-    fn persistence_keeps_the_slot_per_masked_source() {
+    fn persistence_keeps_each_masked_source_on_its_server() {
         let mut svc = service(
             Scheduler::Wrr,
             Some(50),
-            &[("192.168.100.2", 80, 2), ("192.168.100.3", 80, 1)],
+            &[("192.168.100.2", 80, 2), ("192.168.100.3", 80, 0)],
         );
         svc.params.persistence_granularity = Some(24);
-        let s = render(&one(key("192.168.200.10", 80), svc)).script(Some(&Rendered::default()));
-        assert!(s.contains("add map inet holdfast ps_192_168_200_10_tcp_80 { type ipv4_addr : mark; flags dynamic,timeout; timeout 50s; }"), "{s}");
-        assert!(s.contains("meta l4proto tcp meta mark set ip saddr and 255.255.255.0 map @ps_192_168_200_10_tcp_80 update @ps_192_168_200_10_tcp_80 { ip saddr and 255.255.255.0 : meta mark } dnat ip addr . port to meta mark map @s_192_168_200_10_tcp_80"), "{s}");
+        let s = render(&one(key("192.168.200.10", 80), svc)).script(None);
+        let set2 = "ps_192_168_200_10_tcp_80__192_168_100_2_80";
+        let set3 = "ps_192_168_200_10_tcp_80__192_168_100_3_80";
+        assert!(s.contains(&format!("add set inet holdfast {set2} {{ type ipv4_addr; size 1048576; flags dynamic,timeout; timeout 50s; }}")), "{s}");
+        // Known clients first, even of a server at weight 0 (IPVS keeps
+        // their templates); then a slot for new ones.
+        assert!(s.contains(&format!("add rule inet holdfast cs_192_168_200_10_tcp_80 ip saddr and 255.255.255.0 @{set3} goto ds_192_168_200_10_tcp_80__192_168_100_3_80")), "{s}");
+        assert!(s.contains("add rule inet holdfast cs_192_168_200_10_tcp_80 numgen inc mod 1 offset 1 vmap @s_192_168_200_10_tcp_80"), "{s}");
+        assert!(s.contains("add element inet holdfast s_192_168_200_10_tcp_80 { 1 : goto ds_192_168_200_10_tcp_80__192_168_100_2_80 }"), "{s}");
+        assert!(s.contains(&format!("add rule inet holdfast ds_192_168_200_10_tcp_80__192_168_100_2_80 meta l4proto tcp update @{set2} {{ ip saddr and 255.255.255.0 }} dnat ip to 192.168.100.2:80")), "{s}");
         assert!(
-            s.contains("meta mark set numgen inc mod 3 offset 1 update"),
-            "{s}"
+            !s.contains("meta mark set"),
+            "no packet mark is touched: {s}"
         );
     }
 
@@ -881,45 +993,63 @@ mod tests {
         assert_eq!(r.script(Some(&r)), "", "nothing changed, nothing sent");
 
         // From a persistent service on another address to this one: the
-        // old one leaves dispatch, then its chain and maps go.
+        // old one leaves dispatch, its rules go, then its chains and sets.
         let before = render(&one(
             key("10.0.0.9", 80),
             service(Scheduler::Rr, Some(60), &[("10.0.1.1", 80, 1)]),
         ));
         let s = r.script(Some(&before));
-        assert!(!s.contains("delete table") && !s.contains("vmap"), "{s}");
-        let out = s
-            .find("delete element inet holdfast dispatch4 { 10.0.0.9 . tcp . 80 }")
-            .expect("out of dispatch");
-        let flush = s
-            .find("flush chain inet holdfast cs_10_0_0_9_tcp_80")
-            .expect("chain flushed");
-        let del = s
-            .find("delete map inet holdfast s_10_0_0_9_tcp_80")
-            .expect("stale map deleted");
-        assert!(out < flush && flush < del, "{s}");
         assert!(
-            s.contains("delete map inet holdfast ps_10_0_0_9_tcp_80"),
+            !s.contains("delete table") && !s.contains("prerouting"),
             "{s}"
         );
-        assert!(s.contains("add element inet holdfast dispatch4 { 10.0.0.1 . tcp . 80 : jump cs_10_0_0_1_tcp_80 }"), "{s}");
+        let at = |needle: &str| {
+            s.find(needle)
+                .unwrap_or_else(|| panic!("{needle} missing:\n{s}"))
+        };
+        let out = at("delete element inet holdfast dispatch4 { 10.0.0.9 . tcp . 80 }");
+        let flush = at("flush chain inet holdfast cs_10_0_0_9_tcp_80");
+        let emptied = at("flush map inet holdfast s_10_0_0_9_tcp_80");
+        let chain = at("delete chain inet holdfast ds_10_0_0_9_tcp_80__10_0_1_1_80");
+        let set = at("delete set inet holdfast ps_10_0_0_9_tcp_80__10_0_1_1_80");
+        let map = at("delete map inet holdfast s_10_0_0_9_tcp_80");
+        assert!(
+            out < flush && flush < emptied && emptied < chain && chain < set && chain < map,
+            "{s}"
+        );
+        at("add element inet holdfast dispatch4 { 10.0.0.1 . tcp . 80 : jump cs_10_0_0_1_tcp_80 }");
 
-        // The same service with another timeout: its persistence map anew,
-        // its slot map refilled, no dispatch change.
+        // A second server joins the persistent service: the first one's
+        // set (its clients) stays; no dispatch change.
+        let grown = render(&one(
+            key("10.0.0.9", 80),
+            service(
+                Scheduler::Rr,
+                Some(60),
+                &[("10.0.1.1", 80, 1), ("10.0.1.2", 80, 1)],
+            ),
+        ));
+        let s = grown.script(Some(&before));
+        assert!(!s.contains("delete set"), "{s}");
+        assert!(
+            s.contains("add set inet holdfast ps_10_0_0_9_tcp_80__10_0_1_2_80"),
+            "{s}"
+        );
+        assert!(!s.contains("dispatch4"), "{s}");
+        // Another timeout: the sets are made anew.
         let longer = render(&one(
             key("10.0.0.9", 80),
             service(Scheduler::Rr, Some(90), &[("10.0.1.1", 80, 1)]),
         ));
         let s = longer.script(Some(&before));
         assert!(
-            s.contains("delete map inet holdfast ps_10_0_0_9_tcp_80"),
+            s.contains("delete set inet holdfast ps_10_0_0_9_tcp_80__10_0_1_1_80"),
             "{s}"
         );
         assert!(
             !s.contains("delete map inet holdfast s_10_0_0_9_tcp_80"),
             "{s}"
         );
-        assert!(!s.contains("dispatch4"), "{s}");
 
         // Two services, one changes: the other is not in the script.
         let mut two = t.clone();

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use holdfast_core::lvs::Table;
 use serde::Serialize;
@@ -199,11 +199,16 @@ impl Worker {
             .spawn(move || {
                 // Opening early says at start-up whether the plane exists.
                 let _ = state.plane();
+                // A deadline, not a timeout per wait: tables arriving more
+                // often than the period must not put repairs off for ever.
+                let mut repair_at = Instant::now() + repair_every;
                 loop {
-                    let msg = match rx.recv_timeout(repair_every) {
+                    let wait = repair_at.saturating_duration_since(Instant::now());
+                    let msg = match rx.recv_timeout(wait) {
                         Ok(m) => m,
                         Err(RecvTimeoutError::Timeout) => {
                             state.apply(true);
+                            repair_at = Instant::now() + repair_every;
                             continue;
                         }
                         Err(RecvTimeoutError::Disconnected) => Msg::Stop { keep: true },
