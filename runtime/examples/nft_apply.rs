@@ -87,8 +87,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let t = Instant::now();
     let drift = drift + plane.repair(&bumped)?;
     let check = t.elapsed();
+    // A fourth argument, "keep", leaves the table for a look with nft.
+    let keep = args.next().is_some_and(|a| a == "keep");
     let t = Instant::now();
-    plane.remove()?;
+    if !keep {
+        plane.remove()?;
+    }
     let remove = t.elapsed();
     println!(
         "{services} services x {per} real servers, persistent {}: first apply {:.1} ms; one weight changed ({n} service) {:.1} ms; drift checks ({drift} repairs): first after the apply {:.1} ms, then {:.2} ms; remove {:.1} ms",
