@@ -47,9 +47,8 @@ fn nft_available() -> bool {
     false
 }
 
-/// The HTTP service's slot map in director 1, as nft lists it ("" if
-/// there is none).
-fn http_map(lab: &Lab) -> String {
+/// A slot map in director 1, as nft lists it ("" if there is none).
+fn slot_map(lab: &Lab, name: &str) -> String {
     let out = Command::new("ip")
         .args([
             "netns",
@@ -60,11 +59,16 @@ fn http_map(lab: &Lab) -> String {
             "map",
             "inet",
             "holdfast",
-            HTTP_MAP,
+            name,
         ])
         .output()
         .expect("nft runs");
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The HTTP service's slot map.
+fn http_map(lab: &Lab) -> String {
+    slot_map(lab, HTTP_MAP)
 }
 
 fn in_pool(lab: &Lab, server: &str) -> bool {
@@ -352,23 +356,7 @@ fn misc_dynamic_weights_reach_the_data_plane() {
     );
     let conf = write(&lab, "misc.conf", &text);
     lab.holdfast_with("d1", &conf, &["--data-plane", "nftables"]);
-    let map = || {
-        let out = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &lab.ns("d1"),
-                "nft",
-                "list",
-                "map",
-                "inet",
-                "holdfast",
-            ])
-            .arg("s_192_168_200_50_tcp_80")
-            .output()
-            .expect("nft runs");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
+    let map = || slot_map(&lab, "s_192_168_200_50_tcp_80");
     // weight 3 (exit 5) : weight 1 (exit 0) -> slots 1-3 and 4; exit 1 is out.
     let settled = poll(Duration::from_secs(8), || {
         let m = map();

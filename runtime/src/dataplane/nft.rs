@@ -133,16 +133,7 @@ fn map_name(key: &ServiceKey) -> String {
             port,
             protocol,
         } => {
-            let a = match address {
-                IpAddr::V4(a) => a.to_string().replace('.', "_"),
-                IpAddr::V6(a) => a
-                    .segments()
-                    .iter()
-                    .map(|s| format!("{s:x}"))
-                    .collect::<Vec<_>>()
-                    .join("_"),
-            };
-            format!("s_{a}_{}_{port}", proto_name(*protocol))
+            format!("s_{}_{}_{port}", name_of(*address), proto_name(*protocol))
         }
         ServiceKey::Fwmark { mark, family } => match family {
             Family::Ipv4 => format!("s_fwm4_{mark}"),
@@ -342,7 +333,13 @@ fn render_service(key: &ServiceKey, svc: &Service) -> Result<Chunk, String> {
 
 /// A destination in object names: its address and port.
 fn dest_tag(d: &DestKey) -> String {
-    let a = match d.address {
+    format!("{}_{}", name_of(d.address), d.port)
+}
+
+/// An address as nft object names may carry it: `192_168_1_2`, or the
+/// eight groups of an IPv6 address.
+fn name_of(address: IpAddr) -> String {
+    match address {
         IpAddr::V4(a) => a.to_string().replace('.', "_"),
         IpAddr::V6(a) => a
             .segments()
@@ -350,8 +347,7 @@ fn dest_tag(d: &DestKey) -> String {
             .map(|s| format!("{s:x}"))
             .collect::<Vec<_>>()
             .join("_"),
-    };
-    format!("{a}_{}", d.port)
+    }
 }
 
 /// How many clients each server of a persistent service remembers (nft's
