@@ -11,6 +11,8 @@
 // These tests wait on real connections in real time.
 #![allow(clippy::disallowed_methods)]
 
+mod netns;
+
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
@@ -28,22 +30,9 @@ use holdfast_core::lvs::table::{ProtocolKey, Service};
 use holdfast_core::lvs::{pool, DestKey, DestParams, ServiceKey, ServiceParams, Table};
 use holdfast_runtime::dataplane::ipvs::Ipvs;
 use holdfast_runtime::dataplane::{DataPlane, DataPlaneError};
+use netns::sh;
 
 static NAMESPACES: AtomicU32 = AtomicU32::new(0);
-
-/// Runs a command; its stdout, or a panic with its stderr.
-fn sh(args: &[&str]) -> String {
-    let out = Command::new(args[0])
-        .args(&args[1..])
-        .output()
-        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// Whether the tests can run here; if not, says why (or panics, when
 /// HOLDFAST_REQUIRE_IPVS=1 asks for them to run).

@@ -47,22 +47,18 @@ fn nft_available() -> bool {
     false
 }
 
+/// nft in director 1's namespace.
+fn nft_d1(lab: &Lab, args: &[&str]) -> std::process::Output {
+    Command::new("ip")
+        .args(["netns", "exec", &lab.ns("d1"), "nft"])
+        .args(args)
+        .output()
+        .expect("nft runs")
+}
+
 /// A slot map in director 1, as nft lists it ("" if there is none).
 fn slot_map(lab: &Lab, name: &str) -> String {
-    let out = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &lab.ns("d1"),
-            "nft",
-            "list",
-            "map",
-            "inet",
-            "holdfast",
-            name,
-        ])
-        .output()
-        .expect("nft runs");
+    let out = nft_d1(lab, &["list", "map", "inet", "holdfast", name]);
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -281,19 +277,7 @@ fn case_study_pool_on_nftables_end_to_end() {
     // SIGTERM: the table goes with the daemon.
     lab.procs[d1].signal(libc::SIGTERM);
     assert!(lab.procs[d1].wait_exit(Duration::from_secs(5)).is_some());
-    let listed = Command::new("ip")
-        .args([
-            "netns",
-            "exec",
-            &lab.ns("d1"),
-            "nft",
-            "list",
-            "table",
-            "inet",
-            "holdfast",
-        ])
-        .output()
-        .unwrap();
+    let listed = nft_d1(&lab, &["list", "table", "inet", "holdfast"]);
     assert!(
         !listed.status.success(),
         "table left behind:\n{}",

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::model::Family;
 use crate::lvs::{Op, ServiceKey};
 use crate::node::{Event, Output};
 use crate::vrrp::instance::State;
@@ -215,7 +216,11 @@ pub fn service_text(key: &ServiceKey) -> String {
                 IpAddr::V6(a) => format!("{proto} [{a}]:{port}"),
             }
         }
-        ServiceKey::Fwmark { mark, .. } => format!("FWM {mark}"),
+        // ipvsadm names the family of an IPv6 fwmark service only.
+        ServiceKey::Fwmark { mark, family } => match family {
+            Family::Ipv4 => format!("FWM {mark}"),
+            Family::Ipv6 => format!("FWM {mark} IPv6"),
+        },
     }
 }
 

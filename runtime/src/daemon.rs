@@ -659,14 +659,7 @@ impl Daemon {
                 timeout,
             } => {
                 let tx = self.tx.clone();
-                let prepared = scripts::prepare(
-                    &script,
-                    &[],
-                    self.script_user_ref()
-                        .as_ref()
-                        .map(|(u, g)| (u.as_str(), g.as_deref())),
-                    self.config.global.enable_script_security,
-                );
+                let prepared = self.probe_env.prepare(&script, &[]);
                 tokio::spawn(async move {
                     let success = match prepared {
                         Ok(p) => p.run(timeout).await == scripts::Exit::Code(0),
@@ -679,14 +672,7 @@ impl Daemon {
                 });
             }
             Output::RunScript { script, args } => {
-                let prepared = scripts::prepare(
-                    &script,
-                    &args,
-                    self.script_user_ref()
-                        .as_ref()
-                        .map(|(u, g)| (u.as_str(), g.as_deref())),
-                    self.config.global.enable_script_security,
-                );
+                let prepared = self.probe_env.prepare(&script, &args);
                 let slots = self.slots.clone();
                 match prepared {
                     Err(e) => error!("script {}: {e}", script.command),
@@ -713,10 +699,6 @@ impl Daemon {
             .script_user
             .as_ref()
             .map(|u| (u.user.clone(), u.group.clone()))
-    }
-
-    fn script_user_ref(&self) -> Option<(String, Option<String>)> {
-        self.script_user()
     }
 
     async fn netlink(&mut self, payload: NetlinkPayload<RouteNetlinkMessage>) {

@@ -169,6 +169,22 @@ pub struct ProbeEnv {
     pub enforce_security: bool,
 }
 
+impl ProbeEnv {
+    /// Prepares a script as the configuration says every script runs: as
+    /// `script_user` unless it names its own, under script security.
+    pub fn prepare(
+        &self,
+        script: &holdfast_core::config::model::Script,
+        args: &[String],
+    ) -> Result<scripts::Prepared, scripts::ScriptError> {
+        let user = self
+            .script_user
+            .as_ref()
+            .map(|(u, g)| (u.as_str(), g.as_deref()));
+        scripts::prepare(script, args, user, self.enforce_security)
+    }
+}
+
 /// Runs one probe.
 pub async fn run(
     checker: &Checker,
@@ -178,11 +194,6 @@ pub async fn run(
     timeout: Duration,
     env: &ProbeEnv,
 ) -> Outcome {
-    let script_user = env
-        .script_user
-        .as_ref()
-        .map(|(u, g)| (u.as_str(), g.as_deref()));
-    let enforce_security = env.enforce_security;
     let to = SocketAddr::new(address, port);
     let work = async {
         match &checker.kind {
@@ -198,7 +209,7 @@ pub async fn run(
                     user: m.user.clone(),
                     group: None,
                 };
-                match scripts::prepare(&script, &[], script_user, enforce_security) {
+                match env.prepare(&script, &[]) {
                     Err(e) => Outcome::Fail(e.to_string()),
                     Ok(p) => match p.run(timeout).await {
                         scripts::Exit::Code(c) => Outcome::Exit(c),

@@ -43,6 +43,7 @@ use std::process::{Command, Stdio};
 use holdfast_core::config::model::{Family, ForwardingMethod, Scheduler, SchedulerFlags};
 use holdfast_core::lvs::table::{ProtocolKey, Service};
 use holdfast_core::lvs::{DestKey, DestParams, ServiceKey, Table};
+use holdfast_core::trace::service_text;
 
 use super::{DataPlane, DataPlaneError};
 
@@ -110,20 +111,6 @@ fn proto_name(p: ProtocolKey) -> &'static str {
     }
 }
 
-fn describe(key: &ServiceKey) -> String {
-    match key {
-        ServiceKey::Addr {
-            address,
-            port,
-            protocol,
-        } => match address {
-            IpAddr::V4(a) => format!("{a}:{port}/{}", proto_name(*protocol)),
-            IpAddr::V6(a) => format!("[{a}]:{port}/{}", proto_name(*protocol)),
-        },
-        ServiceKey::Fwmark { mark, family } => format!("fwmark {mark} ({family:?})"),
-    }
-}
-
 /// The name of a service's slot map: readable and stable across applies
 /// (the persistence map is the same with a `p` in front).
 fn map_name(key: &ServiceKey) -> String {
@@ -176,7 +163,7 @@ fn source_key(v6: bool, prefix: Option<u8>) -> String {
 }
 
 fn render_service(key: &ServiceKey, svc: &Service) -> Result<Chunk, String> {
-    let what = describe(key);
+    let what = service_text(key);
     let v6 = is_v6(key);
     let (ip, addr_type) = if v6 {
         ("ip6", "ipv6_addr")
@@ -367,20 +354,20 @@ pub fn render(table: &Table) -> Rendered {
                 {
                     out.warnings.push(format!(
                         "{}: uthreshold / lthreshold are not applied by the nftables data plane",
-                        describe(key)
+                        service_text(key)
                     ));
                 }
                 if svc.params.flags != SchedulerFlags::default() {
                     out.warnings.push(format!(
                         "{}: scheduler flags (ops, sh-port, sh-fallback, ...) are not applied by the nftables data plane",
-                        describe(key)
+                        service_text(key)
                     ));
                 }
                 let s = svc.params.scheduler;
                 if !matches!(s, Scheduler::Rr | Scheduler::Wrr | Scheduler::Sh) {
                     out.warnings.push(format!(
                         "{}: scheduler {s:?} runs as wrr on the nftables data plane (it has no per-destination connection counts)",
-                        describe(key)
+                        service_text(key)
                     ));
                 }
                 out.chunks.insert(map_name(key), c);

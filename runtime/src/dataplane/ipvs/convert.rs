@@ -327,28 +327,9 @@ pub fn same_dest(key: &DestKey, a: &DestParams, b: &DestParams) -> bool {
     dest_repr(key, Some(a)) == dest_repr(key, Some(b))
 }
 
-/// A service as an operator reads it: `TCP 192.168.200.10:80`,
-/// `UDP [2001:db8::1]:53`, `FWM 7 IPv6`.
-pub fn describe_service(key: &ServiceKey) -> String {
-    match key {
-        ServiceKey::Addr {
-            address,
-            port,
-            protocol,
-        } => {
-            let p = match protocol {
-                ProtocolKey::Tcp => "TCP",
-                ProtocolKey::Udp => "UDP",
-                ProtocolKey::Sctp => "SCTP",
-            };
-            format!("{p} {}", std::net::SocketAddr::new(*address, *port))
-        }
-        ServiceKey::Fwmark { mark, family } => match family {
-            Family::Ipv4 => format!("FWM {mark} IPv4"),
-            Family::Ipv6 => format!("FWM {mark} IPv6"),
-        },
-    }
-}
+/// A service as an operator reads it, as ipvsadm writes it:
+/// `TCP 192.168.200.10:80`, `UDP [2001:db8::1]:53`, `FWM 7 IPv6`.
+pub use holdfast_core::trace::service_text as describe_service;
 
 /// A destination as an operator reads it.
 pub fn describe_dest(key: &DestKey) -> String {
