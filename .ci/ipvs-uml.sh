@@ -6,6 +6,9 @@
 # test binaries run straight from target/ with nothing copied. The guest has
 # no network device: every packet stays in namespaces inside it.
 #
+# The tests are #[ignore]d on the host (no IPVS there); the guest runs
+# them with --include-ignored.
+#
 # Usage:
 #   .ci/ipvs-uml.sh                  build `cargo test --test ipvs` and run it
 #   .ci/ipvs-uml.sh BIN [BIN...]     run these test binaries (absolute paths)
@@ -85,7 +88,7 @@ ln -s /usr/lib/uml/modules "$WORK/mb/lib/modules"
     echo 'rc=0'
     for b in "${bins[@]}"; do
         printf 'echo "=== %s"\n' "$b"
-        printf 'HOLDFAST_REQUIRE_IPVS=1 %q --test-threads=1 --color=never %s || { r=$?; [ $rc -ne 0 ] || rc=$r; }\n' "$b" "$TEST_ARGS"
+        printf 'HOLDFAST_REQUIRE_IPVS=1 %q --include-ignored --test-threads=1 --color=never %s || { r=$?; [ $rc -ne 0 ] || rc=$r; }\n' "$b" "$TEST_ARGS"
     done
     echo 'echo "GUEST_RC=$rc uptime=$(cut -d" " -f1 /proc/uptime)"'
     echo '/bin/busybox poweroff -f'

@@ -139,3 +139,62 @@ fn the_demo_writes_a_report_that_opens_in_a_browser() {
         "timeline not visible: {master} master, {backup} backup pixels"
     );
 }
+
+/// A copy of the binary, alone in an empty directory, runs the demo from
+/// there: the case study is compiled in, and the report goes to
+/// `./holdfast-demo/` when no `-o` is given.
+#[test]
+fn a_copied_binary_runs_the_demo_from_an_empty_directory() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("demo-alone");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let bin = dir.join("holdfast");
+    std::fs::copy(env!("CARGO_BIN_EXE_holdfast"), &bin).unwrap();
+    let out = Command::new("timeout")
+        .arg("300")
+        .arg(&bin)
+        .args(["demo", "--seeds", "4"])
+        .current_dir(&dir)
+        .env_remove("CARGO_MANIFEST_DIR")
+        .output()
+        .expect("holdfast runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "demo failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("report: holdfast-demo/index.html"),
+        "{stdout}"
+    );
+    for f in [
+        "index.html",
+        "trace.jsonl",
+        "sweep.json",
+        "case-study.json",
+        "case-study/director1.conf",
+        "case-study/director2.conf",
+    ] {
+        assert!(dir.join("holdfast-demo").join(f).exists(), "{f} written");
+    }
+    // What it wrote beside the report replays as any scenario file.
+    let replay = Command::new(&bin)
+        .args(["sim", "holdfast-demo/case-study.json"])
+        .current_dir(&dir)
+        .output()
+        .expect("holdfast runs");
+    assert!(
+        replay.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&replay.stdout)
+            .lines()
+            .next()
+            .unwrap_or_default(),
+        stdout.lines().next().unwrap_or_default(),
+        "the replay's first line differs from the demo's"
+    );
+}

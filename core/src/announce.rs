@@ -1,7 +1,7 @@
 //! The frames that tell a LAN where a virtual address now lives: a
 //! gratuitous ARP request (IPv4) and an unsolicited neighbour
 //! advertisement (IPv6), byte for byte as keepalived 2.2.7 sends them
-//! (`shared/vectors/garp.json`). Pure functions; the daemon sends them.
+//! (`testdata/vectors/garp.json`). Pure functions; the daemon sends them.
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 

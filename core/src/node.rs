@@ -1,7 +1,7 @@
 //! One director: every VRRP instance of a configuration, its sync groups and
-//! tracked interfaces, behind one sans-IO facade (DESIGN.md, "The sans-IO
-//! contract"). Drivers feed [`Input`]s with the time, drain [`Output`]s, and
-//! wake at [`Node::poll_timeout`].
+//! tracked interfaces, behind one sans-IO facade (docs/architecture.md,
+//! "The sans-IO contract"). Drivers feed [`Input`]s with the time, drain
+//! [`Output`]s, and wake at [`Node::poll_timeout`].
 //!
 //! The real-server side: checkers run on `check::schedule`, their probes are
 //! outputs and their results inputs; the LVS table follows from

@@ -1,8 +1,8 @@
 //! The trace record: one JSON line per event, written by the simulator and
-//! (later) by the daemon, and read by `reports` without knowing which wrote
-//! it (DESIGN.md, "Scenarios and traces"). Only changes are traced — state
-//! moves, addresses, pool changes, faults — never the periodic adverts, so
-//! an hour of a quiet pair is a few lines.
+//! by the daemon (`holdfast run --trace`), and read by `reports` without
+//! knowing which wrote it (docs/architecture.md, "Traces and reports").
+//! Only changes are traced — state moves, addresses, pool changes, faults —
+//! never the periodic adverts, so an hour of a quiet pair is a few lines.
 
 use std::io::{self, BufRead, Write};
 use std::net::IpAddr;
@@ -129,7 +129,7 @@ pub enum Kind {
         /// The director it now points at.
         owner: String,
     },
-    /// A fault was injected (simulator) or observed (daemon).
+    /// A fault the simulator injected (the daemon writes none).
     Fault {
         /// What, in words.
         label: String,

@@ -213,7 +213,8 @@ fn first_advert_is_keepalived_s_bytes() {
             _ => None,
         })
         .unwrap();
-    // vectors/vrrp-adverts.json: keepalived 2.2.7, d1, priority 150, VRID 51, PASS "k@l".
+    // testdata/vectors/vrrp-adverts.json: keepalived 2.2.7, d1, priority 150,
+    // VRID 51, PASS "k@l".
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(hex, "21339601010165b70ac8000a6b406c0000000000");
 }

@@ -1,4 +1,4 @@
-//! Every VRRP advert captured from keepalived 2.2.7 (`../shared/vectors/`)
+//! Every VRRP advert captured from keepalived 2.2.7 (`testdata/vectors/`)
 //! decodes to the fields the capture notes list and re-emits byte for byte,
 //! checksum included.
 
@@ -10,7 +10,7 @@ use holdfast_core::vrrp::checksum::Variant;
 use holdfast_core::vrrp::wire::{Packet, Repr, Version};
 
 fn vectors() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../testdata/vectors")
 }
 
 fn hex(s: &str) -> Vec<u8> {
@@ -172,8 +172,7 @@ fn every_captured_advert_reemits_byte_for_byte() {
 /// for byte from its sender MAC and address.
 #[test]
 fn garps_are_built_as_keepalived_sends_them() {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/garp.json");
+    let path = vectors().join("garp.json");
     let text = std::fs::read_to_string(&path).unwrap();
     let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     let garps = json["garps"].as_array().unwrap();

@@ -1,7 +1,8 @@
 //! The daemon: one tokio task that feeds `core::Node` its inputs with the
 //! monotonic clock and carries out its outputs. It decides nothing itself
-//! (DESIGN.md, "The sans-IO contract"): sockets, netlink, probes and
-//! scripts only report, and every reaction comes from the node.
+//! (docs/architecture.md, "The sans-IO contract" and "The daemon"):
+//! sockets, netlink, probes and scripts only report, and every reaction
+//! comes from the node.
 
 use std::collections::BTreeMap;
 use std::io::Write as _;

@@ -1,8 +1,9 @@
 //! holdfast-runtime: the production daemon's driver of `holdfast_core`
-//! (DESIGN.md, "Runtime"): raw VRRP sockets, rtnetlink for addresses and
-//! links, gratuitous ARP, probes (TLS included), scripts, mail, signals and
-//! the data planes (IPVS, nftables) that program the LVS table. Every decision
-//! stays in core; this crate only moves inputs in and outputs out.
+//! (docs/architecture.md, "The daemon"): raw VRRP sockets, rtnetlink for
+//! addresses and links, gratuitous ARP, probes (TLS included), scripts,
+//! mail, signals and the data planes (IPVS, nftables) that program the LVS
+//! table. Every decision stays in core; this crate only moves inputs in and
+//! outputs out.
 
 #![warn(missing_docs)]
 

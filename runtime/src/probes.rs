@@ -53,9 +53,9 @@ pub async fn connect(checker: &Checker, to: SocketAddr) -> std::io::Result<TcpSt
     sock.connect(to).await
 }
 
-/// keepalived's request (`http-get-digest.md`): HTTP/1.0 (or 1.1), its
-/// User-Agent, `Connection: close` for 1.0C and 1.1, and Host: the
-/// virtualhost if any, else address:port.
+/// keepalived's request (docs/keepalived.md, "HTTP_GET digests"):
+/// HTTP/1.0 (or 1.1), its User-Agent, `Connection: close` for 1.0C and
+/// 1.1, and Host: the virtualhost if any, else address:port.
 pub fn request(h: &HttpCheck, url: usize, address: IpAddr, port: u16) -> String {
     let u = h.urls.get(url);
     let path = u.map_or("/", |u| u.path.as_str());

@@ -113,6 +113,7 @@ pub struct Sim {
     world: World,
     timeline: Vec<(Duration, Fault)>,
     base: std::path::PathBuf,
+    files: crate::files::Files,
     queue: BinaryHeap<Entry>,
     seq: u64,
     rng: ChaCha8Rng,
@@ -213,6 +214,7 @@ impl Sim {
             },
             timeline: setup.timeline,
             base: setup.base,
+            files: setup.files,
             queue: BinaryHeap::new(),
             seq: 0,
             rng: ChaCha8Rng::seed_from_u64(seed),
@@ -931,7 +933,7 @@ impl Sim {
         let dir = &self.world.directors[d];
         let name = dir.name.clone();
         let shown = config.display().to_string();
-        let cfg = match load_config(&shown, &name, &path, &dir.config_id) {
+        let cfg = match load_config(&shown, &name, &path, &dir.config_id, &self.files) {
             Ok(c) => c,
             Err(e) => {
                 let detail = e.to_string();

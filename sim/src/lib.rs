@@ -1,5 +1,5 @@
 //! holdfast-sim: a deterministic discrete-event simulator of whole
-//! keepalived topologies (DESIGN.md, "Simulator"). It drives unmodified
+//! keepalived topologies (docs/architecture.md, "The simulator"). It drives unmodified
 //! `core::Node`s over a simulated network, injects faults from a scenario,
 //! checks the failover invariants as it goes, and writes the same trace
 //! records as the daemon.
@@ -9,6 +9,7 @@
 pub mod behaviour;
 pub mod bounds;
 pub mod engine;
+pub mod files;
 pub mod fuzzing;
 pub mod incidents;
 pub mod invariants;
@@ -18,10 +19,13 @@ pub mod swarm;
 pub mod topology;
 pub mod world;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use holdfast_core::config::MemLoader;
+
 pub use engine::{Report, Sim};
+pub use files::Files;
 pub use scenario::{Scenario, ScenarioError};
 
 /// How to run a scenario.
@@ -38,21 +42,71 @@ pub struct Options {
     pub swarm: bool,
 }
 
-/// Runs `scenario`, whose relative paths start at `base` (`shown` names it
-/// in errors).
-pub fn run(
-    scenario: &Scenario,
-    base: &Path,
-    shown: &str,
-    opts: &Options,
-) -> Result<Report, ScenarioError> {
-    let mut scenario = scenario.clone();
+/// A scenario, where its relative paths start, and where its files are
+/// read from.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The scenario, validated.
+    pub scenario: Scenario,
+    /// Where the scenario's relative paths start.
+    pub base: PathBuf,
+    /// The scenario's name in errors and reports.
+    pub shown: String,
+    /// Where its configuration files are read from.
+    pub files: Files,
+}
+
+impl Source {
+    /// A scenario whose configurations are read from disk, relative to
+    /// `base`; `shown` names it in errors.
+    pub fn new(scenario: Scenario, base: &Path, shown: &str) -> Source {
+        Source {
+            scenario,
+            base: base.to_path_buf(),
+            shown: shown.to_string(),
+            files: Files::disk(),
+        }
+    }
+
+    /// Reads a scenario file; its configurations are read from disk,
+    /// relative to the file's directory.
+    pub fn read(path: &Path) -> Result<Source, ScenarioError> {
+        Ok(Source::new(
+            Scenario::read(path)?,
+            path.parent().unwrap_or(Path::new(".")),
+            &path.display().to_string(),
+        ))
+    }
+
+    /// A scenario held in memory with its configurations (`files`, keyed by
+    /// the paths the scenario names): nothing is read from disk.
+    pub fn in_memory(shown: &str, text: &str, files: MemLoader) -> Result<Source, ScenarioError> {
+        Ok(Source {
+            scenario: Scenario::parse(shown, text)?,
+            base: PathBuf::new(),
+            shown: shown.to_string(),
+            files: Files::memory(files),
+        })
+    }
+
+    /// The checked world this source describes.
+    pub fn setup(&self) -> Result<setup::Setup, ScenarioError> {
+        setup::Setup::with_files(&self.scenario, &self.base, &self.shown, self.files.clone())
+    }
+}
+
+/// Runs a scenario.
+pub fn run(source: &Source, opts: &Options) -> Result<Report, ScenarioError> {
+    let mut scenario = source.scenario.clone();
     if let Some(d) = opts.duration {
         scenario.duration = d.as_secs_f64();
-        scenario.validate(shown)?;
+        scenario.validate(&source.shown)?;
     }
     let seed = opts.seed.unwrap_or(scenario.seed);
-    let mut setup = setup::Setup::new(&scenario, base, shown)?;
+    // The timeline repeats up to the duration: built from the scenario as
+    // overridden, not the source's.
+    let mut setup =
+        setup::Setup::with_files(&scenario, &source.base, &source.shown, source.files.clone())?;
     if opts.swarm {
         swarm::vary(&mut setup, seed);
     }
@@ -61,7 +115,5 @@ pub fn run(
 
 /// Reads and runs a scenario file.
 pub fn run_file(path: &Path, opts: &Options) -> Result<Report, ScenarioError> {
-    let scenario = Scenario::read(path)?;
-    let base = path.parent().unwrap_or(Path::new("."));
-    run(&scenario, base, &path.display().to_string(), opts)
+    run(&Source::read(path)?, opts)
 }

@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use holdfast_core::config::model::{Config, Family};
-use holdfast_core::config::{self, FsLoader, LoadOptions};
+use holdfast_core::config::{self, LoadOptions};
 use holdfast_core::node::Interface;
 
+use crate::files::Files;
 use crate::scenario::{Behaviour, Fault, NetSpec, Scenario, ScenarioError};
 use crate::topology::{contains, lan_of, parse_subnet, Attachment, HostKind, Topology};
 
@@ -50,6 +51,8 @@ pub struct Setup {
     pub timeline: Vec<(Duration, Fault)>,
     /// Where relative paths in the scenario start.
     pub base: PathBuf,
+    /// Where the configuration files are read from (reloads read them too).
+    pub files: Files,
 }
 
 /// Reads a director's configuration.
@@ -58,12 +61,13 @@ pub fn load_config(
     director: &str,
     path: &Path,
     config_id: &str,
+    files: &Files,
 ) -> Result<Config, ScenarioError> {
     let opts = LoadOptions {
         config_id: Some(config_id.to_string()),
         strict: false,
     };
-    let loaded = config::load(path, &FsLoader, &opts);
+    let loaded = config::load(path, files.loader(), &opts);
     loaded.config.clone().ok_or_else(|| ScenarioError::Config {
         path: scenario.to_string(),
         director: director.to_string(),
@@ -129,8 +133,19 @@ fn real_server_addresses(c: &Config) -> Vec<IpAddr> {
 }
 
 impl Setup {
-    /// Builds the world for `scenario`, whose relative paths start at `base`.
+    /// Builds the world for `scenario`, whose relative paths start at `base`
+    /// on the file system.
     pub fn new(scenario: &Scenario, base: &Path, shown: &str) -> Result<Setup, ScenarioError> {
+        Setup::with_files(scenario, base, shown, Files::disk())
+    }
+
+    /// Builds the world for `scenario`, reading its files from `files`.
+    pub fn with_files(
+        scenario: &Scenario,
+        base: &Path,
+        shown: &str,
+        files: Files,
+    ) -> Result<Setup, ScenarioError> {
         let invalid = |place: String, message: String| ScenarioError::Invalid {
             path: shown.to_string(),
             place,
@@ -155,7 +170,7 @@ impl Setup {
                 ));
             }
             let id = d.config_id.clone().unwrap_or_else(|| name.clone());
-            configs.push(load_config(shown, &name, &path, &id)?);
+            configs.push(load_config(shown, &name, &path, &id, &files)?);
             names.push(name);
             paths.push(path);
             ids.push(id);
@@ -506,6 +521,7 @@ impl Setup {
             clients,
             timeline: scenario.timeline(),
             base: base.to_path_buf(),
+            files,
         };
         setup.check_faults(scenario, shown)?;
         Ok(setup)
@@ -548,7 +564,7 @@ impl Setup {
                 }
                 Fault::Reload { host, config } => {
                     director(host)?;
-                    if !self.base.join(config).exists() {
+                    if !self.files.exists(&self.base.join(config)) {
                         return Err(err(format!("no file {}", self.base.join(config).display())));
                     }
                 }

@@ -4,7 +4,6 @@
 //! a sweep exactly.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -14,9 +13,9 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::incidents::Incident;
-use crate::scenario::{NetSpec, Scenario, ScenarioError};
+use crate::scenario::{NetSpec, ScenarioError};
 use crate::setup::Setup;
-use crate::Options;
+use crate::{Options, Source};
 pub use holdfast_core::trace::percentile;
 
 /// Keeps the variation's random stream apart from the run's.
@@ -127,18 +126,15 @@ fn stats(runs: &[SeedRun]) -> Vec<Stat> {
 /// Runs seeds `first..first + count` of `scenario` with `jobs` threads;
 /// `progress` is called with the number done after each run.
 pub fn sweep(
-    path: &Path,
+    source: &Source,
     first: u64,
     count: u64,
     jobs: usize,
     duration: Option<Duration>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<SweepReport, ScenarioError> {
-    let scenario = Scenario::read(path)?;
-    let base = path.parent().unwrap_or(Path::new("."));
-    let shown = path.display().to_string();
     // Fail early, once, on a scenario that cannot run.
-    Setup::new(&scenario, base, &shown)?;
+    source.setup()?;
     let next = AtomicU64::new(0);
     let done = AtomicU64::new(0);
     let results: Mutex<Vec<Result<SeedRun, ScenarioError>>> = Mutex::new(Vec::new());
@@ -156,7 +152,7 @@ pub fn sweep(
                     trace: false,
                     swarm: true,
                 };
-                let run = crate::run(&scenario, base, &shown, &opts).map(|r| SeedRun {
+                let run = crate::run(source, &opts).map(|r| SeedRun {
                     seed,
                     events: r.events,
                     incidents: r.incidents,
@@ -176,7 +172,7 @@ pub fn sweep(
         .collect::<Result<Vec<_>, _>>()?;
     runs.sort_by_key(|r| r.seed);
     Ok(SweepReport {
-        scenario: shown,
+        scenario: source.shown.clone(),
         stats: stats(&runs),
         runs,
     })

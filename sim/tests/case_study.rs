@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use holdfast_core::trace::{self, Kind};
 use holdfast_sim::incidents::Incident;
 use holdfast_sim::setup::Setup;
-use holdfast_sim::{run, run_file, Options, Report, Scenario};
+use holdfast_sim::{run, run_file, Options, Report, Scenario, Source};
 
 fn scenario_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/case-study.json")
@@ -244,7 +244,11 @@ fn the_topology_is_inferred_from_the_two_configs_alone() {
         setup.topo.attachments(relay).next().map(|(s, _)| s),
         Some(0)
     );
-    let r = run(&scenario, &dir, "inline.json", &Options::default()).unwrap();
+    let r = run(
+        &Source::new(scenario.clone(), &dir, "inline.json"),
+        &Options::default(),
+    )
+    .unwrap();
     assert!(r.violations.is_empty(), "{}", r.summary());
     assert!(close(r.incidents[0].failover.unwrap(), MD_150));
 }
@@ -306,9 +310,7 @@ fn a_reload_with_errors_keeps_the_running_state() {
     );
     let scenario = Scenario::parse("reload.json", &text).unwrap();
     let r = run(
-        &scenario,
-        &tmp,
-        "reload.json",
+        &Source::new(scenario, &tmp, "reload.json"),
         &Options {
             trace: true,
             ..Options::default()
@@ -349,7 +351,11 @@ fn a_zero_hand_over_window_catches_the_preemption_overlap() {
     s.invariants.handover_window_ms = Some(0.0);
     s.duration = 50.0;
     let dir = scenario_path().parent().unwrap().to_path_buf();
-    let r = run(&s, &dir, "zero-window", &Options::default()).unwrap();
+    let r = run(
+        &Source::new(s.clone(), &dir, "zero-window"),
+        &Options::default(),
+    )
+    .unwrap();
     let v = r
         .violations
         .iter()
@@ -392,7 +398,11 @@ fn a_unicast_pair_is_inferred_from_its_peer_lists() {
     let setup = Setup::new(&s, &dir, "unicast.json").unwrap();
     let addr = |d: usize| setup.directors[d].interfaces[0].ipv4.unwrap().to_string();
     assert_eq!((addr(0), addr(1)), ("10.9.0.1".into(), "10.9.0.2".into()));
-    let r = run(&s, &dir, "unicast.json", &Options::default()).unwrap();
+    let r = run(
+        &Source::new(s.clone(), &dir, "unicast.json"),
+        &Options::default(),
+    )
+    .unwrap();
     assert!(r.violations.is_empty(), "{}", r.summary());
     assert!(
         close(r.incidents[0].failover.unwrap(), MD_150),
@@ -425,7 +435,11 @@ fn a_vrid_reused_on_two_lans_makes_two_segments() {
     let setup = Setup::new(&s, &dir, "reuse.json").unwrap();
     let names = segment_names(&setup);
     assert_eq!(names, ["10.1.0.0/24", "10.2.0.0/24"]);
-    let r = run(&s, &dir, "reuse.json", &Options::default()).unwrap();
+    let r = run(
+        &Source::new(s.clone(), &dir, "reuse.json"),
+        &Options::default(),
+    )
+    .unwrap();
     assert!(r.violations.is_empty(), "{}", r.summary());
     assert_eq!(
         r.final_states["x"]["A"],
@@ -468,7 +482,7 @@ fn numbers_and_fields_are_checked_everywhere() {
         duration: Some(std::time::Duration::from_secs(10_000_000)),
         ..Options::default()
     };
-    let e = run(&s, Path::new("."), "s.json", &opts)
+    let e = run(&Source::new(s.clone(), Path::new("."), "s.json"), &opts)
         .unwrap_err()
         .to_string();
     assert!(e.contains("more than a million times"), "{e}");

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use holdfast_sim::scenario::{Behaviour, DirectorSpec, Fault, FaultSpec, NetSpec, SegmentSpec};
-use holdfast_sim::{run, Options, Scenario};
+use holdfast_sim::{run, Options, Scenario, Source};
 use proptest::prelude::*;
 
 const DIRECTORS: [&str; 2] = ["director1", "director2"];
@@ -163,7 +163,7 @@ proptest! {
     #[test]
     fn random_fault_schedules_keep_every_invariant(faults in schedule(), seed in 0u64..1000) {
         let s = scenario(faults, seed);
-        let report = run(&s, Path::new("/"), "property", &Options::default())
+        let report = run(&Source::new(s.clone(), Path::new("/"), "property"), &Options::default())
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
         if !report.violations.is_empty() {
             // Each shrinking step that still fails overwrites the file, so
@@ -191,7 +191,11 @@ fn a_written_scenario_replays() {
     let path = write_out(&s);
     let back = Scenario::read(&path).expect("it reads back");
     assert_eq!(back, s);
-    let a = run(&s, Path::new("/"), "a", &Options::default()).unwrap();
+    let a = run(
+        &Source::new(s.clone(), Path::new("/"), "a"),
+        &Options::default(),
+    )
+    .unwrap();
     let b = holdfast_sim::run_file(&path, &Options::default()).unwrap();
     assert_eq!(a.incidents, b.incidents);
     assert!(a.violations.is_empty(), "{}", a.summary());

@@ -1,5 +1,5 @@
 //! Judging an HTTP_GET / SSL_GET response exactly as keepalived does
-//! (`../shared/reference/http-get-digest.md`): the status code from the first
+//! (docs/keepalived.md, "HTTP_GET digests"): the status code from the first
 //! line, then the MD5 of the raw bytes after the first CRLFCRLF, cut at a
 //! `Content-Length:` found in the first read buffer, with no de-chunking. A
 //! pure function of the bytes received, so any bytes at all are safe input.
@@ -149,7 +149,8 @@ mod tests {
         body_digest(r).to_hex()
     }
 
-    /// The experiments with Debian's genhash 2.2.7 in http-get-digest.md.
+    /// The experiments with Debian's genhash 2.2.7 (docs/keepalived.md,
+    /// "HTTP_GET digests").
     #[test]
     fn genhash_experiments() {
         let hello = "5eb63bbbe01eeed093cb22bb8f5acdc3";

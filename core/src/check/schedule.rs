@@ -1,5 +1,5 @@
 //! When each checker probes its real server, and when the server counts as
-//! up or down: keepalived's rules (keepalived-behaviour.md §3) as a pure
+//! up or down: keepalived's rules (docs/keepalived.md, "Checkers") as a pure
 //! state machine over a deadline heap, so the cost per check does not grow
 //! with the pool.
 //!
@@ -17,8 +17,8 @@
 //! - A probe that has not reported within `connect_timeout` (plus the
 //!   slack below) fails: a checker cannot wedge.
 //!
-//! Deriving the LVS table from the checkers, quorum and the sorry server,
-//! and wiring into `Node` come next.
+//! `Node` (`node.rs`) owns the scheduler, turns its probes into outputs
+//! and its verdicts into the LVS table (`lvs::pool`).
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};

@@ -3,8 +3,8 @@
 //! netlink, nftables, the simulator's model) apply the operations.
 //!
 //! `pool` derives the desired table from the configuration and the real
-//! servers' health; wiring it and the checkers into `Node` is the next part
-//! of issue 4.
+//! servers' health; `Node` keeps that table as the checkers report and
+//! emits the `diff` operations as `Output::Lvs`.
 
 pub mod diff;
 pub mod pool;

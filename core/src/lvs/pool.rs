@@ -1,7 +1,7 @@
 //! From the configuration and the real servers' health to the desired LVS
 //! table: keepalived's quorum with hysteresis, `inhibit_on_failure` and the
-//! sorry server (keepalived-behaviour.md §3, `update_quorum_state`,
-//! `perform_quorum_state`).
+//! sorry server (docs/keepalived.md, "LVS pool, quorum and sorry server":
+//! keepalived's `update_quorum_state`, `perform_quorum_state`).
 
 use std::net::IpAddr;
 

@@ -1,7 +1,9 @@
 //! One virtual router: the RFC 5798 §6 state machine with keepalived's
-//! semantics (keepalived-behaviour.md §2). Sans-IO: adverts and time come
-//! in, and what to send, which addresses to add or remove and which state
-//! changes happened come out of [`Instance::poll_action`].
+//! semantics (docs/keepalived.md, "VRRP timers and election"; "Trackers
+//! and Fault"; "Gratuitous ARP and neighbour advertisements"). Sans-IO:
+//! adverts and time come in, and what to send, which addresses to add or
+//! remove and which state changes happened come out of
+//! [`Instance::poll_action`].
 //!
 //! Trackers and sync groups are decided by the `Node` that owns the
 //! instance: it tells the instance its priority adjustment and whether it

@@ -1,5 +1,5 @@
-//! keepalived's sync-group rules (keepalived-behaviour.md §2.7), as pure
-//! decisions over the members' states; the `Node` applies them.
+//! keepalived's sync-group rules (docs/keepalived.md, "Sync groups"), as
+//! pure decisions over the members' states; the `Node` applies them.
 //!
 //! - One member down (its own trackers) puts every other member down.
 //! - A member goes master only when every member wants master ("prefer

@@ -45,7 +45,8 @@ mod tests {
             master_down(Version::V2, 100, s, 3),
             Duration::from_micros(3_609_375)
         );
-        // keepalived-measured.md: priority 150 → 414.1 ms skew, 3414.1 ms down.
+        // docs/keepalived.md, "Measured timings": priority 150 → 414.1 ms
+        // skew, 3414.1 ms down.
         assert_eq!(skew(Version::V2, 150, s), Duration::from_nanos(414_062_500));
         // v3 at 0.1 s, priority 100: 3 × 100 ms + 156/256 × 100 ms = 360.9375 ms, kept by
         // keepalived in whole microseconds: 360.937 ms (measured on the wire: 361.1).

@@ -424,7 +424,8 @@ mod tests {
 
     #[test]
     fn v2_advert_from_keepalived() {
-        // d2, priority 100, VRID 51, PASS "k@l", VIP 10.200.0.10 (vectors/vrrp-adverts.json).
+        // d2, priority 100, VRID 51, PASS "k@l", VIP 10.200.0.10
+        // (testdata/vectors/vrrp-adverts.json).
         let bytes = [
             0x21, 0x33, 0x64, 0x01, 0x01, 0x01, 0x97, 0xb7, 0x0a, 0xc8, 0x00, 0x0a, 0x6b, 0x40,
             0x6c, 0, 0, 0, 0, 0,

@@ -2,18 +2,21 @@
 //! `inet holdfast`, written as nft text and applied by `nft -f -` in a single
 //! transaction (all of it, or none of it if the kernel refuses any part).
 //!
-//! The mapping, measured in `dataplane-testing.md`:
-//! - a service is a rule matching its address, protocol and port (or its
-//!   fwmark) that DNATs through a map of slots to real servers;
+//! The mapping (docs/keepalived.md, "nftables mapping of LVS"):
+//! - a service is a chain (see below) that DNATs through a map of slots to
+//!   real servers;
 //! - wrr: each real server holds `weight / gcd` consecutive slots and
 //!   `numgen inc` picks the slot (only a connection's first packet passes a
 //!   nat chain, so it counts connections); rr: one slot each; sh: `jhash` of
 //!   the source address picks the slot;
-//! - persistence: a dynamic map with the service's timeout remembers the
-//!   slot each client (source address, masked by the persistence netmask)
-//!   was given. The slot travels in the first packet's mark, because nft can
-//!   only feed a map lookup from an expression: a persistent service's first
-//!   packet leaves with its slot as fwmark;
+//! - persistence: each real server of a persistent service has a chain and
+//!   a set of its clients (source address, masked by the persistence
+//!   netmask) with the service's timeout. The service's chain first sends
+//!   known clients to their server's chain, even at weight 0; a new client
+//!   takes a slot whose verdict is a server's chain, which adds it to the
+//!   set and DNATs. Weight changes move nobody, and a server that leaves
+//!   takes its set along. No packet mark is set: marks are only matched, for
+//!   fwmark services;
 //! - a service with no usable real server rejects new connections, as IPVS
 //!   does when its scheduler finds no destination.
 //!
