@@ -25,7 +25,9 @@ for tool in ip tcpdump keepalived; do
 done
 [ "$(id -u)" = 0 ] || { echo "needs root"; exit 2; }
 cargo build --release --quiet
-BIN=$PWD/target/release/holdfast
+# Where cargo put the binaries (CARGO_TARGET_DIR, as .ci/run sets it, or ./target).
+TARGET=${CARGO_TARGET_DIR:-$PWD/target}
+BIN=$TARGET/release/holdfast
 P=hfb$$
 W=$(mktemp -d)
 TCPDUMP=

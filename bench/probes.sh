@@ -16,8 +16,10 @@ N=${2:-5000}
 [ "$(id -u)" = 0 ] || { echo "needs root"; exit 2; }
 cargo build --release --quiet
 cargo build --release --quiet -p holdfast-runtime --example http_sink
-BIN=$PWD/target/release/holdfast
-SINK=$PWD/target/release/examples/http_sink
+# Where cargo put the binaries (CARGO_TARGET_DIR, as .ci/run sets it, or ./target).
+TARGET=${CARGO_TARGET_DIR:-$PWD/target}
+BIN=$TARGET/release/holdfast
+SINK=$TARGET/release/examples/http_sink
 NS=hfprobe$$
 W=$(mktemp -d)
 cleanup() {

@@ -8,11 +8,13 @@ cd "$(dirname "$0")/.."
 seeds=${1:-1000}
 jobs=${2:-2}
 cargo build --release --quiet
+# Where cargo put the binaries (CARGO_TARGET_DIR, as .ci/run sets it, or ./target).
+TARGET=${CARGO_TARGET_DIR:-$PWD/target}
 start=$(date +%s.%N)
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 status=0
-target/release/holdfast sweep scenarios/case-study.json --seeds "$seeds" --jobs "$jobs" --duration 3600 >"$out" || status=$?
+"$TARGET/release/holdfast" sweep scenarios/case-study.json --seeds "$seeds" --jobs "$jobs" --duration 3600 >"$out" || status=$?
 end=$(date +%s.%N)
 head -1 "$out"
 tail -1 "$out"

@@ -17,11 +17,13 @@ use clap::{Args, Parser, Subcommand};
 ///
 /// Files: /etc/keepalived/keepalived.conf (the default configuration, never
 /// written by holdfast); /etc/default/holdfast (the options the systemd unit
-/// passes to `holdfast run`); /run/holdfast.json (the SIGUSR1 state dump, by
-/// default).
+/// passes to `holdfast run`, among them `--dump /run/holdfast/state.json`);
+/// /run/holdfast.json (the SIGUSR1 state dump when no --dump is given).
 ///
-/// Exit status: 0 on success; 1 when a configuration has errors, an
-/// invariant was violated or the daemon failed; 2 on a usage or I/O error.
+/// Exit status: 0 on success; 1 when `check` finds errors, `sim`, `sweep`
+/// or `demo` sees an invariant violated, or the daemon fails; 2 on a usage
+/// error, an unreadable file, or a scenario or configuration that cannot
+/// be simulated.
 #[derive(Debug, Parser)]
 #[command(name = "holdfast", version)]
 pub struct Cli {
@@ -48,8 +50,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Simulate the case study, sweep it, and write the report: the first thing to run.
     ///
-    /// The case study (two directors with two sync groups, an HTTP and an
-    /// SSL service) is compiled in: the demo needs no file. It writes the
+    /// The case study (two directors with two sync groups; an HTTP service
+    /// checked with HTTP_GET and an HTTPS one checked with TCP_CHECK) is
+    /// compiled in: the demo needs no file. It writes the
     /// report, the trace, the sweep, the scenario and its two configurations
     /// into the output directory and prints the page's path.
     Demo(DemoArgs),

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use holdfast::cli::DemoArgs;
 use holdfast_core::config::MemLoader;
 
-/// The scenario's name as shown in reports and errors.
+/// The scenario's file name, in the output directory.
 const SCENARIO: &str = "case-study.json";
 const SCENARIO_TEXT: &str = include_str!("../scenarios/case-study.json");
 /// The configurations, under the paths the scenario names them by.
@@ -24,15 +24,17 @@ const CONFIGS: [(&str, &str); 2] = [
     ),
 ];
 
-/// The compiled-in case study.
-fn source() -> anyhow::Result<holdfast_sim::Source> {
+/// The compiled-in case study, named by the copy the demo writes into
+/// `out` (so that the sweep's replay commands name a file that exists).
+fn source(out: &Path) -> anyhow::Result<holdfast_sim::Source> {
     let files = CONFIGS
         .iter()
         .fold(MemLoader::new(), |files, (path, text)| {
             files.with(*path, *text)
         });
+    let shown = out.join(SCENARIO).display().to_string();
     Ok(holdfast_sim::Source::in_memory(
-        SCENARIO,
+        &shown,
         SCENARIO_TEXT,
         files,
     )?)
@@ -49,7 +51,7 @@ fn write(dir: &Path, name: &str, text: impl AsRef<[u8]>) -> anyhow::Result<()> {
 }
 
 pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
-    let source = source()?;
+    let source = source(&args.out)?;
     let opts = holdfast_sim::Options {
         trace: true,
         ..holdfast_sim::Options::default()
@@ -81,8 +83,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         "sweep: {} seeds with randomised fault timing, loss, delay and jitter; invariants violated in {failing}",
         args.seeds
     );
-    let title = "holdfast demo: the case study (scenarios/case-study.json)";
-    let written = holdfast_reports::write(out, title, Some(&records), Some(&figures))?;
+    let title = format!("holdfast demo: the case study ({})", source.shown);
+    let written = holdfast_reports::write(out, &title, Some(&records), Some(&figures))?;
     println!("report: {}", written.html.display());
     Ok(if report.violations.is_empty() && failing == 0 {
         ExitCode::SUCCESS

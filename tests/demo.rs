@@ -140,28 +140,70 @@ fn the_demo_writes_a_report_that_opens_in_a_browser() {
     );
 }
 
-/// A copy of the binary, alone in an empty directory, runs the demo from
-/// there: the case study is compiled in, and the report goes to
-/// `./holdfast-demo/` when no `-o` is given.
+/// A copy of the binary, alone in an empty directory outside the checkout,
+/// runs the demo from there: the case study is compiled in, and the report
+/// goes to `./holdfast-demo/` when no `-o` is given. As root, the checkout
+/// and the build directory are hidden under empty tmpfs mounts in a private
+/// mount namespace while it runs, so a binary that still looked for its
+/// scenario beside the sources (as it once did, through the path it was
+/// built from) fails here.
 #[test]
 fn a_copied_binary_runs_the_demo_from_an_empty_directory() {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("demo-alone");
+    // SAFETY: geteuid cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root {
+        assert!(
+            std::env::var_os("HOLDFAST_REQUIRE_PRIVILEGED").is_none(),
+            "HOLDFAST_REQUIRE_PRIVILEGED is set but not root (hiding the checkout needs a mount namespace)"
+        );
+        eprintln!("note: not root, so the checkout stays visible to the copied binary");
+    }
+    let dir = std::env::temp_dir().join(format!("holdfast-demo-alone-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    struct Cleanup(PathBuf);
+    impl Drop for Cleanup {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let _cleanup = Cleanup(dir.clone());
     let bin = dir.join("holdfast");
     std::fs::copy(env!("CARGO_BIN_EXE_holdfast"), &bin).unwrap();
-    let out = Command::new("timeout")
-        .arg("300")
-        .arg(&bin)
-        .args(["demo", "--seeds", "4"])
-        .current_dir(&dir)
-        .env_remove("CARGO_MANIFEST_DIR")
-        .output()
-        .expect("holdfast runs");
+    // target/debug/holdfast: the build directory is two levels up.
+    let target = Path::new(env!("CARGO_BIN_EXE_holdfast"))
+        .ancestors()
+        .nth(2)
+        .unwrap()
+        .to_path_buf();
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = |args: &[&str]| {
+        let mut cmd = Command::new("timeout");
+        cmd.arg("300");
+        if root {
+            // Hide the build directory first: once the checkout is hidden,
+            // a build directory inside it is gone.
+            cmd.args(["unshare", "--mount", "--propagation", "private", "sh", "-c"])
+                .arg(
+                    "for d in \"$1\" \"$2\"; do [ ! -d \"$d\" ] || mount -t tmpfs hidden \"$d\" || exit 97; done; \
+                     shift 2; exec \"$@\"",
+                )
+                .arg("hide")
+                .arg(&target)
+                .arg(checkout);
+        }
+        cmd.arg(&bin)
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .expect("holdfast runs")
+    };
+    let out = run(&["demo", "--seeds", "4"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
-        "demo failed:\n{stdout}\n{}",
+        "demo failed ({:?}):\n{stdout}\n{}",
+        out.status,
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
@@ -179,11 +221,7 @@ fn a_copied_binary_runs_the_demo_from_an_empty_directory() {
         assert!(dir.join("holdfast-demo").join(f).exists(), "{f} written");
     }
     // What it wrote beside the report replays as any scenario file.
-    let replay = Command::new(&bin)
-        .args(["sim", "holdfast-demo/case-study.json"])
-        .current_dir(&dir)
-        .output()
-        .expect("holdfast runs");
+    let replay = run(&["sim", "holdfast-demo/case-study.json"]);
     assert!(
         replay.status.success(),
         "{}",
