@@ -167,6 +167,11 @@ pub struct SimArgs {
     /// Print the report as JSON instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Simulate the directors without the features holdfast does not
+    /// implement yet, as `holdfast run --ignore-unimplemented` would run
+    /// them: those features will not work.
+    #[arg(long)]
+    pub ignore_unimplemented: bool,
 }
 
 #[derive(Debug, Args)]
@@ -188,6 +193,11 @@ pub struct SweepArgs {
     /// Write the whole sweep (every seed's incidents) as JSON here.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Simulate the directors without the features holdfast does not
+    /// implement yet, as `holdfast run --ignore-unimplemented` would run
+    /// them: those features will not work.
+    #[arg(long)]
+    pub ignore_unimplemented: bool,
 }
 
 /// Which keepalived.conf to read, and as which host: `-f` and `-i`, as
@@ -204,6 +214,11 @@ pub struct ConfigFile {
     /// Config id that `@ID` lines are compared with (default: the short host name, as keepalived).
     #[arg(short = 'i', long)]
     pub config_id: Option<String>,
+    /// Run without the features holdfast does not implement yet (each is
+    /// then a warning saying what will be missing) instead of refusing the
+    /// configuration: those features will not work.
+    #[arg(long)]
+    pub ignore_unimplemented: bool,
 }
 
 #[derive(Debug, Args)]

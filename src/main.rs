@@ -47,6 +47,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let opts = LoadOptions {
         config_id: args.config.config_id.or_else(default_config_id),
         strict: args.strict,
+        ignore_unimplemented: args.config.ignore_unimplemented,
     };
     let loaded = config::load(&args.config.file, &FsLoader, &opts);
     eprint!("{}", loaded.render());
@@ -97,7 +98,9 @@ fn sim(args: SimArgs) -> anyhow::Result<ExitCode> {
         trace: args.trace.is_some(),
         swarm: args.swarm,
     };
-    let report = holdfast_sim::run_file(&args.scenario, &opts)?;
+    let mut source = holdfast_sim::Source::read(&args.scenario)?;
+    source.files.ignore_unimplemented = args.ignore_unimplemented;
+    let report = holdfast_sim::run(&source, &opts)?;
     if let (Some(path), Some(trace)) = (&args.trace, &report.trace) {
         std::fs::write(path, trace).with_context(|| format!("writing {}", path.display()))?;
     }
@@ -122,7 +125,8 @@ fn sweep(args: SweepArgs) -> anyhow::Result<ExitCode> {
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} seeds {elapsed} (eta {eta})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let source = holdfast_sim::Source::read(&args.scenario)?;
+    let mut source = holdfast_sim::Source::read(&args.scenario)?;
+    source.files.ignore_unimplemented = args.ignore_unimplemented;
     let report = holdfast_sim::swarm::sweep(
         &source,
         args.first_seed,
@@ -169,10 +173,13 @@ fn sweep(args: SweepArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     println!("invariants: violated in {} seed(s)", failing.len());
-    let dur = args
+    let mut dur = args
         .duration
         .map(|d| format!(" --duration {d}"))
         .unwrap_or_default();
+    if args.ignore_unimplemented {
+        dur.push_str(" --ignore-unimplemented");
+    }
     for r in failing {
         println!(
             "seed {}: replay with: holdfast sim {} --seed {} --swarm{dur}",
@@ -269,6 +276,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             .context("--repair-interval: a positive number of seconds")?,
         keep_lvs: args.dont_release_ipvs,
         ssl_verify: args.ssl_verify,
+        ignore_unimplemented: args.config.ignore_unimplemented,
     };
     match holdfast_runtime::run(opts) {
         Ok(()) => Ok(ExitCode::SUCCESS),

@@ -324,7 +324,9 @@ fn notify_scripts_and_alert_mail() {
     let conf = format!(
         "global_defs {{\n    router_id LVS_TEST\n    notification_email {{\n        ops@example.com\n    }}\n    notification_email_from holdfast@example.com\n    smtp_server 127.0.0.1 2525\n    smtp_connect_timeout 5\n    enable_script_security\n}}\n\
          vrrp_instance VI_1 {{\n    state MASTER\n    interface eth0\n    virtual_router_id 51\n    priority 150\n    advert_int 1\n    smtp_alert\n\
-         notify_master \"{s} master-arg\"\n    notify \"{s}\"\n    notify_backup \"{u}\"\n    virtual_ipaddress {{\n        192.168.200.10\n    }}\n}}\n",
+         notify_master \"{s} master-arg\"\n    notify \"{s}\"\n    notify_backup \"{u}\"\n    virtual_ipaddress {{\n        192.168.200.10\n    }}\n}}\n\
+         virtual_server 192.168.200.10 80 {{\n    delay_loop 1\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n\
+         real_server 127.0.0.1 9 {{\n        TCP_CHECK {{\n            connect_timeout 1\n            retry 0\n        }}\n    }}\n}}\n",
         s = script.display(),
         u = unsafe_script.display()
     );
@@ -344,7 +346,7 @@ fn notify_scripts_and_alert_mail() {
         ],
     );
     std::thread::sleep(Duration::from_millis(500));
-    lab.holdfast("d1", &conf);
+    lab.holdfast_with("d1", &conf, &["--data-plane", "none"]);
     let master = wait_for(Duration::from_secs(6), || {
         lab.has("d1", "eth0", "192.168.200.10")
     });
@@ -378,6 +380,15 @@ fn notify_scripts_and_alert_mail() {
     });
     assert!(mailed.is_some(), "no alert mail:\n{}", lab.logs());
     assert!(lab.logs().contains("ops@example.com"));
+    // The real server's TCP_CHECK fails (nothing listens on port 9): its
+    // checker's alert, worded as keepalived 2.2.7 words it.
+    let checker_mail = wait_for(Duration::from_secs(8), || {
+        let logs = lab.logs();
+        logs.contains(
+            "[LVS_TEST] Realserver [127.0.0.1]:tcp:9 of virtual server [192.168.200.10]:tcp:80 - DOWN",
+        ) && logs.contains("=> TCP CHECK failed on service <=")
+    });
+    assert!(checker_mail.is_some(), "no checker alert:\n{}", lab.logs());
     // On SIGTERM the generic script hears STOP before the process ends.
     let d1 = lab.procs.len() - 1;
     lab.procs[d1].signal(libc::SIGTERM);
@@ -533,4 +544,81 @@ fn a_unicast_pair_elects_and_fails_over() {
         took < Duration::from_millis(1500),
         "takeover took {took:?}: no priority 0?"
     );
+}
+
+/// Every signal a keepalived user sends is safe. SIGUSR2 writes keepalived's
+/// statistics beside the dump and SIGJSON (SIGRTMIN+2) the JSON state;
+/// SIGSTATS_CLEAR (SIGRTMAX-1) writes and zeroes the counters; stray
+/// signals whose default would kill the process are ignored. The Master
+/// stays Master through all of them. SIGQUIT stops it as SIGTERM does: the
+/// priority-0 advert hands VG1 over at once, and the addresses go.
+#[test]
+fn signals_keepalived_users_send_leave_the_master_running() {
+    if !available() {
+        return;
+    }
+    let mut lab = Lab::new("signals");
+    let (d1, _) = elected(&mut lab);
+    let stats = lab.dir.join("d1.stats");
+    let read_stats = |lab: &Lab, sig: i32| {
+        let _ = std::fs::remove_file(&stats);
+        lab.procs[d1].signal(sig);
+        let written = wait_for(Duration::from_secs(2), || stats.exists());
+        assert!(written.is_some(), "no statistics file:\n{}", lab.logs());
+        std::fs::read_to_string(&stats).unwrap()
+    };
+    let text = read_stats(&lab, libc::SIGUSR2);
+    let vi1 = text
+        .split("VRRP Instance: ")
+        .find(|b| b.starts_with("VI_1\n"))
+        .unwrap_or_else(|| panic!("no VI_1 block in:\n{text}"));
+    assert!(vi1.contains("\n  Became master: 1\n"), "{vi1}");
+    assert!(vi1.contains("\n  Released master: 0\n"), "{vi1}");
+    assert!(vi1.contains("\n  Advertisements:\n    Received: "), "{vi1}");
+    assert!(
+        !vi1.contains("    Sent: 0\n  Became"),
+        "a Master sends: {vi1}"
+    );
+    // SIGJSON: the JSON state, where the dump goes.
+    let json = lab.dir.join("d1.json");
+    let _ = std::fs::remove_file(&json);
+    lab.procs[d1].signal(libc::SIGRTMIN() + 2);
+    assert!(wait_for(Duration::from_secs(2), || json.exists()).is_some());
+    let state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(
+        state["instances"][0]["stats"]["become_master"], 1,
+        "{state}"
+    );
+    // SIGSTATS_CLEAR writes, then zeroes.
+    let cleared = read_stats(&lab, libc::SIGRTMAX() - 1);
+    assert!(cleared.contains("Became master: 1"), "{cleared}");
+    for sig in [
+        libc::SIGALRM,
+        libc::SIGVTALRM,
+        libc::SIGPWR,
+        libc::SIGIO,
+        libc::SIGRTMIN() + 5,
+    ] {
+        lab.procs[d1].signal(sig);
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        lab.procs[d1].child.try_wait().unwrap().is_none(),
+        "a stray signal ended the daemon:\n{}",
+        lab.logs()
+    );
+    assert!(holds(&lab, "d1", &VG1) && holds_none(&lab, "d2", &VG1));
+    let after = read_stats(&lab, libc::SIGUSR2);
+    assert!(after.contains("Became master: 0"), "not cleared: {after}");
+    // SIGQUIT: an orderly stop.
+    lab.procs[d1].signal(libc::SIGQUIT);
+    let gone = lab.procs[d1].wait_exit(Duration::from_secs(3));
+    assert!(gone.is_some(), "SIGQUIT did not stop it:\n{}", lab.logs());
+    assert!(holds_none(&lab, "d1", &VG1), "addresses left after SIGQUIT");
+    // Priority 0: director 2 takes over after its skew time (0.61 s), not
+    // the master-down interval (3.6 s).
+    let took = wait_for(Duration::from_secs(3), || holds(&lab, "d2", &VG1));
+    let took = took.unwrap_or_else(|| panic!("no takeover:\n{}", lab.logs()));
+    assert!(took < Duration::from_millis(1500), "takeover took {took:?}");
 }

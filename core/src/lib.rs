@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+pub mod alert;
 pub mod announce;
 pub mod check;
 pub mod config;

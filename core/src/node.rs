@@ -12,6 +12,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
+use crate::alert::{Mail, Policy};
 use crate::check::schedule::{self, CheckerId, Outcome, ProbeId, Scheduler};
 use crate::config::model::{
     Config, Family, Notify, Script, SyncGroup, VirtualIp, VrrpInstance, VrrpScript,
@@ -19,6 +20,7 @@ use crate::config::model::{
 use crate::lvs::{self, Op, Table};
 use crate::time::Instant;
 use crate::vrrp::instance::{Action, Instance, Reason, Settings, State, Transmit};
+use crate::vrrp::stats::Stats;
 use crate::vrrp::sync_group;
 use crate::vrrp::wire::{Packet, Repr};
 use crate::vrrp::Reject;
@@ -131,6 +133,9 @@ pub enum Output {
     },
     /// Apply a change to the LVS table.
     Lvs(Op),
+    /// Send this alert to every `notification_email` through `smtp_server`
+    /// (core has decided that keepalived would).
+    Alert(Mail),
     /// A real server came up or went down.
     RealServerChanged {
         /// Virtual server index.
@@ -300,6 +305,8 @@ struct Pools {
     table: Table,
     /// Seed of the warmup jitter.
     seed: u64,
+    /// Which checker and quorum alerts are mailed.
+    alerts: Policy,
 }
 
 /// splitmix64: a seeded stream for the checkers' warmup jitter.
@@ -409,6 +416,7 @@ impl Pools {
             quorum,
             table: Table::default(),
             seed,
+            alerts: Policy::new(&config.global),
         }
     }
 
@@ -419,6 +427,10 @@ impl Pools {
         let has = lvs::pool::quorum(vs, live_weight(&self.alive[v], &self.weights[v]), had);
         if has != had {
             self.quorum[v] = has;
+            let sum = live_weight(&self.alive[v], &self.weights[v]);
+            if let Some(mail) = self.alerts.quorum(vs, has, sum) {
+                out.push_back(Output::Alert(mail));
+            }
             let script = if has { &vs.quorum_up } else { &vs.quorum_down };
             if let Some(s) = script {
                 out.push_back(Output::RunScript {
@@ -502,8 +514,25 @@ impl Pools {
                         schedule::Output::Down(_, r) => r.clone(),
                         _ => String::new(),
                     };
-                    let (v, r, _) = self.owner[checker.0 as usize];
+                    let (v, r, c) = self.owner[checker.0 as usize];
                     let up = self.checkers[v][r].iter().all(|&id| self.sched.is_up(id));
+                    // keepalived mails each checker's own change; the real
+                    // server's state decides only under no_checker_emails.
+                    let vs = &self.config.virtual_servers[v];
+                    let rs = &vs.real_servers[r];
+                    let checker_up = matches!(o, schedule::Output::Up(_));
+                    let timed_out = reason == "timed out";
+                    let alive_changed = up != self.alive[v][r];
+                    if let Some(mail) = self.alerts.checker(
+                        vs,
+                        rs,
+                        &rs.checkers[c].kind,
+                        checker_up,
+                        alive_changed,
+                        timed_out,
+                    ) {
+                        out.push_back(Output::Alert(mail));
+                    }
                     if up != self.alive[v][r] {
                         self.alive[v][r] = up;
                         changed = true;
@@ -557,6 +586,8 @@ pub struct InstanceStatus {
     pub faulted: bool,
     /// Adverts for it (its interface and VRID) dropped, by reason.
     pub rejected: BTreeMap<Reject, u64>,
+    /// keepalived's counters (what SIGUSR2 writes).
+    pub stats: Stats,
 }
 
 struct Member {
@@ -569,6 +600,8 @@ struct Member {
     scripts: Vec<(usize, i32, bool)>,
     /// Its dropped adverts by reason.
     rejected: BTreeMap<Reject, u64>,
+    /// keepalived's counters.
+    stats: Stats,
 }
 
 /// A `vrrp_script` being run periodically.
@@ -683,6 +716,7 @@ fn build_members(config: &Config, interfaces: &[Interface]) -> Result<Vec<Member
             tracked,
             scripts,
             rejected: BTreeMap::new(),
+            stats: Stats::default(),
         });
     }
     Ok(members)
@@ -715,6 +749,8 @@ pub struct Node {
     links: BTreeMap<String, bool>,
     outputs: VecDeque<Output>,
     rejected: BTreeMap<Reject, u64>,
+    /// Which instance and group alerts are mailed.
+    alerts: Policy,
     /// Test-only: sync groups do not move together (proof that the
     /// simulator's invariants catch a broken core).
     #[cfg(feature = "defects")]
@@ -763,6 +799,7 @@ impl Node {
             links,
             outputs: VecDeque::new(),
             rejected: BTreeMap::new(),
+            alerts: Policy::new(&config.global),
             #[cfg(feature = "defects")]
             split_sync_groups: false,
         };
@@ -816,6 +853,7 @@ impl Node {
                     m.inst = kept;
                     // Its counters go on too: a reload is not a restart.
                     m.rejected = previous.rejected;
+                    m.stats = previous.stats;
                 }
                 None => started.push(i),
             }
@@ -848,6 +886,7 @@ impl Node {
             .map(|g| previous.get(&g.name).copied().unwrap_or(State::Initialize))
             .collect();
         self.group_cfgs = config.sync_groups.clone();
+        self.alerts = Policy::new(&config.global);
         let old_scripts = std::mem::take(&mut self.scripts);
         self.scripts = config
             .vrrp_scripts
@@ -984,6 +1023,14 @@ impl Node {
         &self.pools.table
     }
 
+    /// Zeroes every instance's keepalived counters (keepalived's
+    /// SIGSTATS_CLEAR, after the file is written).
+    pub fn clear_stats(&mut self) {
+        for m in &mut self.members {
+            m.stats = Stats::default();
+        }
+    }
+
     /// A snapshot.
     pub fn status(&self) -> Status {
         Status {
@@ -997,6 +1044,7 @@ impl Node {
                     effective_priority: m.inst.effective_priority(),
                     faulted: m.inst.own_fault(),
                     rejected: m.rejected.clone(),
+                    stats: m.stats.clone(),
                 })
                 .collect(),
             rejected: self.rejected.clone(),
@@ -1083,6 +1131,7 @@ impl Node {
             Err(r) => {
                 for &i in &targets {
                     *self.members[i].rejected.entry(r).or_default() += 1;
+                    self.members[i].stats.reject(r);
                 }
                 return self.count(r);
             }
@@ -1091,9 +1140,19 @@ impl Node {
             self.count(Reject::WrongVrid);
         }
         for i in targets {
-            if let Err(r) = self.members[i].inst.handle_advert(now, src, ttl, &parsed) {
-                *self.members[i].rejected.entry(r).or_default() += 1;
-                self.count(r);
+            let m = &mut self.members[i];
+            match m.inst.handle_advert(now, src, ttl, &parsed) {
+                Ok(()) => {
+                    m.stats.advert_rcvd += 1;
+                    if parsed.repr.priority == 0 {
+                        m.stats.pri_zero_rcvd += 1;
+                    }
+                }
+                Err(r) => {
+                    *m.rejected.entry(r).or_default() += 1;
+                    m.stats.reject(r);
+                    self.count(r);
+                }
             }
         }
     }
@@ -1184,6 +1243,9 @@ impl Node {
                 from,
                 to,
             });
+            if let Some(mail) = self.alerts.vrrp(cfg.smtp_alert, true, &cfg.name, to) {
+                self.outputs.push_back(Output::Alert(mail));
+            }
             let scripts = notify_outputs(&cfg.notify, "GROUP", &cfg.name, to, &reason, 0);
             self.outputs.extend(scripts);
         }
@@ -1203,7 +1265,14 @@ impl Node {
             .iter()
             .chain(&m.cfg.virtual_ipaddress_excluded);
         match action {
-            Action::Transmit(t) => self.outputs.push_back(Output::Transmit(t)),
+            Action::Transmit(t) => {
+                // Byte 2 of a VRRP message, v2 or v3, is the priority.
+                let zero = t.bytes.get(2) == Some(&0);
+                let stats = &mut self.members[i].stats;
+                stats.advert_sent += 1;
+                stats.pri_zero_sent += u64::from(zero);
+                self.outputs.push_back(Output::Transmit(t));
+            }
             Action::AddVips | Action::RemoveVips => {
                 let add = action == Action::AddVips;
                 let out: Vec<Output> = vips
@@ -1259,6 +1328,10 @@ impl Node {
                 }
             }
             Action::StateChanged { from, to, reason } => {
+                let stats = &mut self.members[i].stats;
+                stats.become_master += u64::from(to == State::Master);
+                stats.release_master += u64::from(from == State::Master && to != State::Master);
+                let m = &self.members[i];
                 let scripts = notify_outputs(
                     &m.cfg.notify,
                     "INSTANCE",
@@ -1273,6 +1346,9 @@ impl Node {
                     to,
                     reason,
                 }));
+                if let Some(mail) = self.alerts.vrrp(m.cfg.smtp_alert, false, &m.cfg.name, to) {
+                    self.outputs.push_back(Output::Alert(mail));
+                }
                 self.outputs.extend(scripts);
                 #[cfg(feature = "defects")]
                 let group = m.group.filter(|_| !self.split_sync_groups);

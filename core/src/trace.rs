@@ -113,6 +113,13 @@ pub enum Kind {
         /// The destination's weight, when added or edited.
         weight: Option<u32>,
     },
+    /// An alert mail was handed to the mail server (`smtp_alert`).
+    Mail {
+        /// Its subject.
+        subject: String,
+        /// Its body.
+        body: String,
+    },
     /// A notify or quorum script was run.
     Script {
         /// The command line.
@@ -311,6 +318,10 @@ impl Kind {
             Output::RunScript { script, args } => Kind::Script {
                 command: script.command.clone(),
                 args: args.clone(),
+            },
+            Output::Alert(mail) => Kind::Mail {
+                subject: mail.subject.clone(),
+                body: mail.body.clone(),
             },
             Output::Transmit(_) | Output::Probe { .. } | Output::RunTrackScript { .. } => {
                 return None

@@ -420,15 +420,75 @@ fn http_get_needs_a_url() {
     expect_one(text, E, 3, 5, "HTTP_GET has no url");
 }
 
+/// A keyword holdfast does not act on is an error at its place, saying
+/// what keepalived does with it; `ignore_unimplemented` makes it a warning
+/// that says it is ignored.
 #[test]
-fn not_implemented_keywords_say_so() {
+fn not_implemented_keywords_are_refused_unless_ignored() {
+    let text = inst("    virtual_routes {\n        10.1.0.0/16 via 10.0.0.254\n    }\n");
     expect_one(
-        &inst("    virtual_routes {\n        10.1.0.0/16 via 10.0.0.254\n    }\n"),
-        W,
+        &text,
+        E,
         4,
         5,
-        "not implemented by holdfast yet",
+        "`virtual_routes` is not implemented by holdfast (keepalived adds these routes or rules while the instance is Master and removes them after)",
     );
+    let ignored = findings_with(
+        &text,
+        &LoadOptions {
+            ignore_unimplemented: true,
+            ..LoadOptions::default()
+        },
+    );
+    assert_eq!(ignored.len(), 1, "{ignored:#?}");
+    assert_eq!((ignored[0].0, ignored[0].1, ignored[0].2), (W, 4, 5));
+    assert!(ignored[0]
+        .3
+        .ends_with("; ignored, as --ignore-unimplemented asks: holdfast runs without it"));
+    // --strict still refuses it.
+    let strict = findings_with(
+        &text,
+        &LoadOptions {
+            ignore_unimplemented: true,
+            strict: true,
+            ..LoadOptions::default()
+        },
+    );
+    assert_eq!(strict[0].0, E);
+}
+
+/// What holdfast reads but used to leave silently unused is reported.
+#[test]
+fn silently_unused_settings_are_reported() {
+    for (extra, word) in [
+        ("    use_vmac\n", "use_vmac"),
+        ("    no_accept\n", "no_accept"),
+    ] {
+        let f = findings(&inst(extra));
+        assert!(
+            f.iter().any(|x| x.0 == E
+                && x.3
+                    .contains(&format!("`{word}` is not implemented by holdfast"))),
+            "{word}: {f:#?}"
+        );
+    }
+    for (global, word) in [
+        ("vrrp_strict", "vrrp_strict"),
+        ("vrrp_garp_interval 0.1", "vrrp_garp_interval"),
+        ("vrrp_gna_interval 0.1", "vrrp_gna_interval"),
+    ] {
+        let text = format!("global_defs {{\n    {global}\n}}\n{}", inst(""));
+        let f = findings(&text);
+        assert!(
+            f.iter().any(|x| x.0 == E
+                && x.3
+                    .contains(&format!("`{word}` is not implemented by holdfast"))),
+            "{word}: {f:#?}"
+        );
+    }
+    // keepalived's own default (back to back) is what holdfast does.
+    let text = format!("global_defs {{\n    vrrp_garp_interval 0\n}}\n{}", inst(""));
+    assert!(findings(&text).is_empty());
 }
 
 #[test]

@@ -36,6 +36,7 @@ complete -c holdfast -n "__fish_holdfast_needs_command" -f -a "genhash" -d 'Fetc
 complete -c holdfast -n "__fish_holdfast_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c holdfast -n "__fish_holdfast_using_subcommand check" -s f -l use-file -d 'The configuration file' -r -F
 complete -c holdfast -n "__fish_holdfast_using_subcommand check" -s i -l config-id -d 'Config id that `@ID` lines are compared with (default: the short host name, as keepalived)' -r
+complete -c holdfast -n "__fish_holdfast_using_subcommand check" -l ignore-unimplemented -d 'Run without the features holdfast does not implement yet (each is then a warning saying what will be missing) instead of refusing the configuration: those features will not work'
 complete -c holdfast -n "__fish_holdfast_using_subcommand check" -l strict -d 'Treat every warning as an error'
 complete -c holdfast -n "__fish_holdfast_using_subcommand check" -l json -d 'Print the typed model as JSON on standard output'
 complete -c holdfast -n "__fish_holdfast_using_subcommand check" -s h -l help -d 'Print help'
@@ -46,6 +47,7 @@ complete -c holdfast -n "__fish_holdfast_using_subcommand run" -l trace -d 'Writ
 complete -c holdfast -n "__fish_holdfast_using_subcommand run" -l log -d 'Log level filter (tracing\'s syntax: info, debug, holdfast_runtime=debug...)' -r
 complete -c holdfast -n "__fish_holdfast_using_subcommand run" -l data-plane -d 'Data plane for virtual_server tables: auto (IPVS if the kernel has it, else nftables), ipvs, nftables or none' -r
 complete -c holdfast -n "__fish_holdfast_using_subcommand run" -l repair-interval -d 'Seconds between reads of the kernel\'s table that repair drift' -r
+complete -c holdfast -n "__fish_holdfast_using_subcommand run" -l ignore-unimplemented -d 'Run without the features holdfast does not implement yet (each is then a warning saying what will be missing) instead of refusing the configuration: those features will not work'
 complete -c holdfast -n "__fish_holdfast_using_subcommand run" -s I -l dont-release-ipvs -d 'Leave the LVS table in the kernel on stop (as keepalived\'s -I)'
 complete -c holdfast -n "__fish_holdfast_using_subcommand run" -l ssl-verify -d 'SSL_GET checks certificates against the SSL block\'s `ca` and the server\'s name (keepalived never checks them)'
 complete -c holdfast -n "__fish_holdfast_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -54,12 +56,14 @@ complete -c holdfast -n "__fish_holdfast_using_subcommand sim" -l trace -d 'Writ
 complete -c holdfast -n "__fish_holdfast_using_subcommand sim" -l duration -d 'Simulated seconds (default: the scenario\'s)' -r
 complete -c holdfast -n "__fish_holdfast_using_subcommand sim" -l swarm -d 'Vary fault timing and network conditions from the seed, as `sweep` does'
 complete -c holdfast -n "__fish_holdfast_using_subcommand sim" -l json -d 'Print the report as JSON instead of the table'
+complete -c holdfast -n "__fish_holdfast_using_subcommand sim" -l ignore-unimplemented -d 'Simulate the directors without the features holdfast does not implement yet, as `holdfast run --ignore-unimplemented` would run them: those features will not work'
 complete -c holdfast -n "__fish_holdfast_using_subcommand sim" -s h -l help -d 'Print help'
 complete -c holdfast -n "__fish_holdfast_using_subcommand sweep" -l seeds -d 'How many seeds' -r
 complete -c holdfast -n "__fish_holdfast_using_subcommand sweep" -l first-seed -d 'The first seed' -r
 complete -c holdfast -n "__fish_holdfast_using_subcommand sweep" -l jobs -d 'Threads (default: the machine\'s cores)' -r
 complete -c holdfast -n "__fish_holdfast_using_subcommand sweep" -l duration -d 'Simulated seconds per seed (default: the scenario\'s)' -r
 complete -c holdfast -n "__fish_holdfast_using_subcommand sweep" -l out -d 'Write the whole sweep (every seed\'s incidents) as JSON here' -r -F
+complete -c holdfast -n "__fish_holdfast_using_subcommand sweep" -l ignore-unimplemented -d 'Simulate the directors without the features holdfast does not implement yet, as `holdfast run --ignore-unimplemented` would run them: those features will not work'
 complete -c holdfast -n "__fish_holdfast_using_subcommand sweep" -s h -l help -d 'Print help'
 complete -c holdfast -n "__fish_holdfast_using_subcommand report" -l sweep -d 'A sweep to add to a trace\'s report' -r -F
 complete -c holdfast -n "__fish_holdfast_using_subcommand report" -s o -l out -d 'Directory to write the report into' -r -F

@@ -55,6 +55,9 @@ pub struct Options {
     /// SSL_GET checks certificates against the `SSL` block's `ca`
     /// (keepalived never does).
     pub ssl_verify: bool,
+    /// Run without the features holdfast does not implement, instead of
+    /// refusing the configuration (`--ignore-unimplemented`).
+    pub ignore_unimplemented: bool,
 }
 
 /// Why the daemon could not start.
@@ -83,6 +86,7 @@ pub fn load(opts: &Options) -> Result<Config, DaemonError> {
     let lo = LoadOptions {
         config_id: opts.config_id.clone(),
         strict: false,
+        ignore_unimplemented: opts.ignore_unimplemented,
     };
     let loaded = config::load(&opts.config, &FsLoader, &lo);
     for d in loaded.diagnostics.iter() {
@@ -92,13 +96,38 @@ pub fn load(opts: &Options) -> Result<Config, DaemonError> {
             _ => warn!("{}", text.trim_end()),
         }
     }
-    loaded.config.ok_or_else(|| {
+    let mut config = loaded.config.ok_or_else(|| {
         DaemonError::Config(format!(
             "{}: {} error(s): the configuration is not used",
             opts.config.display(),
             loaded.diagnostics.count(Severity::Error)
         ))
-    })
+    })?;
+    config.global.fill_host_defaults(&host_name(), &user_name());
+    Ok(config)
+}
+
+/// The host's name, as keepalived's default `router_id` (uname's nodename).
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// The name of the user the daemon runs as (keepalived's default alert
+/// sender is USER@HOST).
+fn user_name() -> String {
+    // SAFETY: getpwuid returns a pointer into static storage or null; the
+    // name is copied out before any other call could reuse it.
+    unsafe {
+        let pw = libc::getpwuid(libc::getuid());
+        if pw.is_null() {
+            return String::new();
+        }
+        std::ffi::CStr::from_ptr((*pw).pw_name)
+            .to_string_lossy()
+            .into_owned()
+    }
 }
 
 /// Runs the daemon until SIGTERM or SIGINT.
@@ -111,6 +140,75 @@ pub fn run(opts: Options) -> Result<(), DaemonError> {
         let daemon = Daemon::start(opts).await?;
         daemon.serve().await
     })
+}
+
+/// Where SIGUSR2 writes the statistics: the dump's path with the
+/// extension `stats` (`/run/holdfast.json` → `/run/holdfast.stats`).
+pub fn stats_path(dump: &std::path::Path) -> PathBuf {
+    dump.with_extension("stats")
+}
+
+/// What a signal other than SIGTERM, SIGINT, SIGHUP and SIGUSR1 does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OtherSignal {
+    /// SIGUSR2: keepalived's statistics file.
+    Stats,
+    /// keepalived's SIGSTATS_CLEAR (SIGRTMAX - 1): the file, then zero.
+    StatsClear,
+    /// keepalived's SIGJSON (SIGRTMIN + 2): the JSON state (as SIGUSR1).
+    Json,
+    /// SIGQUIT: an orderly stop, as SIGTERM.
+    Quit,
+    /// Any other signal whose default would end the process: logged and
+    /// ignored, so that no stray signal leaves the addresses configured
+    /// and the peer without a priority-0 advert.
+    Ignored,
+}
+
+impl OtherSignal {
+    fn of(n: i32) -> OtherSignal {
+        match n {
+            libc::SIGUSR2 => OtherSignal::Stats,
+            libc::SIGQUIT => OtherSignal::Quit,
+            n if n == libc::SIGRTMIN() + 2 => OtherSignal::Json,
+            n if n == libc::SIGRTMAX() - 1 => OtherSignal::StatsClear,
+            _ => OtherSignal::Ignored,
+        }
+    }
+}
+
+/// Catches every signal whose default action ends the process (but those
+/// the loop handles itself, and the faults a program raises on itself:
+/// SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP), and hands their
+/// numbers to the loop.
+fn other_signals() -> Result<mpsc::UnboundedReceiver<i32>, DaemonError> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let fixed = [
+        libc::SIGUSR2,
+        libc::SIGQUIT,
+        libc::SIGALRM,
+        libc::SIGVTALRM,
+        libc::SIGPROF,
+        libc::SIGIO,
+        libc::SIGPWR,
+        libc::SIGSTKFLT,
+        libc::SIGXCPU,
+        libc::SIGXFSZ,
+        libc::SIGSYS,
+    ];
+    let realtime = libc::SIGRTMIN()..=libc::SIGRTMAX();
+    for n in fixed.into_iter().chain(realtime) {
+        let mut s = signal(SignalKind::from_raw(n)).map_err(sys("signal"))?;
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            while s.recv().await.is_some() {
+                if tx.send(n).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    Ok(rx)
 }
 
 /// An input for core, and when the kernel received it if it was a packet.
@@ -264,7 +362,6 @@ impl Daemon {
             },
         };
         d.probe_env = d.make_probe_env();
-        d.warn_unsupported();
         d.remove_stale_vips().await;
         let now = d.core_now();
         d.node = Node::with_seed(now, &d.config, &d.core_interfaces(), seed)
@@ -290,21 +387,6 @@ impl Daemon {
             tls: Arc::new(tls),
             script_user: self.script_user(),
             enforce_security: self.config.global.enable_script_security,
-        }
-    }
-
-    /// What this build does not do is said once, at start.
-    fn warn_unsupported(&self) {
-        for vs in &self.config.virtual_servers {
-            for rs in &vs.real_servers {
-                for ch in rs.checkers.iter().filter(|c| !probes::supported(&c.kind)) {
-                    warn!(
-                        "real_server {}: {} is not implemented: it reports every check as failed",
-                        rs.address,
-                        ch.kind.keyword()
-                    );
-                }
-            }
         }
     }
 
@@ -458,6 +540,7 @@ impl Daemon {
         let mut int = signal(SignalKind::interrupt()).map_err(sys("signal"))?;
         let mut hup = signal(SignalKind::hangup()).map_err(sys("signal"))?;
         let mut usr1 = signal(SignalKind::user_defined1()).map_err(sys("signal"))?;
+        let mut others = other_signals()?;
         let (conn, _, mut events) = rtnetlink::new_multicast_connection(&[
             MulticastGroup::Link,
             MulticastGroup::Ipv4Ifaddr,
@@ -502,6 +585,13 @@ impl Daemon {
                 Some((msg, _)) = events.next() => self.netlink(msg.payload).await,
                 _ = hup.recv() => self.reload().await,
                 _ = usr1.recv() => self.dump(),
+                Some(n) = others.recv() => match OtherSignal::of(n) {
+                    OtherSignal::Stats => self.write_stats(false),
+                    OtherSignal::StatsClear => self.write_stats(true),
+                    OtherSignal::Json => self.dump(),
+                    OtherSignal::Quit => return self.shutdown("SIGQUIT").await,
+                    OtherSignal::Ignored => info!("signal {n} ignored"),
+                },
             }
         }
     }
@@ -600,16 +690,11 @@ impl Daemon {
             }
             Output::Event(e) => {
                 info!("({}) Entering {:?} STATE ({})", e.instance, e.to, e.reason);
-                let alert = self
-                    .config
-                    .instances
-                    .iter()
-                    .find(|i| i.name == e.instance)
-                    .is_some_and(|i| i.smtp_alert);
-                if alert {
-                    let slots = self.slots.clone();
-                    mail::alert(&self.config, &e.instance, e.to, slots, &mut self.tasks);
-                }
+            }
+            Output::Alert(m) => {
+                info!("alert mail: {}", m.subject);
+                let slots = self.slots.clone();
+                mail::send(&self.config, m, slots, &mut self.tasks);
             }
             Output::GroupChanged { group, from, to } => {
                 info!("VRRP_Group({group}) {from:?} -> {to:?}");
@@ -763,7 +848,6 @@ impl Daemon {
         if let Err(e) = self.open_sockets() {
             error!("after reload: {e}");
         }
-        self.warn_unsupported();
         let detail = self.opts.config.display().to_string();
         self.record(Kind::Reload { ok: true, detail });
         drop(previous);
@@ -786,6 +870,28 @@ impl Daemon {
         match result {
             Ok(()) => info!("state written to {}", self.opts.dump.display()),
             Err(e) => error!("writing {}: {e}", self.opts.dump.display()),
+        }
+    }
+
+    /// SIGUSR2: keepalived's statistics file, beside the dump (`--dump`
+    /// with the extension `stats`), written whole then renamed; SIGSTATS_CLEAR
+    /// zeroes the counters after writing them, as keepalived does.
+    fn write_stats(&mut self, clear: bool) {
+        let status = self.node.status();
+        let text: String = status
+            .instances
+            .iter()
+            .map(|i| i.stats.keepalived_text(&i.name))
+            .collect();
+        let path = stats_path(&self.opts.dump);
+        let tmp = path.with_extension("stats.tmp");
+        let result = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path));
+        match result {
+            Ok(()) => info!("statistics written to {}", path.display()),
+            Err(e) => error!("writing {}: {e}", path.display()),
+        }
+        if clear {
+            self.node.clear_stats();
         }
     }
 

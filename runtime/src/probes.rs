@@ -16,17 +16,6 @@ use tokio::net::{TcpSocket, TcpStream};
 use crate::scripts;
 pub use crate::tls::Tls;
 
-/// Checker kinds this build runs; the others are reported at start-up.
-pub fn supported(kind: &CheckerKind) -> bool {
-    matches!(
-        kind,
-        CheckerKind::TcpCheck
-            | CheckerKind::HttpGet(_)
-            | CheckerKind::SslGet(_)
-            | CheckerKind::MiscCheck(_)
-    )
-}
-
 /// The most of an answer read (headers and the body that is hashed).
 const MAX_RESPONSE: usize = 1 << 20;
 
@@ -219,7 +208,11 @@ pub async fn run(
                     },
                 }
             }
-            other => Outcome::Fail(format!("{} is not implemented", other.keyword())),
+            // The reader never lets one through (CheckerKind::is_implemented).
+            other => Outcome::Fail(format!(
+                "{} is not implemented, and the configuration reader should have refused it",
+                other.keyword()
+            )),
         }
     };
     tokio::time::timeout(timeout, work)

@@ -40,8 +40,11 @@ fn pass(after: Duration) -> ProbeResult {
 /// The probe of `checker` (its url number `url`) against a server that
 /// behaves as `behaviour`, over a path with round-trip time `rtt`, given up
 /// at `timeout`; `reachable` is false when no frame gets through.
-/// A model of the server, not of the checker: every checker kind but HTTP
-/// and scripts is judged at connection level (connected = pass).
+/// A model of the server, not of the checker: TCP_CHECK is judged at
+/// connection level (connected = pass), HTTP_GET and SSL_GET on the answer,
+/// MISC_CHECK as a script. The configuration reader lets no other kind
+/// through (`CheckerKind::is_implemented`), so the simulator never passes a
+/// check the daemon cannot make.
 pub fn probe(
     behaviour: &Behaviour,
     checker: &Checker,
@@ -72,7 +75,13 @@ pub fn probe(
     }
     let urls = match &checker.kind {
         CheckerKind::HttpGet(h) | CheckerKind::SslGet(h) => &h.urls,
-        _ => return pass(rtt.min(timeout)),
+        CheckerKind::TcpCheck => return pass(rtt.min(timeout)),
+        other => {
+            return fail(
+                Duration::ZERO,
+                &format!("{} is not implemented", other.keyword()),
+            )
+        }
     };
     // Connect, then request and response.
     let exchange = rtt * 2;

@@ -541,7 +541,7 @@ impl Sim {
                     self.incidents.detected(now);
                 }
             }
-            Output::GroupChanged { .. } | Output::RunScript { .. } => {}
+            Output::GroupChanged { .. } | Output::RunScript { .. } | Output::Alert(_) => {}
             Output::Probe {
                 id,
                 vs,

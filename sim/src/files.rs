@@ -1,6 +1,8 @@
-//! Where a scenario's configuration files are read from: the file system
-//! for a scenario on disk, memory for one compiled into the binary (the
-//! demo's case study), so that a copied binary needs no checkout beside it.
+//! Where a scenario's configuration files are read from, and how: the file
+//! system for a scenario on disk, memory for one compiled into the binary
+//! (the demo's case study, so that a copied binary needs no checkout beside
+//! it); and whether features holdfast does not implement are refused, as
+//! `holdfast check` and `holdfast run` refuse them.
 
 use std::fmt;
 use std::path::Path;
@@ -11,27 +13,38 @@ use holdfast_core::config::{FsLoader, MemLoader, SourceLoader};
 /// The configuration files a scenario names, shared by every seed of a
 /// sweep (hence `Send + Sync`).
 #[derive(Clone)]
-pub struct Files(Arc<dyn SourceLoader + Send + Sync>);
+pub struct Files {
+    loader: Arc<dyn SourceLoader + Send + Sync>,
+    /// Run without unimplemented features instead of refusing the
+    /// configuration (`--ignore-unimplemented`).
+    pub ignore_unimplemented: bool,
+}
 
 impl Files {
     /// Files on the local file system.
     pub fn disk() -> Files {
-        Files(Arc::new(FsLoader))
+        Files {
+            loader: Arc::new(FsLoader),
+            ignore_unimplemented: false,
+        }
     }
 
     /// Files held in memory.
     pub fn memory(files: MemLoader) -> Files {
-        Files(Arc::new(files))
+        Files {
+            loader: Arc::new(files),
+            ignore_unimplemented: false,
+        }
     }
 
     /// The loader the configuration parser reads through.
     pub fn loader(&self) -> &dyn SourceLoader {
-        &*self.0
+        &*self.loader
     }
 
     /// Whether `path` can be read.
     pub fn exists(&self, path: &Path) -> bool {
-        self.0.read(path).is_ok()
+        self.loader.read(path).is_ok()
     }
 }
 
@@ -43,7 +56,9 @@ impl Default for Files {
 
 impl fmt::Debug for Files {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Files")
+        f.debug_struct("Files")
+            .field("ignore_unimplemented", &self.ignore_unimplemented)
+            .finish_non_exhaustive()
     }
 }
 

@@ -66,13 +66,17 @@ pub fn load_config(
     let opts = LoadOptions {
         config_id: Some(config_id.to_string()),
         strict: false,
+        ignore_unimplemented: files.ignore_unimplemented,
     };
     let loaded = config::load(path, files.loader(), &opts);
-    loaded.config.clone().ok_or_else(|| ScenarioError::Config {
+    let mut config = loaded.config.clone().ok_or_else(|| ScenarioError::Config {
         path: scenario.to_string(),
         director: director.to_string(),
         rendered: loaded.render(),
-    })
+    })?;
+    // A simulated director is called by its name and runs as root.
+    config.global.fill_host_defaults(director, "root");
+    Ok(config)
 }
 
 /// An interface of a director as the configuration uses it.

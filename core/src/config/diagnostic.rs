@@ -36,6 +36,11 @@ pub struct Diagnostic {
     pub message: String,
     /// What the parser expected instead, when that can be said.
     pub expected: Option<String>,
+    /// A feature keepalived acts on and holdfast does not: an error unless
+    /// the user asked to run without such features
+    /// ([`LoadOptions::ignore_unimplemented`](super::LoadOptions)).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unimplemented: bool,
 }
 
 impl Diagnostic {
@@ -46,6 +51,7 @@ impl Diagnostic {
             span,
             message: message.into(),
             expected: None,
+            unimplemented: false,
         }
     }
 
@@ -56,6 +62,17 @@ impl Diagnostic {
             span,
             message: message.into(),
             expected: None,
+            unimplemented: false,
+        }
+    }
+
+    /// A feature holdfast does not implement, at `span`; `message` names it
+    /// and says what keepalived does with it. Settled by
+    /// [`Diagnostics::settle_unimplemented`].
+    pub fn unimplemented(span: Span, message: impl Into<String>) -> Self {
+        Self {
+            unimplemented: true,
+            ..Self::error(span, message)
         }
     }
 
@@ -127,6 +144,24 @@ impl Diagnostics {
     /// Number of findings of one severity.
     pub fn count(&self, severity: Severity) -> usize {
         self.items.iter().filter(|d| d.severity == severity).count()
+    }
+
+    /// Settles every unimplemented feature: an error by default, so that a
+    /// configuration is never run with part of it silently missing; a
+    /// warning that says so when `ignore` (`--ignore-unimplemented`).
+    pub fn settle_unimplemented(&mut self, ignore: bool) {
+        for d in self.items.iter_mut().filter(|d| d.unimplemented) {
+            if ignore {
+                d.severity = Severity::Warning;
+                d.message.push_str(
+                    "; ignored, as --ignore-unimplemented asks: holdfast runs without it",
+                );
+            } else {
+                d.severity = Severity::Error;
+                d.expected =
+                    Some("remove it, or pass --ignore-unimplemented to run without it".to_string());
+            }
+        }
     }
 
     /// Turns every warning into an error (`--strict`).

@@ -30,6 +30,9 @@ pub struct LoadOptions {
     pub config_id: Option<String>,
     /// Treat every warning as an error.
     pub strict: bool,
+    /// Run without the features holdfast does not implement (each one a
+    /// warning) instead of refusing the configuration (each one an error).
+    pub ignore_unimplemented: bool,
 }
 
 /// The outcome of reading a configuration.
@@ -128,6 +131,7 @@ fn run(
     for d in tree_diags.iter().chain(build_diags.iter()) {
         diags.push(d.clone());
     }
+    diags.settle_unimplemented(opts.ignore_unimplemented);
     if opts.strict {
         diags.make_strict();
     }

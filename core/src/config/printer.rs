@@ -183,6 +183,8 @@ impl Printer {
                 self.kv(k, yes(v));
             }
         }
+        self.kv("no_email_faults", yes(g.no_email_faults));
+        self.kv("no_checker_emails", yes(g.no_checker_emails));
         self.kv("vrrp_version", g.vrrp_version);
         self.kv("vrrp_mcast_group4", g.vrrp_mcast_group4);
         self.kv("vrrp_mcast_group6", g.vrrp_mcast_group6);

@@ -3,6 +3,7 @@
 pub mod checksum;
 pub mod instance;
 pub mod reject;
+pub mod stats;
 pub mod sync_group;
 pub mod timers;
 pub mod wire;

@@ -65,8 +65,6 @@ const NOT_IMPLEMENTED: &[&str] = &[
     "vmac_prefix",
     "vmac_addr_prefix",
     "default_interface",
-    "no_email_faults",
-    "no_checker_emails",
     "checker_log_all_failures",
     "vrrp_min_garp",
     "vrrp_garp_extra_if",
@@ -131,6 +129,8 @@ pub fn global_defs(cx: &mut Cx, stmt: Stmt, g: &mut GlobalDefs) {
             "smtp_alert" => g.smtp_alert = cx.flag(s).or(g.smtp_alert),
             "smtp_alert_vrrp" => g.smtp_alert_vrrp = cx.flag(s).or(g.smtp_alert_vrrp),
             "smtp_alert_checker" => g.smtp_alert_checker = cx.flag(s).or(g.smtp_alert_checker),
+            "no_email_faults" => g.no_email_faults = cx.flag(s).unwrap_or(g.no_email_faults),
+            "no_checker_emails" => g.no_checker_emails = cx.flag(s).unwrap_or(g.no_checker_emails),
             "vrrp_version" => {
                 if let Some(v) = cx.int(s, 2, 3) {
                     g.vrrp_version = v as u8;
@@ -186,14 +186,22 @@ pub fn global_defs(cx: &mut Cx, stmt: Stmt, g: &mut GlobalDefs) {
                     lower_repeat_set = true;
                 }
             }
+            // Announcements leave back to back, which is keepalived's
+            // interval 0; any other spacing is not carried out.
             "vrrp_garp_interval" => {
                 if let Some(t) = cx.timer(s, Duration::ZERO, secs(1)) {
                     g.vrrp_garp_interval = t;
+                    if !t.is_zero() {
+                        cx.not_implemented(s);
+                    }
                 }
             }
             "vrrp_gna_interval" => {
                 if let Some(t) = cx.timer(s, Duration::ZERO, secs(1)) {
                     g.vrrp_gna_interval = t;
+                    if !t.is_zero() {
+                        cx.not_implemented(s);
+                    }
                 }
             }
             "vrrp_down_timer_adverts" => {
@@ -213,7 +221,14 @@ pub fn global_defs(cx: &mut Cx, stmt: Stmt, g: &mut GlobalDefs) {
             "enable_script_security" => {
                 g.enable_script_security = cx.flag(s).unwrap_or(g.enable_script_security)
             }
-            "vrrp_strict" => g.vrrp_strict = cx.flag(s).unwrap_or(g.vrrp_strict),
+            "vrrp_strict" => {
+                g.vrrp_strict = cx.flag(s).unwrap_or(g.vrrp_strict);
+                // Its checks on the configuration are made; its firewall
+                // rules (no_accept) are not.
+                if g.vrrp_strict {
+                    cx.not_implemented(s);
+                }
+            }
             "v3_checksum_as_v2" => g.v3_checksum_as_v2 = cx.flag(s).unwrap_or(g.v3_checksum_as_v2),
             k if NOT_IMPLEMENTED.contains(&k) => cx.not_implemented(s),
             _ => cx.unknown(s, "global_defs"),

@@ -375,7 +375,7 @@ pub fn virtual_server(cx: &mut Cx, stmt: Stmt) -> Option<(VirtualServer, ServerM
             "ha_suspend" => {
                 vs.ha_suspend = cx.flag(s).unwrap_or(vs.ha_suspend);
                 if vs.ha_suspend {
-                    cx.warn(s.keyword().span, "`ha_suspend` is not acted on by holdfast yet: checkers keep running while the address is elsewhere");
+                    cx.not_implemented(s);
                 }
             }
             "virtualhost" => vs.virtualhost = cx.string(s).or(vs.virtualhost.take()),
@@ -604,7 +604,12 @@ fn real_server(
     rs.checkers.reserve_exact(checker_stmts.len());
     for s in checker_stmts {
         if let Some(c) = checker(cx, s, &inherit, delay_loop, virtualhost.as_deref()) {
-            rs.checkers.push(c);
+            if c.kind.is_implemented() {
+                rs.checkers.push(c);
+            } else {
+                // Read in full, so that its own mistakes are reported too.
+                cx.not_implemented(s);
+            }
         }
     }
     Some((rs, smtp_alert))

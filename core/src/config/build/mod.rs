@@ -4,6 +4,7 @@ mod checker;
 mod global;
 mod lvs;
 pub(crate) mod reader;
+mod unimplemented;
 mod vrrp;
 
 use std::collections::{BTreeMap, BTreeSet};

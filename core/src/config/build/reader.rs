@@ -37,15 +37,23 @@ impl Cx<'_> {
         );
     }
 
-    /// A keyword we read but do not act on yet.
+    /// A keyword holdfast reads but does not act on: an error unless the
+    /// user asks to run without such features (see
+    /// [`Diagnostics::settle_unimplemented`]).
     pub fn not_implemented(&mut self, stmt: Stmt) {
-        self.warn(
-            stmt.keyword().span,
+        self.not_implemented_at(stmt.keyword().span, stmt.name());
+    }
+
+    /// [`Cx::not_implemented`] for a word that is not a statement's keyword
+    /// (an option inside a value).
+    pub fn not_implemented_at(&mut self, span: Span, word: &str) {
+        self.diags.push(Diagnostic::unimplemented(
+            span,
             format!(
-                "`{}` is not implemented by holdfast yet; it is ignored",
-                stmt.name()
+                "`{word}` is not implemented by holdfast (keepalived {})",
+                super::unimplemented::keepalived_does(word)
             ),
-        );
+        ));
     }
 
     /// A deprecated spelling that still works.

@@ -451,6 +451,7 @@ pub fn instance(cx: &mut Cx, stmt: Stmt, g: &GlobalDefs) -> Option<InstanceDraft
                 cx.no_block(s);
                 cx.arity(s, 0, 1, "use_vmac [NAME]");
                 use_vmac = Some(s.args().first().map(|t| t.text.to_string()));
+                cx.not_implemented(s);
             }
             "accept" => {
                 cx.bare(s);
@@ -459,15 +460,14 @@ pub fn instance(cx: &mut Cx, stmt: Stmt, g: &GlobalDefs) -> Option<InstanceDraft
             "no_accept" => {
                 cx.bare(s);
                 accept = Some(false);
+                cx.not_implemented(s);
             }
             "down_timer_adverts" => {
                 down_timer_adverts = cx.int(s, 1, 100).map_or(down_timer_adverts, |n| n as u32)
             }
             "lvs_sync_daemon_interface" => {
-                cx.warn(
-                    s.keyword().span,
-                    "`lvs_sync_daemon_interface` in a vrrp_instance is deprecated (keepalived: use global `lvs_sync_daemon`) and not implemented by holdfast; it is ignored",
-                );
+                cx.deprecated(s, "global_defs { lvs_sync_daemon INTERFACE VI_NAME }");
+                cx.not_implemented(s);
             }
             k if INSTANCE_NOT_IMPLEMENTED.contains(&k) => cx.not_implemented(s),
             _ => cx.unknown(s, "vrrp_instance"),
@@ -806,12 +806,10 @@ fn virtual_ip(cx: &mut Cx, entry: Stmt) -> Option<VirtualIp> {
             "no_track" => vip.no_track = true,
             "peer" | "preferred_lft" => {
                 value_of(cx)?;
-                cx.warn(opt.span, format!("virtual_ipaddress option `{}` is not implemented by holdfast yet; it is ignored", opt.text));
+                cx.not_implemented_at(opt.span, &opt.text);
             }
             "home" | "-nodad" | "nodad" | "mngtmpaddr" | "noprefixroute" | "autojoin" | "track"
-            | "use_vmac" => {
-                cx.warn(opt.span, format!("virtual_ipaddress option `{}` is not implemented by holdfast yet; it is ignored", opt.text));
-            }
+            | "use_vmac" => cx.not_implemented_at(opt.span, &opt.text),
             other => {
                 cx.error(
                     opt.span,

@@ -75,6 +75,20 @@ pub enum CheckerKind {
 }
 
 impl CheckerKind {
+    /// Whether holdfast runs this kind of check. The reader refuses the
+    /// others (or, with `--ignore-unimplemented`, drops them), so neither
+    /// driver ever sees one: the daemon and the simulator cannot disagree
+    /// about a check that one of them cannot make.
+    pub fn is_implemented(&self) -> bool {
+        matches!(
+            self,
+            CheckerKind::HttpGet(_)
+                | CheckerKind::SslGet(_)
+                | CheckerKind::TcpCheck
+                | CheckerKind::MiscCheck(_)
+        )
+    }
+
     /// The block keyword.
     pub fn keyword(&self) -> &'static str {
         match self {

@@ -27,6 +27,11 @@ pub struct GlobalDefs {
     pub smtp_alert_vrrp: Option<bool>,
     /// Default for real servers' and virtual servers' `smtp_alert`.
     pub smtp_alert_checker: Option<bool>,
+    /// `no_email_faults`: no alert mail for entering FAULT.
+    pub no_email_faults: bool,
+    /// `no_checker_emails`: a checker's mail only when its real server's
+    /// state changes with it.
+    pub no_checker_emails: bool,
     /// Default VRRP version of instances (2 or 3).
     pub vrrp_version: u8,
     /// IPv4 multicast group for adverts.
@@ -53,6 +58,24 @@ pub struct GlobalDefs {
     pub v3_checksum_as_v2: bool,
 }
 
+impl GlobalDefs {
+    /// keepalived's defaults that come from the machine, which core cannot
+    /// read: `router_id` is the host name, and the alert sender is
+    /// `USER@HOST` for the user keepalived runs as. The daemon passes its
+    /// host and user; the simulator the director's name and `root`.
+    pub fn fill_host_defaults(&mut self, host: &str, user: &str) {
+        if host.is_empty() {
+            return;
+        }
+        if self.router_id.is_none() {
+            self.router_id = Some(host.to_string());
+        }
+        if self.notification_email_from.is_none() && !user.is_empty() {
+            self.notification_email_from = Some(format!("{user}@{host}"));
+        }
+    }
+}
+
 impl Default for GlobalDefs {
     fn default() -> Self {
         Self {
@@ -65,6 +88,8 @@ impl Default for GlobalDefs {
             smtp_alert: None,
             smtp_alert_vrrp: None,
             smtp_alert_checker: None,
+            no_email_faults: false,
+            no_checker_emails: false,
             vrrp_version: 2,
             vrrp_mcast_group4: Ipv4Addr::new(224, 0, 0, 18),
             vrrp_mcast_group6: Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12),
