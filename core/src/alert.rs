@@ -19,6 +19,21 @@ pub struct Mail {
     pub body: String,
 }
 
+/// One checker's change, as its alert needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckerChange<'a> {
+    /// The checker's kind, which words the body.
+    pub kind: &'a CheckerKind,
+    /// The checker passes now.
+    pub up: bool,
+    /// Its real server is up now (every checker passes).
+    pub server_up: bool,
+    /// The real server's state changed with this checker.
+    pub server_changed: bool,
+    /// A MISC_CHECK script was stopped at its timeout.
+    pub timed_out: bool,
+}
+
 /// When and how a director writes alerts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Policy {
@@ -94,33 +109,25 @@ impl Policy {
         Some(self.mail(format!("{kind} {name} - {what}"), body))
     }
 
-    /// The alert for one checker of `rs` coming up or going down; `alive`
-    /// says whether the real server's own state changed with it, and
-    /// `timed_out` whether a MISC_CHECK script was stopped at its timeout.
-    pub fn checker(
-        &self,
-        vs: &VirtualServer,
-        rs: &RealServer,
-        kind: &CheckerKind,
-        up: bool,
-        alive_changed: bool,
-        timed_out: bool,
-    ) -> Option<Mail> {
-        if !self.enabled || !rs.smtp_alert || (self.no_checker_emails && !alive_changed) {
+    /// The alert for one checker of `rs` coming up or going down. The body
+    /// says what the checker saw; the subject's UP or DOWN is the real
+    /// server's state after it, as keepalived writes `rs->alive`.
+    pub fn checker(&self, vs: &VirtualServer, rs: &RealServer, c: CheckerChange) -> Option<Mail> {
+        if !self.enabled || !rs.smtp_alert || (self.no_checker_emails && !c.server_changed) {
             return None;
         }
-        let body = match (kind, up) {
+        let body = match (c.kind, c.up) {
             (CheckerKind::TcpCheck, true) => "=> TCP CHECK succeed on service <=",
             (CheckerKind::TcpCheck, false) => "=> TCP CHECK failed on service <=",
             (CheckerKind::MiscCheck(_), true) => "=> MISC CHECK succeeded on service <=",
-            (CheckerKind::MiscCheck(_), false) if timed_out => {
+            (CheckerKind::MiscCheck(_), false) if c.timed_out => {
                 "=> MISC CHECK timed out on service <="
             }
             (CheckerKind::MiscCheck(_), false) => "=> MISC CHECK failed on service <=",
             (_, true) => "=> CHECK succeed on service <=",
             (_, false) => "=> CHECK failed on service : HTTP request failed <=",
         };
-        let state = if up { "UP" } else { "DOWN" };
+        let state = if c.server_up { "UP" } else { "DOWN" };
         let subject = format!(
             "Realserver {} of virtual server {} - {state}",
             trio(rs.address, vs.protocol, rs.port.unwrap_or(0)),
@@ -248,8 +255,15 @@ mod tests {
         let p = Policy::new(&global("LVS_MAIN"));
         let http = &cfg.virtual_servers[0];
         let rs = &http.real_servers[0];
+        let change = |kind, up, server_changed| CheckerChange {
+            kind,
+            up,
+            server_up: up,
+            server_changed,
+            timed_out: false,
+        };
         let m = p
-            .checker(http, rs, &rs.checkers[0].kind, false, true, false)
+            .checker(http, rs, change(&rs.checkers[0].kind, false, true))
             .unwrap();
         assert_eq!(
             m.subject,
@@ -262,7 +276,7 @@ mod tests {
         let https = &cfg.virtual_servers[1];
         let rs = &https.real_servers[1];
         let m = p
-            .checker(https, rs, &rs.checkers[0].kind, true, false, false)
+            .checker(https, rs, change(&rs.checkers[0].kind, true, false))
             .unwrap();
         assert_eq!(
             m.subject,
@@ -274,11 +288,25 @@ mod tests {
         g.no_checker_emails = true;
         let quiet = Policy::new(&g);
         assert!(quiet
-            .checker(https, rs, &rs.checkers[0].kind, true, false, false)
+            .checker(https, rs, change(&rs.checkers[0].kind, true, false))
             .is_none());
         assert!(quiet
-            .checker(https, rs, &rs.checkers[0].kind, true, true, false)
+            .checker(https, rs, change(&rs.checkers[0].kind, true, true))
             .is_some());
+        // A checker that passes again while another still fails: its own
+        // news in the body, the server's DOWN in the subject.
+        let m = p
+            .checker(
+                https,
+                rs,
+                CheckerChange {
+                    server_up: false,
+                    ..change(&rs.checkers[0].kind, true, false)
+                },
+            )
+            .unwrap();
+        assert!(m.subject.ends_with(" - DOWN"), "{}", m.subject);
+        assert_eq!(m.body, "=> TCP CHECK succeed on service <=");
         // A virtual server's quorum alert is off unless asked for.
         assert!(p.quorum(http, false, 0).is_none());
         let mut alerting = http.clone();

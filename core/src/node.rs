@@ -9,13 +9,14 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::alert::{Mail, Policy};
+use crate::alert::{CheckerChange, Mail, Policy};
 use crate::check::schedule::{self, CheckerId, Outcome, ProbeId, Scheduler};
 use crate::config::model::{
-    Config, Family, Notify, Script, SyncGroup, VirtualIp, VrrpInstance, VrrpScript,
+    Checker, Config, Family, Notify, Script, SyncGroup, VirtualIp, VrrpInstance, VrrpScript,
 };
 use crate::lvs::{self, Op, Table};
 use crate::time::Instant;
@@ -111,17 +112,13 @@ pub enum Output {
         /// New common state.
         to: State,
     },
-    /// Run a checker's probe; report with [`Input::ProbeDone`]. The checker
-    /// is `virtual_servers[vs].real_servers[rs].checkers[checker]` of the config.
+    /// Run a checker's probe; report with [`Input::ProbeDone`]. It carries
+    /// everything the driver needs: no driver looks the checker up.
     Probe {
         /// This run.
         id: ProbeId,
-        /// Virtual server index.
-        vs: usize,
-        /// Real server index.
-        rs: usize,
-        /// Checker index.
-        checker: usize,
+        /// The checker's settings (shared with core, not copied per probe).
+        checker: Arc<Checker>,
         /// Address to connect to.
         address: IpAddr,
         /// Port to connect to.
@@ -138,10 +135,13 @@ pub enum Output {
     Alert(Mail),
     /// A real server came up or went down.
     RealServerChanged {
-        /// Virtual server index.
+        /// Its virtual server: its place in the configuration, which traces
+        /// and reports use to tell two services' pools apart.
         vs: usize,
-        /// Real server index.
-        rs: usize,
+        /// The real server's address.
+        address: IpAddr,
+        /// Its port (none: the service's ports).
+        port: Option<u16>,
         /// Up now?
         up: bool,
         /// Why (the failing checker's reason when down).
@@ -295,6 +295,8 @@ struct Pools {
     sched: Scheduler,
     /// (vs, rs, checker index) of each checker.
     owner: Vec<(usize, usize, usize)>,
+    /// Each checker's settings, as its probes carry them.
+    specs: Vec<Arc<Checker>>,
     /// Checker ids of each real server.
     checkers: Vec<Vec<Vec<CheckerId>>>,
     alive: Vec<Vec<bool>>,
@@ -342,6 +344,7 @@ impl Pools {
             sched.continue_numbering(&p.sched);
         }
         let mut owner = Vec::new();
+        let mut specs = Vec::new();
         let mut rng = seed;
         let mut checkers = Vec::new();
         for (v, vs) in config.virtual_servers.iter().enumerate() {
@@ -372,6 +375,7 @@ impl Pools {
                         None => sched.add(now, ch.clone(), jitter),
                     });
                     owner.push((v, r, c));
+                    specs.push(Arc::new(ch.clone()));
                 }
                 per_rs.push(ids);
             }
@@ -410,6 +414,7 @@ impl Pools {
             config: config.clone(),
             sched,
             owner,
+            specs,
             checkers,
             alive,
             weights,
@@ -486,14 +491,12 @@ impl Pools {
                     url,
                     timeout,
                 } => {
-                    let (v, r, c) = self.owner[checker.0 as usize];
+                    let (v, r, _) = self.owner[checker.0 as usize];
                     let rs = &self.config.virtual_servers[v].real_servers[r];
-                    let ch = &rs.checkers[c];
+                    let ch = &self.specs[checker.0 as usize];
                     out.push_back(Output::Probe {
                         id,
-                        vs: v,
-                        rs: r,
-                        checker: c,
+                        checker: Arc::clone(ch),
                         address: ch.connect.ip.unwrap_or(rs.address),
                         port: ch.connect.port.or(rs.port).unwrap_or(0),
                         url,
@@ -523,14 +526,14 @@ impl Pools {
                     let checker_up = matches!(o, schedule::Output::Up(_));
                     let timed_out = reason == "timed out";
                     let alive_changed = up != self.alive[v][r];
-                    if let Some(mail) = self.alerts.checker(
-                        vs,
-                        rs,
-                        &rs.checkers[c].kind,
-                        checker_up,
-                        alive_changed,
+                    let change = CheckerChange {
+                        kind: &rs.checkers[c].kind,
+                        up: checker_up,
+                        server_up: up,
+                        server_changed: alive_changed,
                         timed_out,
-                    ) {
+                    };
+                    if let Some(mail) = self.alerts.checker(vs, rs, change) {
                         out.push_back(Output::Alert(mail));
                     }
                     if up != self.alive[v][r] {
@@ -539,7 +542,8 @@ impl Pools {
                         let rs = &self.config.virtual_servers[v].real_servers[r];
                         out.push_back(Output::RealServerChanged {
                             vs: v,
-                            rs: r,
+                            address: rs.address,
+                            port: rs.port,
                             up,
                             reason,
                         });
@@ -916,6 +920,8 @@ impl Node {
             self.pools = pools;
             self.pools.sync_table(&mut self.outputs);
         }
+        // Alert settings live in global_defs, which may change alone.
+        self.pools.alerts = Policy::new(&config.global);
         self.pump(now);
         Ok(())
     }

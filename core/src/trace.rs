@@ -271,11 +271,8 @@ impl From<&Event> for Kind {
 impl Kind {
     /// The record for a node output worth tracing: everything but adverts,
     /// probes and tracked-script runs (periodic, and their effects are
-    /// traced). `real_server` names a real server by its indices.
-    pub fn of_output(
-        output: &Output,
-        real_server: impl Fn(usize, usize) -> Option<(IpAddr, Option<u16>)>,
-    ) -> Option<Kind> {
+    /// traced). The output says all the record needs.
+    pub fn of_output(output: &Output) -> Option<Kind> {
         Some(match output {
             Output::Event(e) => Kind::from(e),
             Output::GroupChanged { group, from, to } => Kind::Group {
@@ -305,16 +302,19 @@ impl Kind {
                 count: *count,
             },
             Output::Lvs(op) => Kind::from(op),
-            Output::RealServerChanged { vs, rs, up, reason } => {
-                let (address, port) = real_server(*vs, *rs)?;
-                Kind::RealServer {
-                    vs: *vs,
-                    address,
-                    port,
-                    up: *up,
-                    reason: reason.clone(),
-                }
-            }
+            Output::RealServerChanged {
+                vs,
+                address,
+                port,
+                up,
+                reason,
+            } => Kind::RealServer {
+                vs: *vs,
+                address: *address,
+                port: *port,
+                up: *up,
+                reason: reason.clone(),
+            },
             Output::RunScript { script, args } => Kind::Script {
                 command: script.command.clone(),
                 args: args.clone(),

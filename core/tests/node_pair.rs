@@ -698,8 +698,9 @@ fn checkers_drive_the_lvs_table_through_the_node() {
                 sorry_seen |= d.address.to_string() == "192.168.100.100";
             }
         }
-        Output::Probe { id, vs, .. } => {
-            let pass = vs == 1 || now >= at(200.0);
+        Output::Probe { id, port, .. } => {
+            // The HTTPS service (port 443) always answers.
+            let pass = port == 443 || now >= at(200.0);
             let outcome = if pass {
                 Outcome::Pass
             } else {
@@ -707,15 +708,18 @@ fn checkers_drive_the_lvs_table_through_the_node() {
             };
             node.handle(now, Input::ProbeDone { id, outcome });
         }
-        Output::RealServerChanged { vs, rs, up, .. } => ups.push((vs, rs, up)),
+        Output::RealServerChanged {
+            vs, address, up, ..
+        } => ups.push((vs, address.to_string(), up)),
         _ => {}
     });
     assert!(
         sorry_seen,
         "both HTTP servers down brought in the sorry server"
     );
-    assert!(ups.contains(&(0, 0, false)) && ups.contains(&(0, 1, false)));
-    assert!(ups.contains(&(0, 0, true)) && ups.contains(&(0, 1, true)));
+    let (rs2, rs3) = ("192.168.100.2".to_string(), "192.168.100.3".to_string());
+    assert!(ups.contains(&(0, rs2.clone(), false)) && ups.contains(&(0, rs3.clone(), false)));
+    assert!(ups.contains(&(0, rs2, true)) && ups.contains(&(0, rs3, true)));
     // By 400 s both are back and the sorry server is gone.
     let http = &table.services.values().next().unwrap().dests;
     let addrs: Vec<String> = http.keys().map(|k| k.address.to_string()).collect();
@@ -760,11 +764,16 @@ fn wrong_body_removes_192_168_100_2_from_the_http_service_at_keepalived_s_time()
     let mut removed = None;
     drive(&mut node, &mut now, at(300.0), |node, now, o| match o {
         Output::Probe {
-            id, vs, rs, url, ..
+            id,
+            address,
+            port,
+            url,
+            ..
         } => {
             // /testurl/test.jsp (url 0) of 192.168.100.2 serves a wrong body from 100 s on.
-            let bad = vs == 0 && rs == 0 && url == 0 && now >= at(100.0);
-            if vs == 0 && rs == 0 {
+            let rs2_http = address.to_string() == "192.168.100.2" && port == 80;
+            let bad = rs2_http && url == 0 && now >= at(100.0);
+            if rs2_http {
                 probes.push((now, url));
             }
             let outcome = if bad {
@@ -812,8 +821,10 @@ fn a_reload_does_not_bring_back_a_failed_real_server() {
     let run = |node: &mut Node, until: Instant, now: &mut Instant| {
         let mut readded = false;
         drive(node, now, until, |node, now, o| match o {
-            Output::Probe { id, vs, rs, .. } => {
-                let outcome = if (vs, rs) == (0, 1) {
+            Output::Probe {
+                id, address, port, ..
+            } => {
+                let outcome = if (address.to_string().as_str(), port) == ("192.168.100.3", 80) {
                     Outcome::Fail("refused".into())
                 } else {
                     Outcome::Pass

@@ -233,9 +233,13 @@ struct Daemon {
     fed: std::cell::Cell<Instant>,
     timer: Timer,
     slots: Arc<Semaphore>,
-    /// Notify scripts and mail in flight: a stop waits for them (a bounded
-    /// while), so notify_stop runs and the last alert leaves.
+    /// Notify scripts in flight: a stop waits for them (a bounded while),
+    /// so notify_stop runs.
     tasks: tokio::task::JoinSet<()>,
+    /// Alert mail in flight. A stop abandons what was sent before it (a
+    /// mail stuck on an unreachable relay must not hold the exit up) and
+    /// waits, with the scripts, for the alerts the stop itself raises.
+    mails: tokio::task::JoinSet<()>,
     trace: Option<std::io::BufWriter<std::fs::File>>,
     /// What probes share: TLS settings, script user and security.
     probe_env: probes::ProbeEnv,
@@ -351,6 +355,7 @@ impl Daemon {
             timer: Timer::new().map_err(sys("timerfd"))?,
             slots: Arc::new(Semaphore::new(MAX_SCRIPTS)),
             tasks: tokio::task::JoinSet::new(),
+            mails: tokio::task::JoinSet::new(),
             trace,
             dataplane: None,
             lvs_changed: false,
@@ -567,6 +572,7 @@ impl Daemon {
                 continue;
             }
             while self.tasks.try_join_next().is_some() {}
+            while self.mails.try_join_next().is_some() {}
             let at = self.node.poll_timeout().map(|t| self.origin + t.as_nanos());
             self.timer.arm(at).map_err(sys("timerfd"))?;
             tokio::select! {
@@ -609,12 +615,7 @@ impl Daemon {
                 .into_iter()
                 .partition(|o| matches!(o, Output::Transmit(_)));
             for o in adverts.into_iter().chain(rest) {
-                let vss = &self.config.virtual_servers;
-                let kind = Kind::of_output(&o, |v, r| {
-                    let rs = vss.get(v)?.real_servers.get(r)?;
-                    Some((rs.address, rs.port))
-                });
-                if let Some(k) = kind {
+                if let Some(k) = Kind::of_output(&o) {
                     self.record(k);
                 }
                 self.carry_out(o).await;
@@ -694,28 +695,23 @@ impl Daemon {
             Output::Alert(m) => {
                 info!("alert mail: {}", m.subject);
                 let slots = self.slots.clone();
-                mail::send(&self.config, m, slots, &mut self.tasks);
+                mail::send(&self.config, m, slots, &mut self.mails);
             }
             Output::GroupChanged { group, from, to } => {
                 info!("VRRP_Group({group}) {from:?} -> {to:?}");
             }
             Output::Probe {
                 id,
-                vs,
-                rs,
                 checker,
                 address,
                 port,
                 url,
                 timeout,
             } => {
-                let Some(ch) = self.config.checker(vs, rs, checker).cloned() else {
-                    return;
-                };
                 let tx = self.tx.clone();
                 let env = self.probe_env.clone();
                 tokio::spawn(async move {
-                    let outcome = probes::run(&ch, address, port, url, timeout, &env).await;
+                    let outcome = probes::run(&checker, address, port, url, timeout, &env).await;
                     let _ = tx.send((Input::ProbeDone { id, outcome }, None));
                 });
             }
@@ -723,20 +719,18 @@ impl Daemon {
                 debug!("LVS: {op:?}");
                 self.lvs_changed = true;
             }
-            Output::RealServerChanged { vs, rs, up, reason } => {
-                if let Some(r) = self
-                    .config
-                    .virtual_servers
-                    .get(vs)
-                    .and_then(|v| v.real_servers.get(rs))
-                {
-                    let state = if up { "up" } else { "down" };
-                    info!(
-                        "real server {}:{} {state} {reason}",
-                        r.address,
-                        r.port.unwrap_or(0)
-                    );
-                }
+            Output::RealServerChanged {
+                address,
+                port,
+                up,
+                reason,
+                ..
+            } => {
+                let state = if up { "up" } else { "down" };
+                info!(
+                    "real server {address}:{} {state} {reason}",
+                    port.unwrap_or(0)
+                );
             }
             Output::RunTrackScript {
                 id,
@@ -898,11 +892,17 @@ impl Daemon {
     /// SIGTERM / SIGINT: Masters send priority 0 and drop their addresses,
     /// then the process ends (no second's wait, unlike keepalived).
     async fn shutdown(mut self, why: &str) -> Result<(), DaemonError> {
+        // Alerts still trying to leave are abandoned (dropping the set
+        // aborts them); those the stop raises get the wait below.
+        let abandoned = std::mem::take(&mut self.mails).len();
         // Priority 0 first: the log line can wait a few microseconds.
         let now = self.core_now();
         self.node.handle(now, Input::Shutdown);
         self.drain().await;
         info!("{why}: stopping");
+        if abandoned > 0 {
+            warn!("{abandoned} alert mail(s) still in flight abandoned");
+        }
         // Anything still held (an instance that never got to remove it).
         for ((index, _), (inst, vip)) in std::mem::take(&mut self.held) {
             if let Err(e) = links::remove_vip(&self.handle, index, &vip).await {
@@ -924,8 +924,11 @@ impl Daemon {
             }
         }
         self.record(Kind::Stop { reason: why.into() });
-        // notify_stop and the last alerts, for a bounded while.
-        let wait = async { while self.tasks.join_next().await.is_some() {} };
+        // notify_stop and the stop's own alerts, for a bounded while.
+        let wait = async {
+            while self.tasks.join_next().await.is_some() {}
+            while self.mails.join_next().await.is_some() {}
+        };
         if tokio::time::timeout(Duration::from_secs(5), wait)
             .await
             .is_err()

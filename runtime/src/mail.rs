@@ -57,8 +57,8 @@ pub fn send(
         let mut transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.as_str())
             .port(port)
             .timeout(Some(timeout));
-        // keepalived's HELO names `smtp_helo_name`, else the host name
-        // (lettre's default too).
+        // The greeting names `smtp_helo_name`, which defaults to the host
+        // name (GlobalDefs::fill_host_defaults), as in keepalived.
         if let Some(name) = helo {
             transport = transport.hello_name(ClientId::Domain(name));
         }

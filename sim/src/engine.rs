@@ -488,12 +488,7 @@ impl Sim {
 
     fn trace_output(&mut self, d: usize, o: &Output) {
         let dir = &self.world.directors[d];
-        let vss = &dir.config.virtual_servers;
-        let kind = Kind::of_output(o, |v, r| {
-            let rs = vss.get(v)?.real_servers.get(r)?;
-            Some((rs.address, rs.port))
-        });
-        if let Some(kind) = kind {
+        if let Some(kind) = Kind::of_output(o) {
             self.record(dir.name.clone(), kind);
         }
     }
@@ -544,24 +539,18 @@ impl Sim {
             Output::GroupChanged { .. } | Output::RunScript { .. } | Output::Alert(_) => {}
             Output::Probe {
                 id,
-                vs,
-                rs,
                 checker,
                 address,
                 port,
                 url,
                 timeout,
             } => {
-                let dir = &self.world.directors[d];
-                let Some(ch) = dir.config.checker(vs, rs, checker).cloned() else {
-                    return;
-                };
                 let result = match self.world.servers.get(&address) {
                     Some(server) => {
                         let (host, behaviour) = (server.host, server.on(port).clone());
                         let rtt = self.probe_rtt(host);
                         let reachable = self.world.server_reachable(d, host);
-                        behaviour::probe(&behaviour, &ch, url, rtt, timeout, reachable)
+                        behaviour::probe(&behaviour, &checker, url, rtt, timeout, reachable)
                     }
                     None => behaviour::ProbeResult {
                         after: timeout,

@@ -478,7 +478,7 @@ impl Monitor {
                     if up {
                         live += u64::from(rs.weight);
                     }
-                    expect.push((r, up));
+                    expect.push((r, rs, up));
                 }
                 // The quorum is known only once every server has settled:
                 // lost whatever it was before, or held whatever it was
@@ -505,11 +505,10 @@ impl Monitor {
                                 .is_some_and(|p| p.weight > 0 || configured == 0)
                         })
                 };
-                for (r, up) in expect {
+                for (r, rs, up) in expect {
                     if has_sorry && !lost && !kept {
                         continue; // the quorum decides, and it is not known
                     }
-                    let rs = &vs.real_servers[r];
                     let want = up && !(lost && has_sorry);
                     let have = dest_active(rs.address, rs.port, rs.weight);
                     if want != have {

@@ -28,8 +28,9 @@ pub struct Stats {
     pub invalid_type_rcvd: u64,
     /// Adverts with another advertisement interval.
     pub advert_interval_err: u64,
-    /// Adverts whose address list differs (holdfast accepts them, as
-    /// keepalived without `vrrp_strict`, and does not count them).
+    /// Adverts whose address list differs from the instance's. keepalived
+    /// counts them; holdfast does not compare the lists yet, so this stays
+    /// 0 (docs/keepalived.md, "Signals and the statistics file").
     pub addr_list_err: u64,
     /// Adverts with an authentication type keepalived does not know.
     pub invalid_authtype: u64,
@@ -52,7 +53,9 @@ impl Stats {
             Reject::Truncated => self.packet_len_err += 1,
             Reject::BadTtl => self.ip_ttl_err += 1,
             Reject::BadType => self.invalid_type_rcvd += 1,
-            Reject::IntervalMismatch => self.advert_interval_err += 1,
+            // keepalived 2.2.7 drops these too but never increments its
+            // interval counter for them.
+            Reject::IntervalMismatch => {}
             Reject::AuthTypeMismatch => self.authtype_mismatch += 1,
             Reject::AuthMismatch => self.auth_failure += 1,
             Reject::BadVersion

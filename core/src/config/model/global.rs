@@ -60,15 +60,19 @@ pub struct GlobalDefs {
 
 impl GlobalDefs {
     /// keepalived's defaults that come from the machine, which core cannot
-    /// read: `router_id` is the host name, and the alert sender is
-    /// `USER@HOST` for the user keepalived runs as. The daemon passes its
-    /// host and user; the simulator the director's name and `root`.
+    /// read: `router_id` and `smtp_helo_name` are the host name, and the
+    /// alert sender is `USER@HOST` for the user keepalived runs as. The
+    /// daemon passes its host and user; the simulator the director's name
+    /// and `root`.
     pub fn fill_host_defaults(&mut self, host: &str, user: &str) {
         if host.is_empty() {
             return;
         }
         if self.router_id.is_none() {
             self.router_id = Some(host.to_string());
+        }
+        if self.smtp_helo_name.is_none() {
+            self.smtp_helo_name = Some(host.to_string());
         }
         if self.notification_email_from.is_none() && !user.is_empty() {
             self.notification_email_from = Some(format!("{user}@{host}"));

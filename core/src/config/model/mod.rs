@@ -50,17 +50,6 @@ pub struct Summary {
 }
 
 impl Config {
-    /// Checker `checker` of real server `rs` of virtual server `vs`: what
-    /// a node's `Output::Probe` names.
-    pub fn checker(&self, vs: usize, rs: usize, checker: usize) -> Option<&Checker> {
-        self.virtual_servers
-            .get(vs)?
-            .real_servers
-            .get(rs)?
-            .checkers
-            .get(checker)
-    }
-
     /// Counts of the main objects.
     pub fn summary(&self) -> Summary {
         let real_servers = self
