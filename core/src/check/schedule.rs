@@ -17,7 +17,7 @@
 //! - A probe that has not reported within `connect_timeout` (plus the
 //!   slack below) fails: a checker cannot wedge.
 //!
-//! `Node` (`node.rs`) owns the scheduler, turns its probes into outputs
+//! `Node` (`node/pools.rs`) owns the scheduler, turns its probes into outputs
 //! and its verdicts into the LVS table (`lvs::pool`).
 
 use std::cmp::Reverse;

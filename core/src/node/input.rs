@@ -1,0 +1,47 @@
+//! What a driver hands the node: packets, link changes, probe and script
+//! results, shutdown; each with the time it happened.
+
+use std::net::IpAddr;
+
+use crate::check::schedule::{Outcome, ProbeId};
+
+/// Something that happened to the director.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input {
+    /// A VRRP message arrived (the bytes after the IP header).
+    Packet {
+        /// Interface it came in on.
+        interface: String,
+        /// IP source.
+        src: IpAddr,
+        /// IP destination.
+        dst: IpAddr,
+        /// IP TTL / hop limit.
+        ttl: u8,
+        /// The message.
+        bytes: Vec<u8>,
+    },
+    /// An interface's link went up or down.
+    Link {
+        /// Interface name.
+        interface: String,
+        /// Up?
+        up: bool,
+    },
+    /// Stop: masters release with priority 0.
+    Shutdown,
+    /// A checker's probe ([`Output::Probe`]) finished.
+    ProbeDone {
+        /// The probe.
+        id: ProbeId,
+        /// How it went.
+        outcome: Outcome,
+    },
+    /// A tracked script ([`Output::RunTrackScript`]) finished.
+    ScriptDone {
+        /// The run it reports on.
+        id: u64,
+        /// Exit status 0.
+        success: bool,
+    },
+}

@@ -1,0 +1,112 @@
+//! The VRRP instances of a director, built from the configuration and its
+//! interfaces, and the sync groups they form.
+
+use std::collections::BTreeMap;
+
+use super::{Interface, NodeError};
+use crate::config::model::{Config, Family, VrrpInstance};
+use crate::vrrp::instance::{Instance, Settings};
+use crate::vrrp::stats::Stats;
+use crate::vrrp::Reject;
+
+pub(super) struct Member {
+    pub(super) inst: Instance,
+    pub(super) cfg: VrrpInstance,
+    pub(super) group: Option<usize>,
+    /// (interface, weight, reverse); weight 0 means Fault while down.
+    pub(super) tracked: Vec<(String, i32, bool)>,
+    /// (vrrp_script index, weight, reverse), with the same weight rule.
+    pub(super) scripts: Vec<(usize, i32, bool)>,
+    /// Its dropped adverts by reason.
+    pub(super) rejected: BTreeMap<Reject, u64>,
+    /// keepalived's counters.
+    pub(super) stats: Stats,
+}
+
+/// The members of a configuration, each on its interface's address.
+pub(super) fn build_members(
+    config: &Config,
+    interfaces: &[Interface],
+) -> Result<Vec<Member>, NodeError> {
+    let mut members = Vec::new();
+    let group_of = |name: &str| {
+        config
+            .sync_groups
+            .iter()
+            .position(|g| g.members.iter().any(|m| m == name))
+    };
+    for cfg in &config.instances {
+        let ifname = cfg.interface.clone().unwrap_or_default();
+        let iface = interfaces.iter().find(|i| i.name == ifname);
+        let primary = iface.and_then(|i| match cfg.family {
+            Family::Ipv4 => i.ipv4,
+            Family::Ipv6 => i.ipv6,
+        });
+        let primary = match (cfg.unicast_src_ip, primary) {
+            (Some(src), _) => src,
+            (None, Some(p)) => p,
+            (None, None) => {
+                return Err(NodeError::Interface {
+                    instance: cfg.name.clone(),
+                    interface: ifname,
+                    family: cfg.family,
+                })
+            }
+        };
+        let group = group_of(&cfg.name);
+        let g = group.map(|g| &config.sync_groups[g]);
+        // keepalived: trackers of sync-group members count as unweighted
+        // unless the group says sync_group_tracking_weight.
+        let weighted = g.is_none_or(|g| g.sync_group_tracking_weight);
+        let mut tracked = Vec::new();
+        if !cfg.dont_track_primary && !ifname.is_empty() {
+            tracked.push((ifname.clone(), 0, false));
+        }
+        for t in cfg
+            .track_interfaces
+            .iter()
+            .chain(g.into_iter().flat_map(|g| g.track_interfaces.iter()))
+        {
+            tracked.push((
+                t.name.clone(),
+                if weighted { t.weight } else { 0 },
+                t.reverse,
+            ));
+        }
+        let scripts = cfg
+            .track_scripts
+            .iter()
+            .chain(g.into_iter().flat_map(|g| g.track_scripts.iter()))
+            .filter_map(|t| {
+                let i = config.vrrp_scripts.iter().position(|s| s.name == t.name)?;
+                Some((i, if weighted { t.weight } else { 0 }, t.reverse))
+            })
+            .collect();
+        let mut inst = Instance::new(Settings::from_config(cfg, &config.global, primary));
+        inst.set_in_group(group.is_some());
+        members.push(Member {
+            inst,
+            cfg: cfg.clone(),
+            group,
+            tracked,
+            scripts,
+            rejected: BTreeMap::new(),
+            stats: Stats::default(),
+        });
+    }
+    Ok(members)
+}
+
+/// Member indices of each sync group.
+pub(super) fn group_members(members: &[Member], groups: usize) -> Vec<Vec<usize>> {
+    (0..groups)
+        .map(|g| {
+            members
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.group == Some(g))
+                .map(|(i, _)| i)
+                .collect()
+        })
+        .collect()
+}
