@@ -1,0 +1,143 @@
+//! Carrying out a director's outputs on the simulated world: adverts onto
+//! the network, addresses and tables into the director's model of its
+//! kernel, probes against the simulated servers, and the trace record of
+//! each (made once, by `Kind::of_output`).
+
+use holdfast_core::check::schedule::Outcome;
+use holdfast_core::lvs;
+use holdfast_core::node::{Input, Output};
+use holdfast_core::trace::Kind;
+use holdfast_core::vrrp::instance::State;
+
+use crate::behaviour;
+
+use super::{Ev, Sim, SCRIPT_TIME};
+
+impl Sim {
+    /// Gives an input to a director now, or after its pause.
+    pub(super) fn input(&mut self, d: usize, input: Input) {
+        let dir = &mut self.world.directors[d];
+        if dir.paused_until.is_some() {
+            dir.buffered.push(input);
+            return;
+        }
+        if let Some(n) = &mut dir.node {
+            n.handle(self.world.now, input);
+            self.settle(d);
+        }
+    }
+
+    pub(super) fn trace_output(&mut self, d: usize, o: &Output) {
+        let dir = &self.world.directors[d];
+        if let Some(kind) = Kind::of_output(o) {
+            self.record(dir.name.clone(), kind);
+        }
+    }
+
+    pub(super) fn carry_out(&mut self, d: usize, o: Output) {
+        self.trace_output(d, &o);
+        let now = self.world.now;
+        match o {
+            Output::Transmit(t) => self.transmit(d, t),
+            Output::AddVip { vip, .. } => {
+                self.world.directors[d].vips.insert(vip.address);
+                self.dirty = true;
+            }
+            Output::RemoveVip { vip, .. } => {
+                self.world.directors[d].vips.remove(&vip.address);
+                self.dirty = true;
+            }
+            Output::Announce {
+                interface,
+                addresses,
+                count,
+                ..
+            } => self.announce(d, &interface, &addresses, count),
+            Output::Event(e) => {
+                let dir = &mut self.world.directors[d];
+                let Some(i) = dir.info.iter().position(|i| i.name == e.instance) else {
+                    return;
+                };
+                dir.states[i] = e.to;
+                self.dirty = true;
+                if e.to == State::Master {
+                    let info = &self.world.directors[d].info[i];
+                    let after = info.segment.and_then(|seg| {
+                        let key = (
+                            seg,
+                            info.family == holdfast_core::config::model::Family::Ipv6,
+                            info.vrid,
+                        );
+                        let prev = self.last_master.insert(key, d).filter(|&p| p != d)?;
+                        let last = *self.adverts.get(&key)?.get(&prev)?;
+                        Some(now - last)
+                    });
+                    self.incidents.master(now, after);
+                } else {
+                    self.incidents.detected(now);
+                }
+            }
+            Output::GroupChanged { .. } | Output::RunScript { .. } | Output::Alert(_) => {}
+            Output::Probe {
+                id,
+                checker,
+                address,
+                port,
+                url,
+                timeout,
+            } => {
+                let result = match self.world.servers.get(&address) {
+                    Some(server) => {
+                        let (host, behaviour) = (server.host, server.on(port).clone());
+                        let rtt = self.probe_rtt(host);
+                        let reachable = self.world.server_reachable(d, host);
+                        behaviour::probe(&behaviour, &checker, url, rtt, timeout, reachable)
+                    }
+                    None => behaviour::ProbeResult {
+                        after: timeout,
+                        outcome: Outcome::Fail("no route to host".into()),
+                    },
+                };
+                let life = Some(self.world.directors[d].life);
+                let input = Input::ProbeDone {
+                    id,
+                    outcome: result.outcome,
+                };
+                self.push(now + result.after, Ev::Deliver { d, life, input });
+            }
+            Output::Lvs(op) => {
+                let dir = &mut self.world.directors[d];
+                if let Err(e) = lvs::apply(&mut dir.table, &op) {
+                    let name = dir.name.clone();
+                    let v = self.monitor.report(
+                        now,
+                        "data_plane_accepts",
+                        vec![name.clone()],
+                        format!("the kernel table refused {op:?}: {e}"),
+                        &self.ring,
+                    );
+                    self.record(
+                        name,
+                        Kind::Violation {
+                            invariant: v.invariant,
+                            detail: v.detail,
+                        },
+                    );
+                }
+                self.incidents.pool(now);
+                self.dirty = true;
+            }
+            Output::RealServerChanged { .. } => {
+                self.incidents.detected(now);
+                self.dirty = true;
+            }
+            Output::RunTrackScript { id, name, .. } => {
+                let dir = &self.world.directors[d];
+                let life = Some(dir.life);
+                let success = dir.scripts.get(&name).copied().unwrap_or(true);
+                let input = Input::ScriptDone { id, success };
+                self.push(now + SCRIPT_TIME, Ev::Deliver { d, life, input });
+            }
+        }
+    }
+}

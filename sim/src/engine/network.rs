@@ -1,0 +1,152 @@
+//! The simulated network: delay, jitter, loss and duplicates drawn from the
+//! one seeded RNG, partitions and link state, adverts and announcements
+//! delivered to whoever can hear them.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use holdfast_core::node::Input;
+use holdfast_core::vrrp::instance::Transmit;
+use rand::Rng;
+
+use crate::invariants::DUPLICATE_GAP;
+use crate::topology::HostKind;
+
+use super::{Ev, Sim};
+
+impl Sim {
+    /// A probe's round trip under the server segment's conditions: delay
+    /// and jitter each way, and a lost segment costs TCP's initial
+    /// retransmission timeout (1 s, RFC 6298).
+    pub(super) fn probe_rtt(&mut self, server: usize) -> Duration {
+        let seg = self.world.topo.attachments(server).next().map(|(s, _)| s);
+        let net = seg
+            .map(|s| self.world.topo.segments[s].net)
+            .unwrap_or_default();
+        let mut ms = 2.0 * net.delay_ms;
+        if net.jitter_ms > 0.0 {
+            ms +=
+                self.rng.random::<f64>() * net.jitter_ms + self.rng.random::<f64>() * net.jitter_ms;
+        }
+        if net.loss > 0.0 && self.rng.random::<f64>() < net.loss {
+            ms += 1000.0;
+        }
+        Duration::from_secs_f64(ms / 1e3)
+    }
+
+    /// Schedules a frame's arrival under the segment's conditions.
+    pub(super) fn send(&mut self, seg: usize, ev: Ev) {
+        let net = self.world.topo.segments[seg].net;
+        if net.loss > 0.0 && self.rng.random::<f64>() < net.loss {
+            return;
+        }
+        let mut delay = Duration::from_secs_f64(net.delay_ms / 1e3);
+        if net.jitter_ms > 0.0 {
+            delay += Duration::from_secs_f64(self.rng.random::<f64>() * net.jitter_ms / 1e3);
+        }
+        let now = self.world.now;
+        if net.duplicate > 0.0 && self.rng.random::<f64>() < net.duplicate {
+            self.push(now + delay + DUPLICATE_GAP, ev.clone());
+        }
+        self.push(now + delay, ev);
+    }
+
+    pub(super) fn transmit(&mut self, d: usize, t: Transmit) {
+        let w = &self.world;
+        let host = w.directors[d].host;
+        let attachment = match &t.interface {
+            Some(i) => w.topo.interface(host, i),
+            None => w.topo.attachments(host).next(),
+        };
+        let Some((seg, edge)) = attachment else {
+            return;
+        };
+        if !w.topo.up(edge) {
+            return;
+        }
+        // An advert that left the host (the figure measured on the wire).
+        if let Some(&vrid) = t.bytes.get(1) {
+            let key = (seg, t.src.is_ipv6(), vrid);
+            self.adverts.entry(key).or_default().insert(d, w.now);
+        }
+        let w = &self.world;
+        let mut receivers = Vec::new();
+        if t.dst.is_multicast() {
+            for &(h, e) in &w.topo.segments[seg].members {
+                if let HostKind::Director(r) = w.topo.hosts[h].kind {
+                    if r != d && w.topo.reaches(seg, host, h) {
+                        receivers.push((r, w.topo.graph[e].interface.clone()));
+                    }
+                }
+            }
+        } else {
+            // The director whose interface has the destination address.
+            for (r, dir) in w.directors.iter().enumerate().filter(|(r, _)| *r != d) {
+                for (s, e) in w.topo.attachments(dir.host) {
+                    let a = &w.topo.graph[e];
+                    if a.ipv4 == Some(t.dst) || a.ipv6 == Some(t.dst) {
+                        let ok = if s == seg {
+                            w.topo.reaches(seg, host, dir.host)
+                        } else {
+                            a.up
+                        };
+                        if ok {
+                            receivers.push((r, a.interface.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        for (r, interface) in receivers {
+            let input = Input::Packet {
+                interface,
+                src: t.src,
+                dst: t.dst,
+                ttl: t.ttl,
+                bytes: t.bytes.clone(),
+            };
+            self.send(
+                seg,
+                Ev::Deliver {
+                    d: r,
+                    life: None,
+                    input,
+                },
+            );
+        }
+    }
+
+    /// Gratuitous ARPs reach the clients on the interface's segment; a
+    /// client misses the announcement only if all `count` are lost.
+    pub(super) fn announce(&mut self, d: usize, interface: &str, addresses: &[IpAddr], count: u32) {
+        let host = self.world.directors[d].host;
+        let Some((seg, edge)) = self.world.topo.interface(host, interface) else {
+            return;
+        };
+        if !self.world.topo.up(edge) {
+            return;
+        }
+        let loss = self.world.topo.segments[seg].net.loss;
+        let targets: Vec<usize> = (0..self.world.clients.len())
+            .filter(|&c| {
+                let cl = &self.world.clients[c];
+                cl.segment == seg && self.world.topo.reaches(seg, host, cl.host)
+            })
+            .collect();
+        for c in targets {
+            if loss > 0.0 && (0..count.max(1)).all(|_| self.rng.random::<f64>() < loss) {
+                continue;
+            }
+            for &address in addresses {
+                let ev = Ev::Garp {
+                    client: c,
+                    address,
+                    owner: d,
+                };
+                let net = self.world.topo.segments[seg].net;
+                let delay = Duration::from_secs_f64(net.delay_ms / 1e3);
+                self.push(self.world.now + delay, ev);
+            }
+        }
+    }
+}
