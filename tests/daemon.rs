@@ -8,7 +8,7 @@ mod netns;
 
 use std::time::Duration;
 
-use netns::{available, case_study, wait_for, Lab};
+use netns::{available, case_study, wait_every, wait_for, Lab};
 
 const VG1: [(&str, &str); 3] = [
     ("eth0", "192.168.200.10"),
@@ -621,4 +621,57 @@ fn signals_keepalived_users_send_leave_the_master_running() {
     let took = wait_for(Duration::from_secs(3), || holds(&lab, "d2", &VG1));
     let took = took.unwrap_or_else(|| panic!("no takeover:\n{}", lab.logs()));
     assert!(took < Duration::from_millis(1500), "takeover took {took:?}");
+}
+
+/// A virtual address the kernel refuses (IPv6 is disabled on the
+/// interface) is reported in the dump with the kernel's error and retried
+/// by core while the instance is Master; once the kernel accepts it, it is
+/// added and the error is gone.
+#[test]
+fn a_refused_virtual_address_is_retried_and_reported() {
+    if !available() {
+        return;
+    }
+    let mut lab = Lab::new("viprty");
+    lab.exec(
+        "d1",
+        &["sysctl", "-qw", "net.ipv6.conf.eth0.disable_ipv6=1"],
+    );
+    let conf = netns::write(
+        &lab,
+        "d1.conf",
+        "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    priority 150\n    advert_int 1\n\
+         virtual_ipaddress {\n        192.168.200.10\n    }\n    virtual_ipaddress_excluded {\n        fd00:1::10/64\n    }\n}\n",
+    );
+    let d1 = lab.holdfast("d1", &conf);
+    let master = wait_for(Duration::from_secs(6), || {
+        lab.has("d1", "eth0", "192.168.200.10")
+    });
+    assert!(master.is_some(), "{}", lab.logs());
+    let errors = |lab: &mut Lab| dump(lab, d1, "d1")["instances"][0]["vip_errors"].clone();
+    let refused = errors(&mut lab);
+    assert_eq!(
+        refused[0]["address"],
+        "fd00:1::10",
+        "{refused}\n{}",
+        lab.logs()
+    );
+    assert!(refused[0]["attempts"].as_u64() >= Some(1), "{refused}");
+    assert!(!refused[0]["error"].as_str().unwrap_or("").is_empty());
+    let has_v6 = |lab: &Lab| {
+        lab.exec("d1", &["ip", "-6", "addr", "show", "dev", "eth0"])
+            .contains("fd00:1::10/64")
+    };
+    assert!(!has_v6(&lab));
+    lab.exec(
+        "d1",
+        &["sysctl", "-qw", "net.ipv6.conf.eth0.disable_ipv6=0"],
+    );
+    // The retries back off to at most 30 s apart.
+    let added = wait_every(Duration::from_millis(100), Duration::from_secs(35), || {
+        has_v6(&lab)
+    });
+    assert!(added.is_some(), "never retried:\n{}", lab.logs());
+    assert_eq!(errors(&mut lab), serde_json::json!([]));
+    assert!(lab.has("d1", "eth0", "192.168.200.10"));
 }

@@ -37,6 +37,17 @@ pub enum Input {
         /// How it went.
         outcome: Outcome,
     },
+    /// What became of an [`Output::AddVip`]: `error` is what the kernel
+    /// said when it refused the address. A refusal is retried while the
+    /// instance is Master (`node/vip_retry.rs`).
+    VipResult {
+        /// The instance the address belongs to.
+        instance: String,
+        /// The address.
+        address: IpAddr,
+        /// Why it was refused; `None` when it was added.
+        error: Option<String>,
+    },
     /// A tracked script ([`Output::RunTrackScript`]) finished.
     ScriptDone {
         /// The run it reports on.

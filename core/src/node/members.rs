@@ -4,11 +4,13 @@
 use std::collections::BTreeMap;
 
 use super::{Interface, NodeError};
-use crate::config::model::{Config, Family, VrrpInstance};
+use crate::config::model::{Config, Family, VirtualIp, VrrpInstance};
 use crate::vrrp::instance::{Instance, Settings};
 use crate::vrrp::stats::Stats;
 use crate::vrrp::Reject;
 
+/// One VRRP instance of the director, with what moves its priority and
+/// its counters.
 pub(super) struct Member {
     pub(super) inst: Instance,
     pub(super) cfg: VrrpInstance,
@@ -21,6 +23,25 @@ pub(super) struct Member {
     pub(super) rejected: BTreeMap<Reject, u64>,
     /// keepalived's counters.
     pub(super) stats: Stats,
+}
+
+impl Member {
+    /// Its virtual addresses, excluded ones included.
+    pub(super) fn vips(&self) -> impl Iterator<Item = &VirtualIp> {
+        self.cfg
+            .virtual_ipaddress
+            .iter()
+            .chain(&self.cfg.virtual_ipaddress_excluded)
+    }
+
+    /// The device an address goes on: its own `dev`, else the instance's
+    /// interface.
+    pub(super) fn vip_dev(&self, v: &VirtualIp) -> String {
+        v.dev
+            .clone()
+            .or_else(|| self.cfg.interface.clone())
+            .unwrap_or_default()
+    }
 }
 
 /// The members of a configuration, each on its interface's address.

@@ -16,6 +16,7 @@ mod output;
 mod pools;
 mod status;
 mod track_script;
+mod vip_retry;
 
 pub use error::NodeError;
 pub use input::Input;
@@ -23,6 +24,8 @@ pub use interface::Interface;
 use output::Outbox;
 pub use output::{Event, Output};
 pub use status::{InstanceStatus, RealServerStatus, Status};
+pub use vip_retry::VipError;
+use vip_retry::VipRetries;
 
 use members::{build_members, group_members, Member};
 use notify::notify_outputs;
@@ -75,6 +78,8 @@ pub struct Node {
     rejected: BTreeMap<Reject, u64>,
     /// Which instance and group alerts are mailed.
     alerts: Policy,
+    /// Addresses the kernel refused, to add again.
+    vips: VipRetries,
     /// Test-only: sync groups do not move together (proof that the
     /// simulator's invariants catch a broken core).
     #[cfg(feature = "defects")]
@@ -124,6 +129,7 @@ impl Node {
             outputs: Outbox::default(),
             rejected: BTreeMap::new(),
             alerts: Policy::new(&config.global),
+            vips: VipRetries::default(),
             #[cfg(feature = "defects")]
             split_sync_groups: false,
         };
@@ -267,6 +273,17 @@ impl Node {
                 self.pools.omega(&mut self.outputs);
             }
             Input::ProbeDone { id, outcome } => self.pools.sched.probe_done(now, id, outcome),
+            Input::VipResult {
+                instance,
+                address,
+                error,
+            } => {
+                // Only a Master wants its addresses; a late answer for one
+                // that has left Master is moot.
+                if self.state(&instance) == Some(State::Master) {
+                    self.vips.result(now, &instance, address, error);
+                }
+            }
             Input::ScriptDone { id, success } => {
                 // A late answer to a run already timed out is ignored.
                 let flipped = self
@@ -320,7 +337,29 @@ impl Node {
                 m.inst.handle_timeout(now);
             }
         }
+        self.retry_vips(now);
         self.pump(now);
+    }
+
+    /// Adds again the refused addresses that are due, of instances still
+    /// Master.
+    fn retry_vips(&mut self, now: Instant) {
+        for (instance, address) in self.vips.due(now) {
+            let Some(m) = self
+                .members
+                .iter()
+                .find(|m| m.cfg.name == instance && m.inst.state() == State::Master)
+            else {
+                self.vips.forget(&instance);
+                continue;
+            };
+            let Some(vip) = m.vips().find(|v| v.address == address) else {
+                continue;
+            };
+            let (vip, dev) = (vip.clone(), m.vip_dev(vip));
+            self.outputs
+                .push_back(Output::AddVip { instance, vip, dev });
+        }
     }
 
     /// When [`Node::handle_timeout`] must next be called.
@@ -335,6 +374,7 @@ impl Node {
             .filter_map(|m| m.inst.poll_timeout())
             .chain(scripts)
             .chain(self.pools.sched.poll_timeout())
+            .chain(self.vips.next())
             .min()
     }
 
@@ -371,6 +411,7 @@ impl Node {
                     faulted: m.inst.own_fault(),
                     rejected: m.rejected.clone(),
                     stats: m.stats.clone(),
+                    vip_errors: self.vips.errors(&m.cfg.name),
                 })
                 .collect(),
             rejected: self.rejected.clone(),
@@ -579,17 +620,10 @@ impl Node {
 
     fn act(&mut self, now: Instant, i: usize, action: Action) {
         let m = &self.members[i];
-        let dev = |v: &VirtualIp| {
-            v.dev
-                .clone()
-                .or_else(|| m.cfg.interface.clone())
-                .unwrap_or_default()
-        };
-        let vips = m
-            .cfg
-            .virtual_ipaddress
-            .iter()
-            .chain(&m.cfg.virtual_ipaddress_excluded);
+        let dev = |v: &VirtualIp| m.vip_dev(v);
+        // A closure, not the iterator itself: an opaque iterator would hold
+        // the borrow of `members` to the end of the function.
+        let vips = || m.vips();
         match action {
             Action::Transmit(t) => {
                 // Byte 2 of a VRRP message, v2 or v3, is the priority.
@@ -601,7 +635,10 @@ impl Node {
             }
             Action::AddVips | Action::RemoveVips => {
                 let add = action == Action::AddVips;
-                let out: Vec<Output> = vips
+                if !add {
+                    self.vips.forget(&m.cfg.name);
+                }
+                let out: Vec<Output> = vips()
                     .map(|v| {
                         let (instance, vip, dev) = (m.cfg.name.clone(), v.clone(), dev(v));
                         if add {
@@ -617,7 +654,7 @@ impl Node {
                 // Each address is announced on the interface it lives on
                 // (its own `dev`, else the instance's), as keepalived does.
                 let mut by_dev: Vec<(String, Vec<IpAddr>)> = Vec::new();
-                for v in vips {
+                for v in vips() {
                     let d = dev(v);
                     match by_dev.iter_mut().find(|(x, _)| *x == d) {
                         Some((_, a)) => a.push(v.address),

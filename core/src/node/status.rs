@@ -57,4 +57,6 @@ pub struct InstanceStatus {
     pub rejected: BTreeMap<Reject, u64>,
     /// keepalived's counters (what SIGUSR2 writes).
     pub stats: Stats,
+    /// Its addresses the kernel refused, being retried.
+    pub vip_errors: Vec<super::VipError>,
 }

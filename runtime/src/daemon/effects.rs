@@ -84,16 +84,31 @@ impl Daemon {
                 }
             }
             Output::AddVip { instance, vip, dev } => {
-                let Some(index) = self.link(&dev).map(|l| l.index) else {
-                    return warn!("({instance}) no interface {dev} for {}", vip.address);
+                let address = vip.address;
+                // Core hears how it went: a refusal is retried by core.
+                let error = match self.link(&dev).map(|l| l.index) {
+                    None => Some(format!("no interface {dev}")),
+                    Some(index) => match links::add_vip(&self.handle, index, &vip).await {
+                        Ok(()) => {
+                            debug!("({instance}) added {address} on {dev}");
+                            self.held.insert((index, address), (instance.clone(), vip));
+                            None
+                        }
+                        Err(e) => Some(e.to_string()),
+                    },
                 };
-                match links::add_vip(&self.handle, index, &vip).await {
-                    Ok(()) => {
-                        debug!("({instance}) added {} on {dev}", vip.address);
-                        self.held.insert((index, vip.address), (instance, vip));
-                    }
-                    Err(e) => error!("({instance}) adding {} on {dev}: {e}", vip.address),
+                if let Some(e) = &error {
+                    error!("({instance}) adding {address} on {dev}: {e}");
                 }
+                let now = self.core_now();
+                self.node.handle(
+                    now,
+                    Input::VipResult {
+                        instance,
+                        address,
+                        error,
+                    },
+                );
             }
             Output::RemoveVip { instance, vip, dev } => {
                 let Some(index) = self.link(&dev).map(|l| l.index) else {
