@@ -8,7 +8,7 @@ mod netns;
 
 use std::time::Duration;
 
-use netns::{available, case_study, wait_every, wait_for, Lab};
+use netns::{available, case_study, sh, wait_every, wait_for, Lab};
 
 const VG1: [(&str, &str); 3] = [
     ("eth0", "192.168.200.10"),
@@ -674,4 +674,56 @@ fn a_refused_virtual_address_is_retried_and_reported() {
     assert!(added.is_some(), "never retried:\n{}", lab.logs());
     assert_eq!(errors(&mut lab), serde_json::json!([]));
     assert!(lab.has("d1", "eth0", "192.168.200.10"));
+}
+
+/// An instance whose interface loses its only IPv4 address goes to FAULT,
+/// as keepalived's "no IPv4 address for interface": its sync group goes
+/// with it and director 2 takes VG1. When an address comes back, the
+/// instance leaves FAULT and director 1, the higher priority, takes VG1
+/// back.
+#[test]
+fn an_interface_that_loses_its_address_faults_and_recovers_when_it_returns() {
+    if !available() {
+        return;
+    }
+    let mut lab = Lab::new("addr");
+    let (d1, _) = elected(&mut lab);
+    let ns = lab.ns("d1");
+    sh(&[
+        "ip",
+        "-n",
+        &ns,
+        "addr",
+        "del",
+        "192.168.100.1/24",
+        "dev",
+        "eth1",
+    ]);
+    let moved = wait_for(Duration::from_secs(6), || {
+        holds(&lab, "d2", &VG1) && holds_none(&lab, "d1", &VG1)
+    });
+    assert!(moved.is_some(), "VG1 did not move:\n{}", lab.logs());
+    let state = dump(&mut lab, d1, "d1");
+    let vi2 = state["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "VI_2")
+        .cloned()
+        .unwrap();
+    assert_eq!(vi2["state"], "Fault", "{vi2}");
+    sh(&[
+        "ip",
+        "-n",
+        &ns,
+        "addr",
+        "add",
+        "192.168.100.1/24",
+        "dev",
+        "eth1",
+    ]);
+    let back = wait_for(Duration::from_secs(8), || {
+        holds(&lab, "d1", &VG1) && holds_none(&lab, "d2", &VG1)
+    });
+    assert!(back.is_some(), "VG1 did not come back:\n{}", lab.logs());
 }

@@ -28,6 +28,17 @@ pub enum Input {
         /// Up?
         up: bool,
     },
+    /// An address appeared on, or left, one of the director's interfaces
+    /// (the driver reports them all, its own virtual addresses included;
+    /// core ignores those).
+    Address {
+        /// Interface name.
+        interface: String,
+        /// The address.
+        address: IpAddr,
+        /// Added (else removed).
+        added: bool,
+    },
     /// Stop: masters release with priority 0.
     Shutdown,
     /// A checker's probe ([`Output::Probe`]) finished.

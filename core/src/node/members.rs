@@ -2,6 +2,7 @@
 //! interfaces, and the sync groups they form.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 
 use super::{Interface, NodeError};
 use crate::config::model::{Config, Family, VirtualIp, VrrpInstance};
@@ -19,13 +20,29 @@ pub(super) struct Member {
     pub(super) tracked: Vec<(String, i32, bool)>,
     /// (vrrp_script index, weight, reverse), with the same weight rule.
     pub(super) scripts: Vec<(usize, i32, bool)>,
+    /// Its interface has no address of its family to send from: FAULT.
+    pub(super) no_address: bool,
     /// Its dropped adverts by reason.
     pub(super) rejected: BTreeMap<Reject, u64>,
     /// keepalived's counters.
     pub(super) stats: Stats,
 }
 
+/// The unspecified address of `family`: a source to be replaced.
+fn unspecified(family: Family) -> IpAddr {
+    match family {
+        Family::Ipv4 => IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+        Family::Ipv6 => IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED),
+    }
+}
+
 impl Member {
+    /// Whether its source address follows its interface's addresses (none
+    /// is configured).
+    pub(super) fn follows_interface(&self) -> bool {
+        self.cfg.unicast_src_ip.is_none() && self.cfg.mcast_src_ip.is_none()
+    }
+
     /// Its virtual addresses, excluded ones included.
     pub(super) fn vips(&self) -> impl Iterator<Item = &VirtualIp> {
         self.cfg
@@ -63,10 +80,14 @@ pub(super) fn build_members(
             Family::Ipv4 => i.ipv4,
             Family::Ipv6 => i.ipv6,
         });
-        let primary = match (cfg.unicast_src_ip, primary) {
-            (Some(src), _) => src,
-            (None, Some(p)) => p,
-            (None, None) => {
+        // An interface without an address of the family: the instance
+        // starts in FAULT, as keepalived's "no IPv4 address for interface",
+        // until one is added.
+        let (primary, no_address) = match (cfg.unicast_src_ip, primary, iface) {
+            (Some(src), _, _) => (src, false),
+            (None, Some(p), _) => (p, false),
+            (None, None, Some(_)) => (unspecified(cfg.family), true),
+            (None, None, None) => {
                 return Err(NodeError::Interface {
                     instance: cfg.name.clone(),
                     interface: ifname,
@@ -112,6 +133,7 @@ pub(super) fn build_members(
             tracked,
             scripts,
             rejected: BTreeMap::new(),
+            no_address,
             stats: Stats::default(),
         });
     }

@@ -7,6 +7,7 @@
 //! outputs and their results inputs; the LVS table follows from
 //! `lvs::pool` and comes out as `lvs::Op`s.
 
+mod addresses;
 mod error;
 mod input;
 mod interface;
@@ -18,6 +19,7 @@ mod status;
 mod track_script;
 mod vip_retry;
 
+use addresses::Addresses;
 pub use error::NodeError;
 pub use input::Input;
 pub use interface::Interface;
@@ -38,7 +40,7 @@ use std::net::IpAddr;
 use crate::alert::Policy;
 use crate::config::model::{Config, Family, SyncGroup, VirtualIp};
 use crate::time::Instant;
-use crate::vrrp::instance::{Action, Reason, State};
+use crate::vrrp::instance::{Action, Reason, Settings, State};
 use crate::vrrp::stats::Stats;
 use crate::vrrp::sync_group;
 use crate::vrrp::wire::{Packet, Repr};
@@ -80,6 +82,8 @@ pub struct Node {
     alerts: Policy,
     /// Addresses the kernel refused, to add again.
     vips: VipRetries,
+    /// The interfaces' addresses, for the instances' source addresses.
+    addrs: Addresses,
     /// Test-only: sync groups do not move together (proof that the
     /// simulator's invariants catch a broken core).
     #[cfg(feature = "defects")]
@@ -130,6 +134,12 @@ impl Node {
             rejected: BTreeMap::new(),
             alerts: Policy::new(&config.global),
             vips: VipRetries::default(),
+            addrs: Addresses::new(interfaces.iter().flat_map(|i| {
+                [i.ipv4, i.ipv6]
+                    .into_iter()
+                    .flatten()
+                    .map(|a| (i.name.as_str(), a))
+            })),
             #[cfg(feature = "defects")]
             split_sync_groups: false,
         };
@@ -153,6 +163,17 @@ impl Node {
         config: &Config,
         interfaces: &[Interface],
     ) -> Result<(), NodeError> {
+        // The interfaces as core follows them now: their addresses may
+        // have changed since the driver listed them.
+        let interfaces: Vec<Interface> = interfaces
+            .iter()
+            .map(|i| Interface {
+                ipv4: self.addrs.primary(&i.name, Family::Ipv4),
+                ipv6: self.addrs.primary(&i.name, Family::Ipv6),
+                ..i.clone()
+            })
+            .collect();
+        let interfaces = &interfaces[..];
         let mut fresh = build_members(config, interfaces)?;
         let group_name = |cfgs: &[SyncGroup], g: Option<usize>| g.map(|g| cfgs[g].name.clone());
         let mut old: Vec<Option<Member>> = std::mem::take(&mut self.members)
@@ -266,6 +287,11 @@ impl Node {
                 self.links.insert(interface, up);
                 self.update_trackers(now);
             }
+            Input::Address {
+                interface,
+                address,
+                added,
+            } => self.address(now, &interface, address, added),
             Input::Shutdown => {
                 for m in &mut self.members {
                     m.inst.shutdown(now);
@@ -339,6 +365,45 @@ impl Node {
         }
         self.retry_vips(now);
         self.pump(now);
+    }
+
+    /// An address came or went (see `node/addresses.rs`): instances that
+    /// send from their interface's primary address follow it, and go to
+    /// FAULT while their interface has none.
+    fn address(&mut self, now: Instant, interface: &str, ip: IpAddr, added: bool) {
+        // The director's own virtual addresses are never a source.
+        if self
+            .members
+            .iter()
+            .any(|m| m.vips().any(|v| v.address == ip))
+        {
+            return;
+        }
+        let changed = if added {
+            self.addrs.added(interface, ip)
+        } else {
+            self.addrs.removed(interface, ip)
+        };
+        if !changed {
+            return;
+        }
+        let family = Family::of(&ip);
+        let primary = self.addrs.primary(interface, family);
+        let global = &self.pools.config.global;
+        for m in &mut self.members {
+            if m.cfg.interface.as_deref() != Some(interface)
+                || m.cfg.family != family
+                || !m.follows_interface()
+            {
+                continue;
+            }
+            m.no_address = primary.is_none();
+            if let Some(p) = primary.filter(|p| *p != m.inst.settings().primary) {
+                m.inst
+                    .reconfigure(now, Settings::from_config(&m.cfg, global, p));
+            }
+        }
+        self.update_trackers(now);
     }
 
     /// Adds again the refused addresses that are due, of instances still
@@ -528,7 +593,6 @@ impl Node {
     /// links, then the sync groups' shared faults.
     fn update_trackers(&mut self, now: Instant) {
         for m in &mut self.members {
-            let mut fault = false;
             let mut adjustment = 0;
             let links = m
                 .tracked
@@ -538,6 +602,7 @@ impl Node {
                 .scripts
                 .iter()
                 .map(|&(i, w, r)| (self.scripts[i].ok, w, r));
+            let mut fault = m.no_address;
             for (ok, weight, reverse) in links.chain(scripts) {
                 let up = ok != reverse;
                 match weight {

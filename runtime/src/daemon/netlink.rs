@@ -36,10 +36,16 @@ impl Daemon {
                     );
                 }
             }
+            RouteNetlinkMessage::NewAddress(m) => {
+                if let Some(addr) = links::address_of(&m) {
+                    self.address(m.header.index, addr, true);
+                }
+            }
             RouteNetlinkMessage::DelAddress(m) => {
                 let Some(addr) = links::address_of(&m) else {
                     return;
                 };
+                self.address(m.header.index, addr, false);
                 if let Some((inst, vip)) = self.held.get(&(m.header.index, addr)).cloned() {
                     warn!(
                         "({inst}) {addr} was removed by someone else while Master: adding it back"
@@ -51,5 +57,27 @@ impl Daemon {
             }
             _ => {}
         }
+    }
+
+    /// An address came or went on interface `index`: core follows its
+    /// instances' source addresses (its own addresses it ignores).
+    fn address(&mut self, index: u32, address: std::net::IpAddr, added: bool) {
+        let Some(name) = self
+            .links
+            .iter()
+            .find(|l| l.index == index)
+            .map(|l| l.name.clone())
+        else {
+            return;
+        };
+        let now = self.core_now();
+        self.node.handle(
+            now,
+            Input::Address {
+                interface: name,
+                address,
+                added,
+            },
+        );
     }
 }

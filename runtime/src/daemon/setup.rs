@@ -144,6 +144,23 @@ impl Daemon {
         let now = d.core_now();
         d.node = Node::with_seed(now, &d.config, &d.core_interfaces(), seed)
             .map_err(|e| DaemonError::Config(e.to_string()))?;
+        // Every other address the interfaces had at start: core picks an
+        // instance's next source among them if its primary goes.
+        let extra: Vec<(String, std::net::IpAddr)> = d
+            .links
+            .iter()
+            .flat_map(|l| l.addresses.iter().map(move |a| (l.name.clone(), *a)))
+            .collect();
+        for (interface, address) in extra {
+            d.node.handle(
+                now,
+                holdfast_core::node::Input::Address {
+                    interface,
+                    address,
+                    added: true,
+                },
+            );
+        }
         d.open_sockets()?;
         d.record(Kind::Start {
             config: d.opts.config.display().to_string(),

@@ -1,0 +1,121 @@
+//! The addresses of the director's interfaces, as keepalived follows them
+//! for an instance's source address: the interface's primary address
+//! (IPv4, or the IPv6 link-local one) is the advert's source unless the
+//! configuration names one. When it goes and another of the family is
+//! left, the last one added takes its place; when none is left the
+//! instance goes to FAULT, and the first address added brings it back
+//! (keepalived's `netlink_if_address_filter`).
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use crate::config::model::Family;
+
+/// Addresses per (interface, family); the first is the primary.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Addresses {
+    by_if: BTreeMap<(String, Family), Vec<IpAddr>>,
+}
+
+/// Whether keepalived counts `a` as a source candidate: any IPv4 address,
+/// only link-local IPv6 ones.
+fn candidate(a: &IpAddr) -> bool {
+    match a {
+        IpAddr::V4(_) => true,
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80,
+    }
+}
+
+impl Addresses {
+    /// Starts with each interface's primary addresses.
+    pub(super) fn new<'a>(primaries: impl IntoIterator<Item = (&'a str, IpAddr)>) -> Addresses {
+        let mut a = Addresses::default();
+        for (name, ip) in primaries {
+            a.added(name, ip);
+        }
+        a
+    }
+
+    /// The primary address of `interface` for `family`.
+    pub(super) fn primary(&self, interface: &str, family: Family) -> Option<IpAddr> {
+        self.by_if
+            .get(&(interface.to_string(), family))
+            .and_then(|v| v.first().copied())
+    }
+
+    /// An address appeared; true when it changed the primary (there was
+    /// none).
+    pub(super) fn added(&mut self, interface: &str, ip: IpAddr) -> bool {
+        if !candidate(&ip) {
+            return false;
+        }
+        let list = self
+            .by_if
+            .entry((interface.to_string(), Family::of(&ip)))
+            .or_default();
+        if list.contains(&ip) {
+            return false;
+        }
+        list.push(ip);
+        list.len() == 1
+    }
+
+    /// An address went; true when it was the primary (which is then the
+    /// last one added, or none).
+    pub(super) fn removed(&mut self, interface: &str, ip: IpAddr) -> bool {
+        let Some(list) = self
+            .by_if
+            .get_mut(&(interface.to_string(), Family::of(&ip)))
+        else {
+            return false;
+        };
+        let Some(at) = list.iter().position(|a| *a == ip) else {
+            return false;
+        };
+        if at == 0 {
+            let last = list.pop();
+            if list.is_empty() {
+                return true;
+            }
+            list[0] = last.expect("the list had two or more");
+            return true;
+        }
+        list.remove(at);
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn losing_the_primary_promotes_the_last_address_added_then_none() {
+        let mut a = Addresses::new([("eth0", ip("10.0.0.1"))]);
+        assert!(!a.added("eth0", ip("10.0.0.2")));
+        assert!(!a.added("eth0", ip("10.0.0.3")));
+        assert!(!a.removed("eth0", ip("10.0.0.2")), "not the primary");
+        assert!(a.removed("eth0", ip("10.0.0.1")));
+        assert_eq!(a.primary("eth0", Family::Ipv4), Some(ip("10.0.0.3")));
+        assert!(a.removed("eth0", ip("10.0.0.3")));
+        assert_eq!(a.primary("eth0", Family::Ipv4), None);
+        assert!(
+            a.added("eth0", ip("10.0.0.9")),
+            "the first address is the primary"
+        );
+        assert_eq!(a.primary("eth0", Family::Ipv4), Some(ip("10.0.0.9")));
+    }
+
+    #[test]
+    fn only_link_local_ipv6_addresses_are_candidates() {
+        let mut a = Addresses::default();
+        assert!(!a.added("eth0", ip("fd00::1")));
+        assert!(a.added("eth0", ip("fe80::1")));
+        assert_eq!(a.primary("eth0", Family::Ipv6), Some(ip("fe80::1")));
+        assert_eq!(a.primary("eth0", Family::Ipv4), None);
+    }
+}
