@@ -143,6 +143,7 @@ impl Node {
             #[cfg(feature = "defects")]
             split_sync_groups: false,
         };
+        node.outputs.at(now);
         node.update_trackers(now);
         for m in &mut node.members {
             m.inst.start(now);
@@ -163,6 +164,7 @@ impl Node {
         config: &Config,
         interfaces: &[Interface],
     ) -> Result<(), NodeError> {
+        self.outputs.at(now);
         // The interfaces as core follows them now: their addresses may
         // have changed since the driver listed them.
         let interfaces: Vec<Interface> = interfaces
@@ -275,6 +277,7 @@ impl Node {
 
     /// Takes one input.
     pub fn handle(&mut self, now: Instant, input: Input) {
+        self.outputs.at(now);
         match input {
             Input::Packet {
                 interface,
@@ -330,6 +333,7 @@ impl Node {
 
     /// Runs the timers due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.outputs.at(now);
         self.pools.sched.handle_timeout(now);
         let mut flipped = false;
         for s in &mut self.scripts {
@@ -445,7 +449,16 @@ impl Node {
 
     /// The next output: adverts first (see "Driving a node").
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.outputs.pop()
+        self.outputs.pop().map(|(_, o)| o)
+    }
+
+    /// [`Node::poll_output`] with the time core raised the output (the
+    /// `now` of the call that raised it), and its trace record: both
+    /// drivers trace what core decided, when core decided it.
+    pub fn poll_traced(&mut self) -> Option<(Instant, Output, Option<crate::trace::Kind>)> {
+        let (at, o) = self.outputs.pop()?;
+        let kind = crate::trace::Kind::of_output(&o);
+        Some((at, o, kind))
     }
 
     /// The LVS table as core wants it now (what every `Output::Lvs` so far

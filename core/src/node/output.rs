@@ -11,6 +11,7 @@ use crate::alert::Mail;
 use crate::check::schedule::ProbeId;
 use crate::config::model::{Checker, Script, VirtualIp};
 use crate::lvs::Op;
+use crate::time::Instant;
 use crate::vrrp::instance::{Reason, State, Transmit};
 
 /// Something the driver must do or report.
@@ -130,19 +131,28 @@ pub struct Event {
 }
 
 /// The node's pending outputs, kept in the drain order (see `Node`,
-/// "Driving a node"): adverts first, each kind in the order it was raised.
+/// "Driving a node"): adverts first, each kind in the order it was raised,
+/// each stamped with the time core raised it.
 #[derive(Debug, Default)]
 pub(crate) struct Outbox {
-    adverts: VecDeque<Output>,
-    rest: VecDeque<Output>,
+    adverts: VecDeque<(Instant, Output)>,
+    rest: VecDeque<(Instant, Output)>,
+    /// The time of the call being handled, which stamps what it raises.
+    now: Instant,
 }
 
 impl Outbox {
+    /// The node is handling a call at `now`.
+    pub(crate) fn at(&mut self, now: Instant) {
+        self.now = now;
+    }
+
     /// Queues one output.
     pub(crate) fn push_back(&mut self, o: Output) {
-        match o {
-            Output::Transmit(_) => self.adverts.push_back(o),
-            _ => self.rest.push_back(o),
+        let stamped = (self.now, o);
+        match stamped.1 {
+            Output::Transmit(_) => self.adverts.push_back(stamped),
+            _ => self.rest.push_back(stamped),
         }
     }
 
@@ -153,8 +163,8 @@ impl Outbox {
         }
     }
 
-    /// The next output to carry out.
-    pub(crate) fn pop(&mut self) -> Option<Output> {
+    /// The next output to carry out, with the time core raised it.
+    pub(crate) fn pop(&mut self) -> Option<(Instant, Output)> {
         self.adverts.pop_front().or_else(|| self.rest.pop_front())
     }
 }
@@ -188,7 +198,7 @@ mod tests {
         out.push_back(script("a"));
         out.push_back(advert(1));
         out.extend([script("b"), advert(2)]);
-        let order: Vec<Output> = std::iter::from_fn(|| out.pop()).collect();
+        let order: Vec<Output> = std::iter::from_fn(|| out.pop().map(|(_, o)| o)).collect();
         assert_eq!(order, vec![advert(1), advert(2), script("a"), script("b")]);
     }
 }

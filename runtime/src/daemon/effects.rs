@@ -5,6 +5,7 @@
 use std::io::Write as _;
 
 use holdfast_core::node::{Input, Output};
+use holdfast_core::time::Instant;
 use holdfast_core::trace::{self, Kind, Record};
 use tracing::{debug, error, info, warn};
 
@@ -17,10 +18,16 @@ use crate::scripts;
 use super::{Daemon, NOTIFY_TIMEOUT};
 
 impl Daemon {
-    /// Writes one trace record (`--trace`), stamped with the daemon's
-    /// monotonic clock when it is written.
+    /// Writes one trace record (`--trace`) of the daemon's own (start,
+    /// reload, stop), stamped with the monotonic clock now.
     pub(super) fn record(&mut self, kind: Kind) {
-        let t_ns = self.now().as_nanos();
+        self.record_at(self.now(), kind);
+    }
+
+    /// Writes one trace record stamped `at`: for a node output, the time
+    /// core raised it, as the simulator stamps it.
+    pub(super) fn record_at(&mut self, at: Instant, kind: Kind) {
+        let t_ns = at.as_nanos();
         if let Some(w) = &mut self.trace {
             let r = Record {
                 t_ns,
@@ -42,9 +49,9 @@ impl Daemon {
     /// (adverts first: a netlink round trip for an address must not delay
     /// the next instance's advert; see `Node`, "Driving a node").
     pub(super) async fn drain(&mut self) {
-        while let Some(o) = self.node.poll_output() {
-            if let Some(k) = Kind::of_output(&o) {
-                self.record(k);
+        while let Some((at, o, kind)) = self.node.poll_traced() {
+            if let Some(k) = kind {
+                self.record_at(at, k);
             }
             self.carry_out(o).await;
         }

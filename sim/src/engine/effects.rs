@@ -27,15 +27,7 @@ impl Sim {
         }
     }
 
-    pub(super) fn trace_output(&mut self, d: usize, o: &Output) {
-        let dir = &self.world.directors[d];
-        if let Some(kind) = Kind::of_output(o) {
-            self.record(dir.name.clone(), kind);
-        }
-    }
-
     pub(super) fn carry_out(&mut self, d: usize, o: Output) {
-        self.trace_output(d, &o);
         let now = self.world.now;
         match o {
             Output::Transmit(t) => self.transmit(d, t),

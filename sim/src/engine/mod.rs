@@ -20,7 +20,6 @@ pub use report::Report;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use std::time::Duration;
 
-use holdfast_core::node::Output;
 use holdfast_core::time::Instant;
 use holdfast_core::trace::{self, Kind, Record};
 use holdfast_core::vrrp::instance::State;
@@ -196,8 +195,13 @@ impl Sim {
     }
 
     fn record(&mut self, host: String, kind: Kind) {
+        self.record_at(host, self.world.now, kind);
+    }
+
+    /// A record stamped `at`: for a node output, the time core raised it.
+    fn record_at(&mut self, host: String, at: Instant, kind: Kind) {
         let r = Record {
-            t_ns: self.world.now.as_nanos(),
+            t_ns: at.as_nanos(),
             host,
             kind,
         };
@@ -397,11 +401,15 @@ impl Sim {
 
     /// Carries out a director's outputs and schedules its next wake-up.
     fn settle(&mut self, d: usize) {
-        let outputs: Vec<Output> = match &mut self.world.directors[d].node {
-            Some(n) => std::iter::from_fn(|| n.poll_output()).collect(),
+        let outputs: Vec<_> = match &mut self.world.directors[d].node {
+            Some(n) => std::iter::from_fn(|| n.poll_traced()).collect(),
             None => return,
         };
-        for o in outputs {
+        for (at, o, kind) in outputs {
+            if let Some(kind) = kind {
+                let host = self.world.directors[d].name.clone();
+                self.record_at(host, at, kind);
+            }
             self.carry_out(d, o);
         }
         let now = self.world.now;
