@@ -676,6 +676,21 @@ fn a_refused_virtual_address_is_retried_and_reported() {
     assert!(lab.has("d1", "eth0", "192.168.200.10"));
 }
 
+/// Adds (`add`) or removes (`del`) director 1's only eth1 address.
+fn eth1_address(lab: &Lab, op: &str) {
+    let ns = lab.ns("d1");
+    sh(&[
+        "ip",
+        "-n",
+        &ns,
+        "addr",
+        op,
+        "192.168.100.1/24",
+        "dev",
+        "eth1",
+    ]);
+}
+
 /// An instance whose interface loses its only IPv4 address goes to FAULT,
 /// as keepalived's "no IPv4 address for interface": its sync group goes
 /// with it and director 2 takes VG1. When an address comes back, the
@@ -688,17 +703,7 @@ fn an_interface_that_loses_its_address_faults_and_recovers_when_it_returns() {
     }
     let mut lab = Lab::new("addr");
     let (d1, _) = elected(&mut lab);
-    let ns = lab.ns("d1");
-    sh(&[
-        "ip",
-        "-n",
-        &ns,
-        "addr",
-        "del",
-        "192.168.100.1/24",
-        "dev",
-        "eth1",
-    ]);
+    eth1_address(&lab, "del");
     let moved = wait_for(Duration::from_secs(6), || {
         holds(&lab, "d2", &VG1) && holds_none(&lab, "d1", &VG1)
     });
@@ -712,18 +717,43 @@ fn an_interface_that_loses_its_address_faults_and_recovers_when_it_returns() {
         .cloned()
         .unwrap();
     assert_eq!(vi2["state"], "Fault", "{vi2}");
-    sh(&[
-        "ip",
-        "-n",
-        &ns,
-        "addr",
-        "add",
-        "192.168.100.1/24",
-        "dev",
-        "eth1",
-    ]);
+    eth1_address(&lab, "add");
     let back = wait_for(Duration::from_secs(8), || {
         holds(&lab, "d1", &VG1) && holds_none(&lab, "d2", &VG1)
     });
     assert!(back.is_some(), "VG1 did not come back:\n{}", lab.logs());
+}
+
+/// An interface without an address at start: the daemon runs, the
+/// instance on it starts in FAULT (keepalived: "no IPv4 address for
+/// interface") and director 2 holds VG1; the address added, director 1
+/// takes VG1.
+#[test]
+fn an_interface_without_an_address_at_start_faults_until_one_is_added() {
+    if !available() {
+        return;
+    }
+    let mut lab = Lab::new("noaddr");
+    eth1_address(&lab, "del");
+    let d1 = lab.holdfast("d1", &case_study(1));
+    lab.holdfast("d2", &case_study(2));
+    let d2_holds = wait_for(Duration::from_secs(8), || {
+        holds(&lab, "d2", &VG1) && holds(&lab, "d2", &VG2)
+    });
+    assert!(d2_holds.is_some(), "{}", lab.logs());
+    assert!(
+        lab.procs[d1].child.try_wait().unwrap().is_none(),
+        "the daemon refused to run:\n{}",
+        lab.logs()
+    );
+    assert!(holds_none(&lab, "d1", &VG1));
+    eth1_address(&lab, "add");
+    let back = wait_for(Duration::from_secs(8), || {
+        holds(&lab, "d1", &VG1) && holds_none(&lab, "d2", &VG1)
+    });
+    assert!(
+        back.is_some(),
+        "VG1 did not come to director 1:\n{}",
+        lab.logs()
+    );
 }

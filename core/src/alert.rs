@@ -130,7 +130,7 @@ impl Policy {
         let state = if c.server_up { "UP" } else { "DOWN" };
         let subject = format!(
             "Realserver {} of virtual server {} - {state}",
-            trio(rs.address, vs.protocol, rs.port.unwrap_or(0)),
+            trio(rs.address, service_type(vs), rs.port.unwrap_or(0)),
             virtual_server(vs)
         );
         Some(self.mail(subject, body))
@@ -159,12 +159,22 @@ impl Policy {
     }
 }
 
+/// keepalived's service type of a virtual server: none for a fwmark
+/// service (its `service_type` stays 0).
+fn service_type(vs: &VirtualServer) -> Option<Protocol> {
+    match vs.key {
+        VsKey::Fwmark { .. } => None,
+        _ => Some(vs.protocol),
+    }
+}
+
 /// keepalived's `[address]:protocol:port`.
-fn trio(address: IpAddr, protocol: Protocol, port: u16) -> String {
+fn trio(address: IpAddr, protocol: Option<Protocol>, port: u16) -> String {
     let proto = match protocol {
-        Protocol::Tcp => "tcp",
-        Protocol::Udp => "udp",
-        Protocol::Sctp => "sctp",
+        Some(Protocol::Tcp) => "tcp",
+        Some(Protocol::Udp) => "udp",
+        Some(Protocol::Sctp) => "sctp",
+        None => "none",
     };
     format!("[{address}]:{proto}:{port}")
 }
@@ -173,7 +183,7 @@ fn trio(address: IpAddr, protocol: Protocol, port: u16) -> String {
 /// group, `FWM n` for a fwmark, else the address trio.
 fn virtual_server(vs: &VirtualServer) -> String {
     match &vs.key {
-        VsKey::Addr { address, port } => trio(*address, vs.protocol, *port),
+        VsKey::Addr { address, port } => trio(*address, service_type(vs), *port),
         VsKey::Fwmark { mark } => format!("FWM {mark}"),
         VsKey::Group { name } => format!("[{name}]:0"),
     }

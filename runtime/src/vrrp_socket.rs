@@ -54,8 +54,10 @@ fn setsockopt_int(sock: &Socket, level: i32, name: i32, value: i32) -> io::Resul
 }
 
 impl VrrpSocket {
-    /// Opens the socket for `ifname` (index `ifindex`); IPv4 sends from
-    /// `local` (the interface's primary address).
+    /// Opens the socket for `ifname` (index `ifindex`); IPv4 multicast
+    /// leaves by `local` (the interface's primary address) unless it is
+    /// unspecified (no address yet): the socket is bound to the device
+    /// and every advert names its source.
     pub fn open(
         ifname: &str,
         ifindex: u32,
@@ -80,7 +82,9 @@ impl VrrpSocket {
                     libc::IP_MTU_DISCOVER,
                     libc::IP_PMTUDISC_DONT,
                 )?;
-                sock.set_multicast_if_v4(&local)?;
+                if !local.is_unspecified() {
+                    sock.set_multicast_if_v4(&local)?;
+                }
                 sock.join_multicast_v4_n(&group, &InterfaceIndexOrAddress::Index(ifindex))?;
                 setsockopt_int(&sock, libc::IPPROTO_IP, libc::IP_MULTICAST_ALL, 0)?;
             }

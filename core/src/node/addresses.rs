@@ -10,6 +10,10 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use crate::config::model::Family;
+use crate::time::Instant;
+use crate::vrrp::instance::Settings;
+
+use super::Node;
 
 /// Addresses per (interface, family); the first is the primary.
 #[derive(Debug, Clone, Default)]
@@ -82,6 +86,49 @@ impl Addresses {
         }
         list.remove(at);
         false
+    }
+}
+
+impl Node {
+    /// An address came or went (see `node/addresses.rs`): instances that
+    /// send from their interface's primary address follow it, and go to
+    /// FAULT while their interface has none.
+    pub(super) fn address(&mut self, now: Instant, interface: &str, ip: IpAddr, added: bool) {
+        // The director's own virtual addresses are never a source.
+        if self
+            .members
+            .iter()
+            .any(|m| m.vips().any(|v| v.address == ip))
+        {
+            return;
+        }
+        let changed = if added {
+            self.addrs.added(interface, ip)
+        } else {
+            self.addrs.removed(interface, ip)
+        };
+        if !changed {
+            return;
+        }
+        let family = Family::of(&ip);
+        let primary = self.addrs.primary(interface, family);
+        for m in &mut self.members {
+            if m.cfg.interface.as_deref() != Some(interface)
+                || m.cfg.family != family
+                || !m.follows_interface()
+            {
+                continue;
+            }
+            m.no_address = primary.is_none();
+            if let Some(p) = primary.filter(|p| *p != m.inst.settings().primary) {
+                let s = Settings {
+                    primary: p,
+                    ..m.inst.settings().clone()
+                };
+                m.inst.reconfigure(now, s);
+            }
+        }
+        self.update_trackers(now);
     }
 }
 

@@ -5,9 +5,10 @@ use crate::config::model::Family;
 /// Why a node cannot be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum NodeError {
-    /// An instance names an interface the director does not have, or one
-    /// without an address of the instance's family.
-    #[error("vrrp_instance {instance}: interface {interface} does not exist or has no {family:?} address")]
+    /// An instance names an interface the director does not have (and
+    /// configures no source address). One that exists without an address
+    /// starts the instance in FAULT instead.
+    #[error("vrrp_instance {instance}: interface {interface} does not exist ({family:?})")]
     Interface {
         /// Instance.
         instance: String,

@@ -83,7 +83,8 @@ pub(super) fn build_members(
         // An interface without an address of the family: the instance
         // starts in FAULT, as keepalived's "no IPv4 address for interface",
         // until one is added.
-        let (primary, no_address) = match (cfg.unicast_src_ip, primary, iface) {
+        let (primary, no_address) = match (cfg.unicast_src_ip.or(cfg.mcast_src_ip), primary, iface)
+        {
             (Some(src), _, _) => (src, false),
             (None, Some(p), _) => (p, false),
             (None, None, Some(_)) => (unspecified(cfg.family), true),

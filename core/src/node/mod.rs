@@ -40,7 +40,7 @@ use std::net::IpAddr;
 use crate::alert::Policy;
 use crate::config::model::{Config, Family, SyncGroup, VirtualIp};
 use crate::time::Instant;
-use crate::vrrp::instance::{Action, Reason, Settings, State};
+use crate::vrrp::instance::{Action, Reason, State};
 use crate::vrrp::stats::Stats;
 use crate::vrrp::sync_group;
 use crate::vrrp::wire::{Packet, Repr};
@@ -371,66 +371,6 @@ impl Node {
         self.pump(now);
     }
 
-    /// An address came or went (see `node/addresses.rs`): instances that
-    /// send from their interface's primary address follow it, and go to
-    /// FAULT while their interface has none.
-    fn address(&mut self, now: Instant, interface: &str, ip: IpAddr, added: bool) {
-        // The director's own virtual addresses are never a source.
-        if self
-            .members
-            .iter()
-            .any(|m| m.vips().any(|v| v.address == ip))
-        {
-            return;
-        }
-        let changed = if added {
-            self.addrs.added(interface, ip)
-        } else {
-            self.addrs.removed(interface, ip)
-        };
-        if !changed {
-            return;
-        }
-        let family = Family::of(&ip);
-        let primary = self.addrs.primary(interface, family);
-        let global = &self.pools.config.global;
-        for m in &mut self.members {
-            if m.cfg.interface.as_deref() != Some(interface)
-                || m.cfg.family != family
-                || !m.follows_interface()
-            {
-                continue;
-            }
-            m.no_address = primary.is_none();
-            if let Some(p) = primary.filter(|p| *p != m.inst.settings().primary) {
-                m.inst
-                    .reconfigure(now, Settings::from_config(&m.cfg, global, p));
-            }
-        }
-        self.update_trackers(now);
-    }
-
-    /// Adds again the refused addresses that are due, of instances still
-    /// Master.
-    fn retry_vips(&mut self, now: Instant) {
-        for (instance, address) in self.vips.due(now) {
-            let Some(m) = self
-                .members
-                .iter()
-                .find(|m| m.cfg.name == instance && m.inst.state() == State::Master)
-            else {
-                self.vips.forget(&instance);
-                continue;
-            };
-            let Some(vip) = m.vips().find(|v| v.address == address) else {
-                continue;
-            };
-            let (vip, dev) = (vip.clone(), m.vip_dev(vip));
-            self.outputs
-                .push_back(Output::AddVip { instance, vip, dev });
-        }
-    }
-
     /// When [`Node::handle_timeout`] must next be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let scripts = self
@@ -704,11 +644,14 @@ impl Node {
         let vips = || m.vips();
         match action {
             Action::Transmit(t) => {
+                // One advert goes to every unicast peer: keepalived counts
+                // it once, with its first destination.
+                let first = m.inst.settings().destinations.first() == Some(&t.dst);
                 // Byte 2 of a VRRP message, v2 or v3, is the priority.
                 let zero = t.bytes.get(2) == Some(&0);
                 let stats = &mut self.members[i].stats;
-                stats.advert_sent += 1;
-                stats.pri_zero_sent += u64::from(zero);
+                stats.advert_sent += u64::from(first);
+                stats.pri_zero_sent += u64::from(first && zero);
                 self.outputs.push_back(Output::Transmit(t));
             }
             Action::AddVips | Action::RemoveVips => {

@@ -12,6 +12,9 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::time::Instant;
+use crate::vrrp::instance::State;
+
+use super::{Node, Output};
 
 /// The first delay before adding a refused address again; it doubles with
 /// each refusal.
@@ -84,6 +87,11 @@ impl VipRetries {
         self.pending.retain(|(i, _), _| i != instance);
     }
 
+    /// One address is no longer wanted.
+    pub(super) fn drop_address(&mut self, instance: &str, address: IpAddr) {
+        self.pending.remove(&(instance.to_string(), address));
+    }
+
     /// The addresses due for another attempt at `now`, marked as out.
     pub(super) fn due(&mut self, now: Instant) -> Vec<(String, IpAddr)> {
         let mut out = Vec::new();
@@ -108,6 +116,31 @@ impl VipRetries {
             .filter(|((i, _), _)| i == instance)
             .map(|(_, p)| p.error.clone())
             .collect()
+    }
+}
+
+impl Node {
+    /// Adds again the refused addresses that are due, of instances still
+    /// Master.
+    pub(super) fn retry_vips(&mut self, now: Instant) {
+        for (instance, address) in self.vips.due(now) {
+            let Some(m) = self
+                .members
+                .iter()
+                .find(|m| m.cfg.name == instance && m.inst.state() == State::Master)
+            else {
+                self.vips.forget(&instance);
+                continue;
+            };
+            let Some(vip) = m.vips().find(|v| v.address == address) else {
+                // A reload dropped it: nothing to retry.
+                self.vips.drop_address(&instance, address);
+                continue;
+            };
+            let (vip, dev) = (vip.clone(), m.vip_dev(vip));
+            self.outputs
+                .push_back(Output::AddVip { instance, vip, dev });
+        }
     }
 }
 

@@ -74,11 +74,14 @@ impl Daemon {
         let tmp = path.with_extension("stats.tmp");
         let result = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path));
         match result {
-            Ok(()) => info!("statistics written to {}", path.display()),
+            Ok(()) => {
+                info!("statistics written to {}", path.display());
+                // keepalived zeroes only what it could write out.
+                if clear {
+                    self.node.clear_stats();
+                }
+            }
             Err(e) => error!("writing {}: {e}", path.display()),
-        }
-        if clear {
-            self.node.clear_stats();
         }
     }
 

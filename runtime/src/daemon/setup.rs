@@ -270,9 +270,14 @@ impl Daemon {
                     IpAddr::V4(self.config.global.vrrp_mcast_group4),
                 )
             };
-            let local = local.ok_or_else(|| {
-                DaemonError::Config(format!("interface {ifname} has no {family:?} address"))
-            })?;
+            // An interface without an address still gets its socket: its
+            // instances are in FAULT (core) until one is added, and each
+            // advert names its source anyway (IP_PKTINFO).
+            let local = local.unwrap_or(if v6 {
+                IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)
+            } else {
+                IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
+            });
             let sock = Arc::new(
                 VrrpSocket::open(&ifname, link.index, local, group)
                     .map_err(|e| DaemonError::System(format!("VRRP socket on {ifname}: {e}")))?,

@@ -8,7 +8,8 @@ use crate::config::model::{GlobalDefs, ScriptUser, SmtpServer, SslSettings};
 use crate::config::tree::Stmt;
 
 /// Keywords of `global_defs` that keepalived has and holdfast reads but does
-/// not act on yet; each is a warning that says so.
+/// not act on yet; each is refused as unimplemented (a warning under
+/// `--ignore-unimplemented`).
 const NOT_IMPLEMENTED: &[&str] = &[
     "vrrp_lower_prio_no_advert",
     "vrrp_higher_prio_send_advert",

@@ -1,0 +1,134 @@
+//! An instance's source address follows its interface's addresses as
+//! keepalived follows them (`core/src/node/addresses.rs`): the primary,
+//! then the last other address added, then FAULT until one comes back.
+//! The director's own virtual addresses never count.
+
+use std::net::IpAddr;
+
+use holdfast_core::config::{self, LoadOptions};
+use holdfast_core::node::{Input, Interface, Node, Output};
+use holdfast_core::time::Instant;
+use holdfast_core::vrrp::instance::State;
+
+fn at(secs: f64) -> Instant {
+    Instant::from_nanos((secs * 1e9).round() as u64)
+}
+
+fn ip(s: &str) -> IpAddr {
+    s.parse().unwrap()
+}
+
+fn node(extra: &str, ipv4: Option<&str>) -> Node {
+    let text = format!(
+        "vrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 51\n    priority 150\n{extra}    virtual_ipaddress {{\n        10.0.0.100/24\n    }}\n}}\n"
+    );
+    let loaded = config::parse_str(
+        "t.conf",
+        &text,
+        &config::MemLoader::new(),
+        &LoadOptions::default(),
+    );
+    let cfg = loaded
+        .config
+        .clone()
+        .unwrap_or_else(|| panic!("{}", loaded.render()));
+    let eth0 = Interface {
+        name: "eth0".into(),
+        ipv4: ipv4.map(ip),
+        ipv6: None,
+        up: true,
+    };
+    Node::new(at(0.0), &cfg, &[eth0]).unwrap()
+}
+
+/// Runs the node alone until `until`; returns the source of its last advert.
+fn run(node: &mut Node, from: f64, until: f64) -> Option<IpAddr> {
+    let mut src = None;
+    let mut now = at(from);
+    loop {
+        while let Some(o) = node.poll_output() {
+            if let Output::Transmit(t) = o {
+                src = Some(t.src);
+            }
+        }
+        match node.poll_timeout() {
+            Some(t) if t <= at(until) => {
+                now = t.max(now);
+                node.handle_timeout(now);
+            }
+            _ => return src,
+        }
+    }
+}
+
+fn address(node: &mut Node, t: f64, a: &str, added: bool) {
+    node.handle(
+        at(t),
+        Input::Address {
+            interface: "eth0".into(),
+            address: ip(a),
+            added,
+        },
+    );
+}
+
+fn state(node: &Node) -> State {
+    node.state("VI_1").unwrap()
+}
+
+#[test]
+fn the_source_follows_the_primary_then_the_last_address_then_faults() {
+    let mut n = node("", Some("10.0.0.1"));
+    assert_eq!(run(&mut n, 0.0, 10.0), Some(ip("10.0.0.1")));
+    assert_eq!(state(&n), State::Master);
+    address(&mut n, 10.0, "10.0.0.2", true);
+    address(&mut n, 10.0, "10.0.0.3", true);
+    // Its own virtual address is never a source.
+    address(&mut n, 10.0, "10.0.0.100", true);
+    address(&mut n, 10.0, "10.0.0.1", false);
+    assert_eq!(
+        run(&mut n, 10.0, 12.0),
+        Some(ip("10.0.0.3")),
+        "the last added"
+    );
+    assert_eq!(state(&n), State::Master);
+    address(&mut n, 12.0, "10.0.0.100", false);
+    assert_eq!(
+        state(&n),
+        State::Master,
+        "losing a VIP is not losing a source"
+    );
+    address(&mut n, 12.0, "10.0.0.3", false);
+    address(&mut n, 12.0, "10.0.0.2", false);
+    assert_eq!(state(&n), State::Fault, "no address left");
+    run(&mut n, 12.0, 20.0);
+    assert_eq!(state(&n), State::Fault);
+    address(&mut n, 20.0, "10.0.0.7", true);
+    assert_ne!(state(&n), State::Fault);
+    assert_eq!(run(&mut n, 20.0, 30.0), Some(ip("10.0.0.7")));
+    assert_eq!(state(&n), State::Master);
+}
+
+#[test]
+fn an_interface_without_an_address_starts_in_fault() {
+    let mut n = node("", None);
+    run(&mut n, 0.0, 10.0);
+    assert_eq!(state(&n), State::Fault);
+    address(&mut n, 10.0, "10.0.0.1", true);
+    assert_eq!(run(&mut n, 10.0, 20.0), Some(ip("10.0.0.1")));
+    assert_eq!(state(&n), State::Master);
+}
+
+/// A configured source address does not follow the interface, as
+/// keepalived's `saddr_from_config`.
+#[test]
+fn a_configured_source_does_not_follow_the_interface() {
+    for keyword in ["mcast_src_ip", "unicast_src_ip"] {
+        let mut n = node(&format!("    {keyword} 10.0.0.50\n"), None);
+        assert_eq!(run(&mut n, 0.0, 10.0), Some(ip("10.0.0.50")), "{keyword}");
+        assert_eq!(state(&n), State::Master, "{keyword}");
+        address(&mut n, 10.0, "10.0.0.9", true);
+        address(&mut n, 10.0, "10.0.0.9", false);
+        assert_eq!(state(&n), State::Master, "{keyword}");
+    }
+}
