@@ -132,3 +132,46 @@ fn a_configured_source_does_not_follow_the_interface() {
         assert_eq!(state(&n), State::Master, "{keyword}");
     }
 }
+
+/// A virtual address the kernel refused is asked for again after a second
+/// while the instance is Master, and announced once it is added.
+#[test]
+fn a_refused_vip_is_retried_and_announced_when_it_arrives() {
+    let mut n = node("", Some("10.0.0.1"));
+    run(&mut n, 0.0, 10.0);
+    assert_eq!(state(&n), State::Master);
+    let vip = ip("10.0.0.100");
+    let result = |n: &mut Node, t: f64, error: Option<&str>| {
+        n.handle(
+            at(t),
+            Input::VipResult {
+                instance: "VI_1".into(),
+                address: vip,
+                error: error.map(str::to_string),
+            },
+        );
+    };
+    result(&mut n, 10.0, Some("Permission denied"));
+    let status = n.status();
+    assert_eq!(status.instances[0].vip_errors[0].address, vip);
+    assert_eq!(status.instances[0].vip_errors[0].attempts, 1);
+    // Due a second later: the node asks for the address again.
+    assert!(n.poll_timeout().is_some_and(|t| t <= at(11.0)));
+    n.handle_timeout(at(11.0));
+    let outputs: Vec<Output> = std::iter::from_fn(|| n.poll_output()).collect();
+    assert!(
+        outputs
+            .iter()
+            .any(|o| matches!(o, Output::AddVip { vip: v, .. } if v.address == vip)),
+        "{outputs:?}"
+    );
+    result(&mut n, 11.0, None);
+    let outputs: Vec<Output> = std::iter::from_fn(|| n.poll_output()).collect();
+    assert!(
+        outputs.iter().any(
+            |o| matches!(o, Output::Announce { addresses, count, .. } if addresses == &vec![vip] && *count > 0)
+        ),
+        "{outputs:?}"
+    );
+    assert!(n.status().instances[0].vip_errors.is_empty());
+}

@@ -85,6 +85,12 @@ impl VrrpSocket {
                 if !local.is_unspecified() {
                     sock.set_multicast_if_v4(&local)?;
                 }
+                // A Master whose source address was just removed still sends
+                // its priority-0 advert from it (keepalived builds its own
+                // IP header for this): the kernel takes a source that is no
+                // longer local only from a transparent socket. It needs
+                // CAP_NET_ADMIN; without it only that advert is lost.
+                let _ = setsockopt_int(&sock, libc::IPPROTO_IP, libc::IP_TRANSPARENT, 1);
                 sock.join_multicast_v4_n(&group, &InterfaceIndexOrAddress::Index(ifindex))?;
                 setsockopt_int(&sock, libc::IPPROTO_IP, libc::IP_MULTICAST_ALL, 0)?;
             }
@@ -94,6 +100,8 @@ impl VrrpSocket {
                 sock.set_multicast_loop_v6(false)?;
                 setsockopt_int(&sock, libc::IPPROTO_IPV6, libc::IPV6_TCLASS, 0xc0)?;
                 sock.set_multicast_if_v6(ifindex)?;
+                // As for IPv4: a removed source may still send priority 0.
+                let _ = setsockopt_int(&sock, libc::IPPROTO_IPV6, libc::IPV6_TRANSPARENT, 1);
                 sock.join_multicast_v6(&group, ifindex)?;
                 setsockopt_int(&sock, libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, 1)?;
                 setsockopt_int(&sock, libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, 1)?;

@@ -309,8 +309,10 @@ impl Node {
             } => {
                 // Only a Master wants its addresses; a late answer for one
                 // that has left Master is moot.
-                if self.state(&instance) == Some(State::Master) {
-                    self.vips.result(now, &instance, address, error);
+                if self.state(&instance) == Some(State::Master)
+                    && self.vips.result(now, &instance, address, error)
+                {
+                    self.announce_late(&instance, address);
                 }
             }
             Input::ScriptDone { id, success } => {

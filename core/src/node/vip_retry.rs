@@ -54,18 +54,18 @@ fn delay(attempts: u32) -> Duration {
 
 impl VipRetries {
     /// The outcome of adding `address` for `instance`: a refusal schedules
-    /// the next attempt, a success forgets the address.
+    /// the next attempt, a success forgets the address. True when a retry
+    /// succeeded (the address arrived after the Master's announcements).
     pub(super) fn result(
         &mut self,
         now: Instant,
         instance: &str,
         address: IpAddr,
         error: Option<String>,
-    ) {
+    ) -> bool {
         let key = (instance.to_string(), address);
         let Some(error) = error else {
-            self.pending.remove(&key);
-            return;
+            return self.pending.remove(&key).is_some();
         };
         let attempts = self.pending.get(&key).map_or(0, |p| p.error.attempts) + 1;
         self.pending.insert(
@@ -79,6 +79,7 @@ impl VipRetries {
                 retry_at: Some(now + delay(attempts)),
             },
         );
+        false
     }
 
     /// The instance no longer wants its addresses (it left Master, or is
@@ -142,6 +143,27 @@ impl Node {
                 .push_back(Output::AddVip { instance, vip, dev });
         }
     }
+
+    /// A refused address arrived after its Master's announcements: it gets
+    /// its own burst of gratuitous ARPs / unsolicited NAs, as many as a new
+    /// Master sends.
+    pub(super) fn announce_late(&mut self, instance: &str, address: IpAddr) {
+        let Some(m) = self.members.iter().find(|m| m.cfg.name == instance) else {
+            return;
+        };
+        let Some(vip) = m.vips().find(|v| v.address == address) else {
+            return;
+        };
+        let count = m.inst.settings().garp.master_repeat;
+        if count > 0 {
+            self.outputs.push_back(Output::Announce {
+                instance: instance.to_string(),
+                interface: m.vip_dev(vip),
+                addresses: vec![address],
+                count,
+            });
+        }
+    }
 }
 
 #[cfg(test)]
@@ -165,7 +187,8 @@ mod tests {
         r.result(at(11), "VI_1", a, Some("Permission denied".into()));
         assert_eq!(r.next(), Some(at(13)));
         assert_eq!(r.errors("VI_1")[0].attempts, 2);
-        r.result(at(13), "VI_1", a, None);
+        assert!(r.result(at(13), "VI_1", a, None), "a retry that succeeded");
+        assert!(!r.result(at(14), "VI_1", a, None), "nothing was pending");
         assert!(r.errors("VI_1").is_empty());
         assert_eq!(r.next(), None);
     }
