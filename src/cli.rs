@@ -167,11 +167,8 @@ pub struct SimArgs {
     /// Print the report as JSON instead of the table.
     #[arg(long)]
     pub json: bool,
-    /// Simulate the directors without the features holdfast does not
-    /// implement yet, as `holdfast run --ignore-unimplemented` would run
-    /// them: those features will not work.
-    #[arg(long)]
-    pub ignore_unimplemented: bool,
+    #[command(flatten)]
+    pub unimplemented: Unimplemented,
 }
 
 #[derive(Debug, Args)]
@@ -193,11 +190,8 @@ pub struct SweepArgs {
     /// Write the whole sweep (every seed's incidents) as JSON here.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Simulate the directors without the features holdfast does not
-    /// implement yet, as `holdfast run --ignore-unimplemented` would run
-    /// them: those features will not work.
-    #[arg(long)]
-    pub ignore_unimplemented: bool,
+    #[command(flatten)]
+    pub unimplemented: Unimplemented,
 }
 
 /// Which keepalived.conf to read, and as which host: `-f` and `-i`, as
@@ -214,6 +208,14 @@ pub struct ConfigFile {
     /// Config id that `@ID` lines are compared with (default: the short host name, as keepalived).
     #[arg(short = 'i', long)]
     pub config_id: Option<String>,
+    #[command(flatten)]
+    pub unimplemented: Unimplemented,
+}
+
+/// One switch for `check`, `run`, `sim` and `sweep`, so that all four read
+/// a configuration alike.
+#[derive(Debug, Args)]
+pub struct Unimplemented {
     /// Run without the features holdfast does not implement yet (each is
     /// then a warning saying what will be missing) instead of refusing the
     /// configuration: those features will not work.

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Parser;
 use holdfast::cli::{
-    CheckArgs, Cli, Command, GenhashArgs, ReportArgs, RunArgs, SimArgs, SweepArgs,
+    CheckArgs, Cli, Command, GenhashArgs, ReportArgs, RunArgs, SimArgs, SweepArgs, Unimplemented,
 };
 use holdfast_core::config::{self, FsLoader, LoadOptions, Severity};
 
@@ -38,8 +38,8 @@ fn main() -> ExitCode {
 
 /// keepalived's default config id: the host name up to its first dot.
 fn default_config_id() -> Option<String> {
-    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
-    let short = name.trim().split('.').next()?.to_string();
+    let name = holdfast_runtime::host_name();
+    let short = name.split('.').next()?.to_string();
     (!short.is_empty()).then_some(short)
 }
 
@@ -47,7 +47,7 @@ fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let opts = LoadOptions {
         config_id: args.config.config_id.or_else(default_config_id),
         strict: args.strict,
-        ignore_unimplemented: args.config.ignore_unimplemented,
+        ignore_unimplemented: args.config.unimplemented.ignore_unimplemented,
     };
     let loaded = config::load(&args.config.file, &FsLoader, &opts);
     eprint!("{}", loaded.render());
@@ -91,6 +91,17 @@ fn duration(secs: Option<f64>) -> anyhow::Result<Option<std::time::Duration>> {
     .transpose()
 }
 
+/// A scenario file whose configurations are read as `check` and `run`
+/// read them.
+fn scenario_source(
+    path: &std::path::Path,
+    unimplemented: &Unimplemented,
+) -> anyhow::Result<holdfast_sim::Source> {
+    let mut source = holdfast_sim::Source::read(path)?;
+    source.files.ignore_unimplemented = unimplemented.ignore_unimplemented;
+    Ok(source)
+}
+
 fn sim(args: SimArgs) -> anyhow::Result<ExitCode> {
     let opts = holdfast_sim::Options {
         seed: args.seed,
@@ -98,8 +109,7 @@ fn sim(args: SimArgs) -> anyhow::Result<ExitCode> {
         trace: args.trace.is_some(),
         swarm: args.swarm,
     };
-    let mut source = holdfast_sim::Source::read(&args.scenario)?;
-    source.files.ignore_unimplemented = args.ignore_unimplemented;
+    let source = scenario_source(&args.scenario, &args.unimplemented)?;
     let report = holdfast_sim::run(&source, &opts)?;
     if let (Some(path), Some(trace)) = (&args.trace, &report.trace) {
         std::fs::write(path, trace).with_context(|| format!("writing {}", path.display()))?;
@@ -125,8 +135,7 @@ fn sweep(args: SweepArgs) -> anyhow::Result<ExitCode> {
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} seeds {elapsed} (eta {eta})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let mut source = holdfast_sim::Source::read(&args.scenario)?;
-    source.files.ignore_unimplemented = args.ignore_unimplemented;
+    let source = scenario_source(&args.scenario, &args.unimplemented)?;
     let report = holdfast_sim::swarm::sweep(
         &source,
         args.first_seed,
@@ -177,7 +186,7 @@ fn sweep(args: SweepArgs) -> anyhow::Result<ExitCode> {
         .duration
         .map(|d| format!(" --duration {d}"))
         .unwrap_or_default();
-    if args.ignore_unimplemented {
+    if args.unimplemented.ignore_unimplemented {
         dur.push_str(" --ignore-unimplemented");
     }
     for r in failing {
@@ -276,7 +285,7 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             .context("--repair-interval: a positive number of seconds")?,
         keep_lvs: args.dont_release_ipvs,
         ssl_verify: args.ssl_verify,
-        ignore_unimplemented: args.config.ignore_unimplemented,
+        ignore_unimplemented: args.config.unimplemented.ignore_unimplemented,
     };
     match holdfast_runtime::run(opts) {
         Ok(()) => Ok(ExitCode::SUCCESS),

@@ -185,18 +185,6 @@ fn advert(vrid: u8, priority: u8, password: &str) -> Vec<u8> {
     buf
 }
 
-/// Reads director `host`'s state dump (SIGUSR1).
-fn dump(lab: &mut Lab, i: usize, host: &str) -> serde_json::Value {
-    let path = lab.dir.join(format!("{host}.json"));
-    let _ = std::fs::remove_file(&path);
-    lab.procs[i].signal(libc::SIGUSR1);
-    wait_for(Duration::from_secs(2), || path.exists());
-    std::thread::sleep(Duration::from_millis(50));
-    let text =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("no dump: {e}\n{}", lab.logs()));
-    serde_json::from_str(&text).unwrap()
-}
-
 #[test]
 fn bad_adverts_change_nothing_and_are_counted_by_reason() {
     if !available() {
@@ -219,7 +207,7 @@ fn bad_adverts_change_nothing_and_are_counted_by_reason() {
         "a bad advert changed state:\n{}",
         lab.logs()
     );
-    let status = dump(&mut lab, d1, "d1");
+    let status = lab.dump(d1, "d1");
     let vi1 = status["instances"]
         .as_array()
         .unwrap()
@@ -648,8 +636,8 @@ fn a_refused_virtual_address_is_retried_and_reported() {
         lab.has("d1", "eth0", "192.168.200.10")
     });
     assert!(master.is_some(), "{}", lab.logs());
-    let errors = |lab: &mut Lab| dump(lab, d1, "d1")["instances"][0]["vip_errors"].clone();
-    let refused = errors(&mut lab);
+    let errors = |lab: &Lab| lab.dump(d1, "d1")["instances"][0]["vip_errors"].clone();
+    let refused = errors(&lab);
     assert_eq!(
         refused[0]["address"],
         "fd00:1::10",
@@ -672,7 +660,7 @@ fn a_refused_virtual_address_is_retried_and_reported() {
         has_v6(&lab)
     });
     assert!(added.is_some(), "never retried:\n{}", lab.logs());
-    assert_eq!(errors(&mut lab), serde_json::json!([]));
+    assert_eq!(errors(&lab), serde_json::json!([]));
     assert!(lab.has("d1", "eth0", "192.168.200.10"));
 }
 
@@ -715,7 +703,7 @@ fn an_interface_that_loses_its_address_faults_and_recovers_when_it_returns() {
         moved < Duration::from_millis(1500),
         "takeover took {moved:?}"
     );
-    let state = dump(&mut lab, d1, "d1");
+    let state = lab.dump(d1, "d1");
     let vi2 = state["instances"]
         .as_array()
         .unwrap()

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use netns::{available, case_study, wait_every, wait_for, Lab};
+use netns::{available, case_study, wait_every, Lab};
 
 /// The case study's director 1 with DNS_CHECK instead of TCP_CHECK on the
 /// HTTPS service's two real servers.
@@ -158,20 +158,11 @@ fn with_ignore_unimplemented_all_three_run_without_the_checker() {
     }
     let mut lab = Lab::new("unimpl");
     let d1 = lab.holdfast_with("d1", &conf, &["--ignore-unimplemented"]);
-    let dump_path = lab.dir.join("d1.json");
     // Past the first checks (1 s plus warm-up jitter), the dump is read
     // until the HTTPS servers show up with no probe result.
     std::thread::sleep(Duration::from_secs(2));
     let https_up = wait_every(Duration::from_millis(200), Duration::from_secs(10), || {
-        let _ = std::fs::remove_file(&dump_path);
-        lab.procs[d1].signal(libc::SIGUSR1);
-        if wait_for(Duration::from_secs(2), || dump_path.exists()).is_none() {
-            return false;
-        }
-        let Ok(text) = std::fs::read_to_string(&dump_path) else {
-            return false;
-        };
-        let Ok(dump) = serde_json::from_str::<serde_json::Value>(&text) else {
+        let Some(dump) = lab.try_dump(d1, "d1") else {
             return false;
         };
         let https: Vec<serde_json::Value> = dump["real_servers"]

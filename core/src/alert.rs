@@ -74,39 +74,26 @@ impl Policy {
         if !self.enabled || !smtp_alert || (self.no_email_faults && to == State::Fault) {
             return None;
         }
-        let (what, body) = match (group, to) {
-            (false, State::Master) => (
-                "Entering MASTER state",
-                "=> VRRP Instance is now owning VRRP VIPs <=",
-            ),
-            (false, State::Backup) => (
-                "Entering BACKUP state",
-                "=> VRRP Instance is no longer owning VRRP VIPs <=",
-            ),
-            (false, State::Fault) => (
-                "Entering FAULT state",
-                "=> VRRP Instance is no longer owning VRRP VIPs <=",
-            ),
-            (false, State::Initialize) => ("Stopping", "=> VRRP Instance stopping <="),
-            (true, State::Master) => (
-                "Entering MASTER state",
-                "=> All VRRP group instances are now in MASTER state <=",
-            ),
-            (true, State::Backup) => (
-                "Entering BACKUP state",
-                "=> All VRRP group instances are now in BACKUP state <=",
-            ),
-            (true, State::Fault) => (
-                "Entering FAULT state",
-                "=> All VRRP group instances are now in FAULT state <=",
-            ),
-            (true, State::Initialize) => (
-                "Stopping",
-                "=> All VRRP group instances are now stopping <=",
-            ),
+        // keepalived's words: "Entering WORD state" but "Stopping".
+        let word = match to {
+            State::Master => "MASTER",
+            State::Backup => "BACKUP",
+            State::Fault => "FAULT",
+            State::Initialize => "",
+        };
+        let what = match to {
+            State::Initialize => "Stopping".to_string(),
+            _ => format!("Entering {word} state"),
+        };
+        let body = match (group, to) {
+            (true, State::Initialize) => "=> All VRRP group instances are now stopping <=".into(),
+            (true, _) => format!("=> All VRRP group instances are now in {word} state <="),
+            (false, State::Master) => "=> VRRP Instance is now owning VRRP VIPs <=".into(),
+            (false, State::Initialize) => "=> VRRP Instance stopping <=".into(),
+            (false, _) => "=> VRRP Instance is no longer owning VRRP VIPs <=".into(),
         };
         let kind = if group { "VRRP Group" } else { "VRRP Instance" };
-        Some(self.mail(format!("{kind} {name} - {what}"), body))
+        Some(self.mail(format!("{kind} {name} - {what}"), &body))
     }
 
     /// The alert for one checker of `rs` coming up or going down. The body

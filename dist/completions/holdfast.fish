@@ -56,14 +56,14 @@ complete -c holdfast -n "__fish_holdfast_using_subcommand sim" -l trace -d 'Writ
 complete -c holdfast -n "__fish_holdfast_using_subcommand sim" -l duration -d 'Simulated seconds (default: the scenario\'s)' -r
 complete -c holdfast -n "__fish_holdfast_using_subcommand sim" -l swarm -d 'Vary fault timing and network conditions from the seed, as `sweep` does'
 complete -c holdfast -n "__fish_holdfast_using_subcommand sim" -l json -d 'Print the report as JSON instead of the table'
-complete -c holdfast -n "__fish_holdfast_using_subcommand sim" -l ignore-unimplemented -d 'Simulate the directors without the features holdfast does not implement yet, as `holdfast run --ignore-unimplemented` would run them: those features will not work'
+complete -c holdfast -n "__fish_holdfast_using_subcommand sim" -l ignore-unimplemented -d 'Run without the features holdfast does not implement yet (each is then a warning saying what will be missing) instead of refusing the configuration: those features will not work'
 complete -c holdfast -n "__fish_holdfast_using_subcommand sim" -s h -l help -d 'Print help'
 complete -c holdfast -n "__fish_holdfast_using_subcommand sweep" -l seeds -d 'How many seeds' -r
 complete -c holdfast -n "__fish_holdfast_using_subcommand sweep" -l first-seed -d 'The first seed' -r
 complete -c holdfast -n "__fish_holdfast_using_subcommand sweep" -l jobs -d 'Threads (default: the machine\'s cores)' -r
 complete -c holdfast -n "__fish_holdfast_using_subcommand sweep" -l duration -d 'Simulated seconds per seed (default: the scenario\'s)' -r
 complete -c holdfast -n "__fish_holdfast_using_subcommand sweep" -l out -d 'Write the whole sweep (every seed\'s incidents) as JSON here' -r -F
-complete -c holdfast -n "__fish_holdfast_using_subcommand sweep" -l ignore-unimplemented -d 'Simulate the directors without the features holdfast does not implement yet, as `holdfast run --ignore-unimplemented` would run them: those features will not work'
+complete -c holdfast -n "__fish_holdfast_using_subcommand sweep" -l ignore-unimplemented -d 'Run without the features holdfast does not implement yet (each is then a warning saying what will be missing) instead of refusing the configuration: those features will not work'
 complete -c holdfast -n "__fish_holdfast_using_subcommand sweep" -s h -l help -d 'Print help'
 complete -c holdfast -n "__fish_holdfast_using_subcommand report" -l sweep -d 'A sweep to add to a trace\'s report' -r -F
 complete -c holdfast -n "__fish_holdfast_using_subcommand report" -s o -l out -d 'Directory to write the report into' -r -F

@@ -20,4 +20,4 @@ pub mod scripts;
 pub mod tls;
 pub mod vrrp_socket;
 
-pub use daemon::{run, DaemonError, Options};
+pub use daemon::{host_name, run, DaemonError, Options};

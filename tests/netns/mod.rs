@@ -353,6 +353,22 @@ impl Lab {
         ]);
     }
 
+    /// Director `host`'s state dump: SIGUSR1 to its process `i`, then the
+    /// file it writes (whole, then renamed). `None` if none came.
+    pub fn try_dump(&self, i: usize, host: &str) -> Option<serde_json::Value> {
+        let path = self.dir.join(format!("{host}.json"));
+        let _ = std::fs::remove_file(&path);
+        self.procs[i].signal(libc::SIGUSR1);
+        wait_for(Duration::from_secs(2), || path.exists())?;
+        serde_json::from_str(&std::fs::read_to_string(&path).ok()?).ok()
+    }
+
+    /// [`Lab::try_dump`], failing the test when no dump comes.
+    pub fn dump(&self, i: usize, host: &str) -> serde_json::Value {
+        self.try_dump(i, host)
+            .unwrap_or_else(|| panic!("no dump from {host}:\n{}", self.logs()))
+    }
+
     /// The logs of every process, for failure messages.
     pub fn logs(&self) -> String {
         self.procs

@@ -45,19 +45,12 @@ impl Member {
 
     /// Its virtual addresses, excluded ones included.
     pub(super) fn vips(&self) -> impl Iterator<Item = &VirtualIp> {
-        self.cfg
-            .virtual_ipaddress
-            .iter()
-            .chain(&self.cfg.virtual_ipaddress_excluded)
+        self.cfg.vips()
     }
 
-    /// The device an address goes on: its own `dev`, else the instance's
-    /// interface.
+    /// The device an address goes on.
     pub(super) fn vip_dev(&self, v: &VirtualIp) -> String {
-        v.dev
-            .clone()
-            .or_else(|| self.cfg.interface.clone())
-            .unwrap_or_default()
+        self.cfg.vip_dev(v)
     }
 }
 

@@ -78,8 +78,6 @@ pub struct Node {
     links: BTreeMap<String, bool>,
     outputs: Outbox,
     rejected: BTreeMap<Reject, u64>,
-    /// Which instance and group alerts are mailed.
-    alerts: Policy,
     /// Addresses the kernel refused, to add again.
     vips: VipRetries,
     /// The interfaces' addresses, for the instances' source addresses.
@@ -132,7 +130,6 @@ impl Node {
             links,
             outputs: Outbox::default(),
             rejected: BTreeMap::new(),
-            alerts: Policy::new(&config.global),
             vips: VipRetries::default(),
             addrs: Addresses::new(interfaces.iter().flat_map(|i| {
                 [i.ipv4, i.ipv6]
@@ -239,7 +236,6 @@ impl Node {
             .map(|g| previous.get(&g.name).copied().unwrap_or(State::Initialize))
             .collect();
         self.group_cfgs = config.sync_groups.clone();
-        self.alerts = Policy::new(&config.global);
         let old_scripts = std::mem::take(&mut self.scripts);
         self.scripts = config
             .vrrp_scripts
@@ -269,7 +265,8 @@ impl Node {
             self.pools = pools;
             self.pools.sync_table(&mut self.outputs);
         }
-        // Alert settings live in global_defs, which may change alone.
+        // Alert settings live in global_defs, which may change alone; the
+        // pools hold them for the instances' alerts too.
         self.pools.alerts = Policy::new(&config.global);
         self.pump(now);
         Ok(())
@@ -630,7 +627,7 @@ impl Node {
                 from,
                 to,
             });
-            if let Some(mail) = self.alerts.vrrp(cfg.smtp_alert, true, &cfg.name, to) {
+            if let Some(mail) = self.pools.alerts.vrrp(cfg.smtp_alert, true, &cfg.name, to) {
                 self.outputs.push_back(Output::Alert(mail));
             }
             let scripts = notify_outputs(&cfg.notify, "GROUP", &cfg.name, to, &reason, 0);
@@ -732,7 +729,11 @@ impl Node {
                     to,
                     reason,
                 }));
-                if let Some(mail) = self.alerts.vrrp(m.cfg.smtp_alert, false, &m.cfg.name, to) {
+                if let Some(mail) = self
+                    .pools
+                    .alerts
+                    .vrrp(m.cfg.smtp_alert, false, &m.cfg.name, to)
+                {
                     self.outputs.push_back(Output::Alert(mail));
                 }
                 self.outputs.extend(scripts);

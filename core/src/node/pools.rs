@@ -31,7 +31,8 @@ pub(super) struct Pools {
     pub(super) table: Table,
     /// Seed of the warmup jitter.
     pub(super) seed: u64,
-    /// Which checker and quorum alerts are mailed.
+    /// Which alerts are mailed (the director's one policy: checkers and
+    /// quorum here, instances and groups in `Node`).
     pub(super) alerts: Policy,
 }
 

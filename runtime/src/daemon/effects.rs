@@ -10,7 +10,7 @@ use holdfast_core::trace::{self, Kind, Record};
 use tracing::{debug, error, info, warn};
 
 use crate::dataplane::worker::{Choice, Worker};
-use crate::links::{self};
+use crate::links;
 use crate::mail;
 use crate::probes;
 use crate::scripts;

@@ -8,7 +8,7 @@ use holdfast_core::trace::Kind;
 use tracing::{error, info, warn};
 
 use crate::dataplane::worker::Worker;
-use crate::links::{self};
+use crate::links;
 
 use super::setup::load;
 use super::signals::stats_path;

@@ -12,6 +12,8 @@ mod netlink;
 mod setup;
 mod signals;
 
+pub use setup::host_name;
+
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::PathBuf;

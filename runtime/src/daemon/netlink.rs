@@ -5,7 +5,7 @@ use netlink_packet_core::NetlinkPayload;
 use netlink_packet_route::RouteNetlinkMessage;
 use tracing::{error, info, warn};
 
-use crate::links::{self};
+use crate::links;
 
 use super::Daemon;
 

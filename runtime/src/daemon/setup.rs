@@ -51,8 +51,9 @@ pub fn load(opts: &Options) -> Result<Config, DaemonError> {
     Ok(config)
 }
 
-/// The host's name, as keepalived's default `router_id` (uname's nodename).
-fn host_name() -> String {
+/// The host's name, as keepalived's default `router_id` (uname's nodename);
+/// its first label is the default config id.
+pub fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .unwrap_or_default()
@@ -191,16 +192,8 @@ impl Daemon {
     pub(super) async fn remove_stale_vips(&mut self) {
         let mut stale = Vec::new();
         for inst in &self.config.instances {
-            for vip in inst
-                .virtual_ipaddress
-                .iter()
-                .chain(&inst.virtual_ipaddress_excluded)
-            {
-                let dev = vip
-                    .dev
-                    .clone()
-                    .or_else(|| inst.interface.clone())
-                    .unwrap_or_default();
+            for vip in inst.vips() {
+                let dev = inst.vip_dev(vip);
                 // The discovery's address dump says what is there.
                 let link = self
                     .link(&dev)
@@ -225,12 +218,8 @@ impl Daemon {
             .config
             .instances
             .iter()
-            .flat_map(|i| {
-                i.virtual_ipaddress
-                    .iter()
-                    .chain(&i.virtual_ipaddress_excluded)
-                    .filter_map(|v| v.dev.clone().or_else(|| i.interface.clone()))
-            })
+            .flat_map(|i| i.vips().map(|v| i.vip_dev(v)))
+            .filter(|dev| !dev.is_empty())
             .collect();
         for dev in devs {
             let Some(link) = self.link(&dev).cloned() else {

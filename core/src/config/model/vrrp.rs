@@ -245,3 +245,22 @@ pub struct VrrpInstance {
     /// Adverts in the master-down interval.
     pub down_timer_adverts: u32,
 }
+
+impl VrrpInstance {
+    /// Its virtual addresses, excluded ones included.
+    pub fn vips(&self) -> impl Iterator<Item = &VirtualIp> {
+        self.virtual_ipaddress
+            .iter()
+            .chain(&self.virtual_ipaddress_excluded)
+    }
+
+    /// The device an address goes on: its own `dev`, else the instance's
+    /// interface (keepalived's rule; core and the daemon's start-up cleanup
+    /// both use it).
+    pub fn vip_dev(&self, v: &VirtualIp) -> String {
+        v.dev
+            .clone()
+            .or_else(|| self.interface.clone())
+            .unwrap_or_default()
+    }
+}
