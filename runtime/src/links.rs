@@ -30,6 +30,35 @@ pub struct Link {
     pub addresses: Vec<IpAddr>,
 }
 
+impl Link {
+    /// An address appeared: the first primary one of each family becomes
+    /// the one adverts come from.
+    pub fn learn(&mut self, a: IpAddr, secondary: bool) {
+        if !self.addresses.contains(&a) {
+            self.addresses.push(a);
+        }
+        if !is_source_kind(a, secondary) {
+            return;
+        }
+        match a {
+            IpAddr::V4(a) if self.ipv4.is_none() => self.ipv4 = Some(a),
+            IpAddr::V6(a) if self.ipv6.is_none() => self.ipv6 = Some(a),
+            _ => {}
+        }
+    }
+
+    /// An address went.
+    pub fn forget(&mut self, a: IpAddr) {
+        self.addresses.retain(|x| *x != a);
+        if self.ipv4.map(IpAddr::V4) == Some(a) {
+            self.ipv4 = None;
+        }
+        if self.ipv6.map(IpAddr::V6) == Some(a) {
+            self.ipv6 = None;
+        }
+    }
+}
+
 /// What a link message says about a link: index, name, up.
 pub fn link_state(msg: &LinkMessage) -> (u32, Option<String>, bool) {
     let name = msg.attributes.iter().find_map(|a| match a {
@@ -39,6 +68,48 @@ pub fn link_state(msg: &LinkMessage) -> (u32, Option<String>, bool) {
     let flags = msg.header.flags;
     let up = flags.contains(LinkFlags::Up) && flags.contains(LinkFlags::LowerUp);
     (msg.header.index, name, up)
+}
+
+/// The interface a link message describes, without its addresses.
+pub fn link_of(msg: &LinkMessage) -> Link {
+    let (index, name, up) = link_state(msg);
+    let mac = msg
+        .attributes
+        .iter()
+        .find_map(|a| match a {
+            LinkAttribute::Address(m) if m.len() == 6 => {
+                let mut mac = [0u8; 6];
+                mac.copy_from_slice(m);
+                Some(mac)
+            }
+            _ => None,
+        })
+        .unwrap_or_default();
+    Link {
+        index,
+        name: name.unwrap_or_default(),
+        mac,
+        up,
+        ipv4: None,
+        ipv6: None,
+        addresses: Vec::new(),
+    }
+}
+
+/// Whether an address message is about a secondary address.
+pub fn is_secondary(msg: &AddressMessage) -> bool {
+    msg.header
+        .flags
+        .contains(netlink_packet_route::address::AddressHeaderFlags::Secondary)
+}
+
+/// Whether `a` is the kind of address adverts come from: the first
+/// primary IPv4 address, or a link-local IPv6 one.
+pub fn is_source_kind(a: IpAddr, secondary: bool) -> bool {
+    match a {
+        IpAddr::V4(_) => !secondary,
+        IpAddr::V6(a) => a.segments()[0] & 0xffc0 == 0xfe80,
+    }
 }
 
 /// The address a message is about.
@@ -61,46 +132,15 @@ pub async fn discover(handle: &Handle) -> Result<Vec<Link>, rtnetlink::Error> {
     let mut links = Vec::new();
     let mut stream = handle.link().get().execute();
     while let Some(msg) = stream.try_next().await? {
-        let (index, name, up) = link_state(&msg);
-        let mac = msg
-            .attributes
-            .iter()
-            .find_map(|a| match a {
-                LinkAttribute::Address(m) if m.len() == 6 => {
-                    let mut mac = [0u8; 6];
-                    mac.copy_from_slice(m);
-                    Some(mac)
-                }
-                _ => None,
-            })
-            .unwrap_or_default();
-        links.push(Link {
-            index,
-            name: name.unwrap_or_default(),
-            mac,
-            up,
-            ipv4: None,
-            ipv6: None,
-            addresses: Vec::new(),
-        });
+        links.push(link_of(&msg));
     }
     let mut addrs = handle.address().get().execute();
     while let Some(msg) = addrs.try_next().await? {
         let Some(link) = links.iter_mut().find(|l| l.index == msg.header.index) else {
             continue;
         };
-        let secondary = msg
-            .header
-            .flags
-            .contains(netlink_packet_route::address::AddressHeaderFlags::Secondary);
-        link.addresses.extend(address_of(&msg));
-        match address_of(&msg) {
-            // The first primary address is the one adverts come from.
-            Some(IpAddr::V4(a)) if link.ipv4.is_none() && !secondary => link.ipv4 = Some(a),
-            Some(IpAddr::V6(a)) if link.ipv6.is_none() && a.segments()[0] & 0xffc0 == 0xfe80 => {
-                link.ipv6 = Some(a)
-            }
-            _ => {}
+        if let Some(a) = address_of(&msg) {
+            link.learn(a, is_secondary(&msg));
         }
     }
     Ok(links)

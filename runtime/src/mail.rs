@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use holdfast_core::alert::Mail;
-use holdfast_core::config::model::Config;
+use holdfast_core::config::model::GlobalDefs;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::extension::ClientId;
 use lettre::transport::smtp::AsyncSmtpTransport;
@@ -17,12 +17,11 @@ use tracing::warn;
 
 /// Sends `mail` in the background, if mail is configured.
 pub fn send(
-    config: &Config,
+    g: &GlobalDefs,
     mail: Mail,
     slots: Arc<Semaphore>,
     tasks: &mut tokio::task::JoinSet<()>,
 ) {
-    let g = &config.global;
     let (Some(server), Some(from)) = (&g.smtp_server, &g.notification_email_from) else {
         return;
     };

@@ -189,7 +189,14 @@ pub enum Fault {
         /// Director.
         host: String,
     },
-    /// A crashed director boots again (its node is rebuilt from config).
+    /// A director is stopped as SIGTERM stops it: its Masters send
+    /// priority 0 and remove their addresses, then the process ends.
+    Stop {
+        /// Director.
+        host: String,
+    },
+    /// A crashed or stopped director boots again (its node is rebuilt
+    /// from config).
     Restart {
         /// Director.
         host: String,
@@ -275,6 +282,7 @@ impl Fault {
     pub fn kind(&self) -> &'static str {
         match self {
             Fault::Crash { .. } => "crash",
+            Fault::Stop { .. } => "stop",
             Fault::Restart { .. } => "restart",
             Fault::Pause { .. } => "pause",
             Fault::Link { .. } => "link",
@@ -292,6 +300,7 @@ impl Fault {
     pub fn label(&self) -> String {
         match self {
             Fault::Crash { host } => format!("{host} crashes"),
+            Fault::Stop { host } => format!("{host} stops (SIGTERM)"),
             Fault::Restart { host } => format!("{host} restarts"),
             Fault::Pause { host, ms } => format!("{host} paused {ms} ms"),
             Fault::Link {

@@ -552,7 +552,10 @@ impl Setup {
                     .ok_or_else(|| err(format!("no segment {s}")))
             };
             match &f.fault {
-                Fault::Crash { host } | Fault::Restart { host } | Fault::Pause { host, .. } => {
+                Fault::Crash { host }
+                | Fault::Stop { host }
+                | Fault::Restart { host }
+                | Fault::Pause { host, .. } => {
                     director(host)?;
                 }
                 Fault::Script { host, script, .. } => {

@@ -76,6 +76,10 @@ pub struct Director {
     pub config_shown: String,
     /// A reload that arrived during a pause, applied when it ends.
     pub pending_reload: Option<PathBuf>,
+    /// A stop that arrived during a pause, carried out when it ends.
+    pub pending_stop: bool,
+    /// The seed its running node was built with.
+    pub seed: u64,
     /// Each vrrp_script's current result (absent: it passes).
     pub scripts: BTreeMap<String, bool>,
     /// Config id.

@@ -1,37 +1,31 @@
-//! The daemon: one tokio task that feeds `core::Node` its inputs with the
-//! monotonic clock and carries out its outputs. It decides nothing itself
-//! (docs/architecture.md, "The sans-IO contract" and "The daemon"):
-//! sockets, netlink, probes and scripts only report, and every reaction
-//! comes from the node.
+//! The daemon: core's node driven by the [`Driver`] loop over the real
+//! machine ([`system::System`]: raw VRRP sockets, rtnetlink, probes,
+//! scripts, mail, signals, the data plane). It decides nothing itself
+//! (docs/architecture.md, "The sans-IO contract" and "The daemon"): the
+//! kernel side only reports and carries out, and every reaction comes from
+//! the node.
+//!
+//! - `driver.rs`: the loop, time and arrival order, the drain, reload,
+//!   dumps and the stop (generic over the kernel);
+//! - `kernel.rs`: what the loop needs from the machine (the [`Kernel`]
+//!   trait), so a test can run the same loop over a recording fake;
+//! - `config.rs`: reading the configuration as `run` does;
+//! - `system/`: the production kernel (start-up, netlink, effects,
+//!   signals).
 
-mod arrival;
-mod effects;
-mod event_loop;
-mod lifecycle;
-mod netlink;
-mod setup;
-mod signals;
+mod config;
+mod driver;
+mod kernel;
+mod system;
 
-pub use setup::host_name;
+pub use config::{host_name, load};
+pub use driver::{stats_path, Driver};
+pub use kernel::{Arrival, Kernel, Signal, Wake};
 
-use std::collections::BTreeMap;
-use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use holdfast_core::config::model::{Config, VirtualIp};
-use holdfast_core::node::Input;
-use holdfast_core::time::Instant;
-use holdfast_core::Node;
-use tokio::sync::{mpsc, Semaphore};
-
-use crate::announce::Announcer;
-use crate::clock::Timer;
-use crate::dataplane::worker::{Choice, Worker};
-use crate::links::Link;
-use crate::probes;
-use crate::vrrp_socket::VrrpSocket;
+use crate::dataplane::worker::Choice;
 
 /// How to run.
 #[derive(Debug, Clone)]
@@ -59,7 +53,7 @@ pub struct Options {
     pub ignore_unimplemented: bool,
 }
 
-/// Why the daemon could not start.
+/// Why the daemon could not start or go on.
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
     /// The configuration has errors.
@@ -74,61 +68,18 @@ fn sys(what: &str) -> impl Fn(std::io::Error) -> DaemonError + '_ {
     move |e| DaemonError::System(format!("{what}: {e}"))
 }
 
-/// Notify scripts and alerts running at once, at most: a storm of state
-/// changes must not pile up processes.
-const MAX_SCRIPTS: usize = 32;
-/// How long a notify script may run.
-const NOTIFY_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Runs the daemon until SIGTERM or SIGINT.
+/// Runs the daemon until SIGTERM, SIGINT or SIGQUIT.
 pub fn run(opts: Options) -> Result<(), DaemonError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(sys("tokio"))?;
     rt.block_on(async move {
-        let daemon = Daemon::start(opts).await?;
-        daemon.serve().await
+        let config = load(&opts)?;
+        let (system, interfaces, addresses) = system::System::start(&opts, &config).await?;
+        let seed = crate::clock::monotonic_ns() ^ u64::from(std::process::id());
+        let driver = Driver::start(system, opts, config, &interfaces, &addresses, seed)?;
+        crate::notify::ready();
+        driver.serve().await
     })
-}
-
-/// An input for core, and when the kernel received it if it was a packet.
-type Event = (Input, Option<u64>);
-
-struct Daemon {
-    opts: Options,
-    config: Config,
-    node: Node,
-    origin: u64,
-    handle: rtnetlink::Handle,
-    links: Vec<Link>,
-    sockets: BTreeMap<(String, bool), Arc<VrrpSocket>>,
-    announcers: BTreeMap<String, Announcer>,
-    /// Virtual addresses holdfast put on interfaces: (ifindex, address).
-    held: BTreeMap<(u32, IpAddr), (String, VirtualIp)>,
-    tx: mpsc::UnboundedSender<Event>,
-    rx: mpsc::UnboundedReceiver<Event>,
-    /// The latest time handed to core: a packet's kernel timestamp may be
-    /// older than an event core already saw, and core's time never runs
-    /// backwards.
-    fed: std::cell::Cell<Instant>,
-    timer: Timer,
-    slots: Arc<Semaphore>,
-    /// Notify scripts in flight: a stop waits for them (a bounded while),
-    /// so notify_stop runs.
-    tasks: tokio::task::JoinSet<()>,
-    /// Alert mail in flight. A stop abandons what was sent before it (a
-    /// mail stuck on an unreachable relay must not hold the exit up) and
-    /// waits, with the scripts, for the alerts the stop itself raises.
-    mails: tokio::task::JoinSet<()>,
-    trace: Option<std::io::BufWriter<std::fs::File>>,
-    /// What probes share: TLS settings, script user and security.
-    probe_env: probes::ProbeEnv,
-    /// The data plane's thread, from the first LVS table on.
-    dataplane: Option<Worker>,
-    /// The LVS table changed in the last drain: hand it over.
-    lvs_changed: bool,
-    /// An input taken from the queue early and put back (see
-    /// `take_arrived_before`).
-    stash: Option<Event>,
 }

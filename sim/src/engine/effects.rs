@@ -27,13 +27,20 @@ impl Sim {
         }
     }
 
-    pub(super) fn carry_out(&mut self, d: usize, o: Output) {
+    /// Carries out one output; what the kernel answers at once (an
+    /// address was added) is returned, for core.
+    pub(super) fn carry_out(&mut self, d: usize, o: Output) -> Option<Input> {
         let now = self.world.now;
         match o {
             Output::Transmit(t) => self.transmit(d, t),
-            Output::AddVip { vip, .. } => {
+            Output::AddVip { instance, vip, .. } => {
                 self.world.directors[d].vips.insert(vip.address);
                 self.dirty = true;
+                return Some(Input::VipResult {
+                    instance,
+                    address: vip.address,
+                    error: None,
+                });
             }
             Output::RemoveVip { vip, .. } => {
                 self.world.directors[d].vips.remove(&vip.address);
@@ -47,9 +54,7 @@ impl Sim {
             } => self.announce(d, &interface, &addresses, count),
             Output::Event(e) => {
                 let dir = &mut self.world.directors[d];
-                let Some(i) = dir.info.iter().position(|i| i.name == e.instance) else {
-                    return;
-                };
+                let i = dir.info.iter().position(|i| i.name == e.instance)?;
                 dir.states[i] = e.to;
                 self.dirty = true;
                 if e.to == State::Master {
@@ -131,5 +136,6 @@ impl Sim {
                 self.push(now + SCRIPT_TIME, Ev::Deliver { d, life, input });
             }
         }
+        None
     }
 }

@@ -38,24 +38,22 @@ impl Sim {
                 let Some(d) = self.director(&host) else {
                     return;
                 };
-                let dir = &mut self.world.directors[d];
-                if dir.node.take().is_none() {
+                // The machine is gone: its addresses and kernel table too.
+                self.end(d, "crash");
+            }
+            Fault::Stop { host } => {
+                let Some(d) = self.director(&host) else {
+                    return;
+                };
+                if self.world.directors[d].node.is_none() {
                     return;
                 }
-                // The machine is gone: its addresses and kernel table too.
-                dir.paused_until = None;
-                dir.buffered.clear();
-                dir.vips.clear();
-                dir.table = lvs::Table::default();
-                dir.states = vec![State::Initialize; dir.info.len()];
-                dir.gen += 1;
-                dir.wake = None;
-                self.record(
-                    host,
-                    Kind::Stop {
-                        reason: "crash".into(),
-                    },
-                );
+                if self.world.directors[d].paused_until.is_some() {
+                    // A stopped process handles SIGTERM when it runs again.
+                    self.world.directors[d].pending_stop = true;
+                } else {
+                    self.stop(d);
+                }
             }
             Fault::Restart { host } => {
                 let Some(d) = self.director(&host) else {
@@ -181,6 +179,35 @@ impl Sim {
                 }
             }
         }
+    }
+
+    /// SIGTERM: the node releases its instances (priority 0, addresses
+    /// removed) and its outputs are carried out; then the data plane
+    /// removes the LVS table and the process is gone.
+    pub(super) fn stop(&mut self, d: usize) {
+        self.input(d, Input::Shutdown);
+        self.end(d, "SIGTERM");
+    }
+
+    /// Director `d`'s process is gone (`reason` in the trace): no node,
+    /// no addresses, no kernel table.
+    fn end(&mut self, d: usize, reason: &str) {
+        let dir = &mut self.world.directors[d];
+        if dir.node.take().is_none() {
+            return;
+        }
+        dir.paused_until = None;
+        dir.pending_stop = false;
+        dir.buffered.clear();
+        dir.vips.clear();
+        dir.table = lvs::Table::default();
+        dir.states = vec![State::Initialize; dir.info.len()];
+        dir.gen += 1;
+        dir.wake = None;
+        let name = dir.name.clone();
+        let reason = reason.into();
+        self.record(name, Kind::Stop { reason });
+        self.dirty = true;
     }
 
     /// SIGHUP with a new file: a configuration with errors is refused and

@@ -87,6 +87,8 @@ impl Sim {
                 config_path: d.config_path.clone(),
                 config_shown: d.config_shown.clone(),
                 pending_reload: None,
+                pending_stop: false,
+                seed: 0,
                 scripts: BTreeMap::new(),
                 config_id: d.config_id.clone(),
                 states: vec![State::Initialize; info.len()],
@@ -174,6 +176,37 @@ impl Sim {
         Ok(sim)
     }
 
+    /// Hands `input` to director `name` at `at` from the scenario's start,
+    /// as the network hands over a packet: a test drives one director
+    /// with inputs of its choosing (the adverts of a peer that is not
+    /// simulated, link and address events) through the engine's own
+    /// delivery, wake-ups and drain.
+    pub fn inject(&mut self, at: Duration, name: &str, input: holdfast_core::node::Input) -> bool {
+        let Some(d) = self.world.directors.iter().position(|x| x.name == name) else {
+            return false;
+        };
+        self.push(
+            Instant::ZERO + at,
+            Ev::Deliver {
+                d,
+                life: None,
+                input,
+            },
+        );
+        true
+    }
+
+    /// The seed director `name`'s running node was built with (core's
+    /// random parts: the checkers' warmup), so another driver can build
+    /// the same node.
+    pub fn node_seed(&self, name: &str) -> Option<u64> {
+        self.world
+            .directors
+            .iter()
+            .find(|x| x.name == name && x.node.is_some())
+            .map(|x| x.seed)
+    }
+
     /// Test-only: sync groups in every director stop moving together.
     #[cfg(test)]
     pub(crate) fn split_sync_groups(&mut self) {
@@ -228,6 +261,7 @@ impl Sim {
             }
         })?;
         dir.node = Some(node);
+        dir.seed = seed;
         dir.life += 1;
         dir.since = now;
         dir.states = vec![State::Initialize; dir.info.len()];
@@ -389,9 +423,13 @@ impl Sim {
                 // Its probes were held up: checker bounds start again.
                 dir.since = now;
                 let reload = dir.pending_reload.take();
+                let stop = dir.pending_stop;
                 self.settle(d);
                 if let Some(path) = reload {
                     self.reload(d, &path);
+                }
+                if stop {
+                    self.stop(d);
                 }
                 self.dirty = true;
             }
@@ -400,17 +438,25 @@ impl Sim {
     }
 
     /// Carries out a director's outputs and schedules its next wake-up.
+    /// The drain is the daemon's (`Node`, "Driving a node"): one output at
+    /// a time, its trace record first, and what the kernel answers at once
+    /// given to core before the next output is taken.
     fn settle(&mut self, d: usize) {
-        let outputs: Vec<_> = match &mut self.world.directors[d].node {
-            Some(n) => std::iter::from_fn(|| n.poll_traced()).collect(),
-            None => return,
-        };
-        for (at, o, kind) in outputs {
+        while let Some((at, o, kind)) = self.world.directors[d]
+            .node
+            .as_mut()
+            .and_then(Node::poll_traced)
+        {
             if let Some(kind) = kind {
                 let host = self.world.directors[d].name.clone();
                 self.record_at(host, at, kind);
             }
-            self.carry_out(d, o);
+            if let Some(answer) = self.carry_out(d, o) {
+                let now = self.world.now;
+                if let Some(n) = &mut self.world.directors[d].node {
+                    n.handle(now, answer);
+                }
+            }
         }
         let now = self.world.now;
         let dir = &mut self.world.directors[d];

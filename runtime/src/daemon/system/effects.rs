@@ -1,88 +1,26 @@
-//! Carrying out the node's outputs, in its drain order: adverts, addresses,
-//! announcements, probes, scripts, mail, the LVS table, and the trace
-//! record of each.
-
-use std::io::Write as _;
+//! Carrying out core's outputs on the machine: adverts on the VRRP
+//! sockets, addresses over rtnetlink, announcements on packet sockets,
+//! probes, scripts and mail on tasks. Nothing here decides: a refused
+//! address is reported back to core, which retries it.
 
 use holdfast_core::node::{Input, Output};
-use holdfast_core::time::Instant;
-use holdfast_core::trace::{self, Kind, Record};
 use tracing::{debug, error, info, warn};
 
-use crate::dataplane::worker::{Choice, Worker};
 use crate::links;
 use crate::mail;
 use crate::probes;
 use crate::scripts;
 
-use super::{Daemon, NOTIFY_TIMEOUT};
+use super::{System, NOTIFY_TIMEOUT};
 
-impl Daemon {
-    /// Writes one trace record (`--trace`) of the daemon's own (start,
-    /// reload, stop), stamped with the monotonic clock now.
-    pub(super) fn record(&mut self, kind: Kind) {
-        self.record_at(self.now(), kind);
-    }
-
-    /// Writes one trace record stamped `at`: for a node output, the time
-    /// core raised it, as the simulator stamps it.
-    pub(super) fn record_at(&mut self, at: Instant, kind: Kind) {
-        let t_ns = at.as_nanos();
-        if let Some(w) = &mut self.trace {
-            let r = Record {
-                t_ns,
-                host: self
-                    .config
-                    .global
-                    .router_id
-                    .clone()
-                    .unwrap_or_else(|| "holdfast".into()),
-                kind,
-            };
-            if let Err(e) = trace::write(w, &r).and_then(|_| w.flush()) {
-                warn!("trace: {e}");
-            }
-        }
-    }
-
-    /// Carries out everything the node asked for, in the node's drain order
-    /// (adverts first: a netlink round trip for an address must not delay
-    /// the next instance's advert; see `Node`, "Driving a node").
-    pub(super) async fn drain(&mut self) {
-        while let Some((at, o, kind)) = self.node.poll_traced() {
-            if let Some(k) = kind {
-                self.record_at(at, k);
-            }
-            self.carry_out(o).await;
-        }
-        self.hand_over_table();
-    }
-
-    /// Gives the data plane's thread the table core wants, when it
-    /// changed; the thread starts with the first table.
-    pub(super) fn hand_over_table(&mut self) {
-        // `--data-plane none`: the table is only logged (debug).
-        if !std::mem::take(&mut self.lvs_changed) || self.opts.data_plane == Choice::None {
-            return;
-        }
-        if self.dataplane.is_none() {
-            match Worker::start(self.opts.data_plane, self.opts.repair_interval) {
-                Ok(w) => self.dataplane = Some(w),
-                Err(e) => return error!("starting the data-plane thread: {e}"),
-            }
-        }
-        if let Some(w) = &self.dataplane {
-            w.apply(self.node.lvs_table().clone());
-        }
-    }
-
-    /// Carries out one output of the node.
-    pub(super) async fn carry_out(&mut self, o: Output) {
+impl System {
+    /// Carries out one output of the node; a VIP add answers at once.
+    pub(super) async fn effect(&mut self, o: Output) -> Option<Input> {
         match o {
             Output::Transmit(t) => {
                 let iface = t.interface.clone().unwrap_or_default();
                 match self.sockets.get(&(iface.clone(), t.dst.is_ipv6())) {
-                    Some(s) => {
+                    Some((s, _)) => {
                         if let Err(e) = s.send(t.src, t.dst, t.ttl, &t.bytes) {
                             warn!("{iface}: sending advert to {}: {e}", t.dst);
                         }
@@ -107,20 +45,14 @@ impl Daemon {
                 if let Some(e) = &error {
                     error!("({instance}) adding {address} on {dev}: {e}");
                 }
-                let now = self.core_now();
-                self.node.handle(
-                    now,
-                    Input::VipResult {
-                        instance,
-                        address,
-                        error,
-                    },
-                );
+                return Some(Input::VipResult {
+                    instance,
+                    address,
+                    error,
+                });
             }
             Output::RemoveVip { instance, vip, dev } => {
-                let Some(index) = self.link(&dev).map(|l| l.index) else {
-                    return;
-                };
+                let index = self.link(&dev).map(|l| l.index)?;
                 self.held.remove(&(index, vip.address));
                 if let Err(e) = links::remove_vip(&self.handle, index, &vip).await {
                     error!("({instance}) removing {} from {dev}: {e}", vip.address);
@@ -146,7 +78,7 @@ impl Daemon {
             Output::Alert(m) => {
                 info!("alert mail: {}", m.subject);
                 let slots = self.slots.clone();
-                mail::send(&self.config, m, slots, &mut self.mails);
+                mail::send(&self.needs.global, m, slots, &mut self.mails);
             }
             Output::GroupChanged { group, from, to } => {
                 info!("VRRP_Group({group}) {from:?} -> {to:?}");
@@ -166,10 +98,7 @@ impl Daemon {
                     let _ = tx.send((Input::ProbeDone { id, outcome }, None));
                 });
             }
-            Output::Lvs(op) => {
-                debug!("LVS: {op:?}");
-                self.lvs_changed = true;
-            }
+            Output::Lvs(op) => debug!("LVS: {op:?}"),
             Output::RealServerChanged {
                 address,
                 port,
@@ -222,14 +151,6 @@ impl Daemon {
                 }
             }
         }
-    }
-
-    /// The global `script_user`, as scripts run.
-    pub(super) fn script_user(&self) -> Option<(String, Option<String>)> {
-        self.config
-            .global
-            .script_user
-            .as_ref()
-            .map(|u| (u.user.clone(), u.group.clone()))
+        None
     }
 }

@@ -2,18 +2,10 @@
 //! SIGUSR1: what each does, and catching every one whose default would end
 //! the process without the priority-0 adverts and the addresses removed.
 
-use std::path::PathBuf;
-
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
 
-use super::{sys, DaemonError};
-
-/// Where SIGUSR2 writes the statistics: the dump's path with the
-/// extension `stats` (`/run/holdfast.json` → `/run/holdfast.stats`).
-pub fn stats_path(dump: &std::path::Path) -> PathBuf {
-    dump.with_extension("stats")
-}
+use super::super::{sys, DaemonError};
 
 /// What a signal other than SIGTERM, SIGINT, SIGHUP and SIGUSR1 does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
