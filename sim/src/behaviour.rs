@@ -13,6 +13,9 @@ use crate::scenario::Behaviour;
 
 /// How long a local script takes in the simulation.
 const SCRIPT_TIME: Duration = Duration::from_millis(10);
+/// How long a `vrrp_script` takes in the simulation (it passes unless a
+/// `script` fault says otherwise).
+pub const SCRIPT_RUN: Duration = Duration::from_millis(5);
 
 /// A probe's result and when it is known.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use holdfast_core::vrrp::instance::State;
 
 use crate::behaviour;
 
-use super::{Ev, Sim, SCRIPT_TIME};
+use super::{Ev, Sim};
 
 impl Sim {
     /// Gives an input to a director now, or after its pause.
@@ -133,7 +133,7 @@ impl Sim {
                 let life = Some(dir.life);
                 let success = dir.scripts.get(&name).copied().unwrap_or(true);
                 let input = Input::ScriptDone { id, success };
-                self.push(now + SCRIPT_TIME, Ev::Deliver { d, life, input });
+                self.push(now + behaviour::SCRIPT_RUN, Ev::Deliver { d, life, input });
             }
         }
         None

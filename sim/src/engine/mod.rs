@@ -33,8 +33,6 @@ use crate::scenario::{seconds, Fault, Scenario, ScenarioError};
 use crate::setup::Setup;
 use crate::world::{Client, Director, InstInfo, Server, World};
 
-/// How long a `vrrp_script` takes in the simulation (it always passes).
-const SCRIPT_TIME: Duration = Duration::from_millis(5);
 /// How many trace records are kept for violation reports.
 const RING: usize = 32;
 
