@@ -752,3 +752,46 @@ fn an_interface_without_an_address_at_start_faults_until_one_is_added() {
         lab.logs()
     );
 }
+
+/// An interface deleted and created again (a new index), as keepalived
+/// follows it: while it is gone, the instance on it is in FAULT and
+/// director 2 takes VG1; when it comes back under the same name, with its
+/// address, director 1 opens its sockets on the new interface and, the
+/// higher priority, takes VG1 back.
+#[test]
+fn an_interface_deleted_and_created_again_is_followed() {
+    if !available() {
+        return;
+    }
+    let mut lab = Lab::new("relink");
+    let (d1, _) = elected(&mut lab);
+    let ns = lab.ns("d1");
+    sh(&["ip", "-n", &ns, "link", "del", "eth1"]);
+    // (Director 1's VG1 addresses went with its eth1.)
+    let moved = wait_for(Duration::from_secs(6), || holds(&lab, "d2", &VG1));
+    assert!(moved.is_some(), "VG1 did not move:\n{}", lab.logs());
+    let state = lab.dump(d1, "d1");
+    let vi2 = state["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "VI_2")
+        .cloned()
+        .unwrap();
+    assert_eq!(vi2["state"], "Fault", "{vi2}");
+    lab.plug("d1", "eth1", "br1");
+    eth1_address(&lab, "add");
+    let back = wait_for(Duration::from_secs(10), || {
+        holds(&lab, "d1", &VG1) && holds_none(&lab, "d2", &VG1)
+    });
+    assert!(
+        back.is_some(),
+        "VG1 did not come back to director 1:\n{}",
+        lab.logs()
+    );
+    assert!(
+        lab.procs[d1].log().contains("eth1: interface added"),
+        "{}",
+        lab.logs()
+    );
+}

@@ -126,7 +126,7 @@ impl Lab {
     }
 
     /// Connects `eth` in namespace `host` to bridge `br` in the switch.
-    fn plug(&self, host: &str, eth: &str, br: &str) {
+    pub fn plug(&self, host: &str, eth: &str, br: &str) {
         let (sw, ns) = (self.ns("sw"), self.ns(host));
         // Host-side names must be unique and within 15 bytes.
         let outer = format!("h{}{host}{eth}", self.short);
