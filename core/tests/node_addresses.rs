@@ -175,3 +175,80 @@ fn a_refused_vip_is_retried_and_announced_when_it_arrives() {
     );
     assert!(n.status().instances[0].vip_errors.is_empty());
 }
+
+fn outputs(node: &mut Node) -> Vec<Output> {
+    std::iter::from_fn(|| node.poll_output()).collect()
+}
+
+fn found(node: &mut Node, a: &str) {
+    node.handle(
+        at(0.0),
+        Input::Found {
+            interface: "eth0".into(),
+            address: ip(a),
+        },
+    );
+}
+
+/// A virtual address on its device at start was left by a run that did
+/// not stop cleanly: core removes it before anything else, as keepalived
+/// does; other addresses found are source candidates. An address owner
+/// (priority 255) is Master from the start and keeps its address.
+#[test]
+fn a_virtual_address_found_at_start_is_removed_unless_its_owner_is_master() {
+    let mut n = node("", Some("10.0.0.1"));
+    outputs(&mut n);
+    found(&mut n, "10.0.0.100");
+    found(&mut n, "10.0.0.2");
+    let out = outputs(&mut n);
+    assert!(
+        matches!(&out[..], [Output::RemoveVip { instance, vip, dev }]
+            if instance == "VI_1" && vip.address == ip("10.0.0.100") && dev == "eth0"),
+        "{out:?}"
+    );
+    address(&mut n, 1.0, "10.0.0.1", false);
+    assert_eq!(run(&mut n, 1.0, 10.0), Some(ip("10.0.0.2")), "a candidate");
+
+    let text = "    priority 255\n";
+    let mut owner = node(text, Some("10.0.0.1"));
+    assert_eq!(state(&owner), State::Master);
+    found(&mut owner, "10.0.0.100");
+    let out = outputs(&mut owner);
+    assert!(
+        !out.iter().any(|o| matches!(o, Output::RemoveVip { .. })),
+        "{out:?}"
+    );
+}
+
+/// A Master's virtual address that someone else removed is added again
+/// (core's decision; keepalived instead drops to BACKUP and takes the
+/// address back after its skew time, docs/keepalived.md). A Backup's
+/// removal is its own doing and changes nothing.
+#[test]
+fn a_masters_virtual_address_removed_by_someone_else_is_added_again() {
+    let mut n = node("", Some("10.0.0.1"));
+    run(&mut n, 0.0, 10.0);
+    assert_eq!(state(&n), State::Master);
+    outputs(&mut n);
+    address(&mut n, 10.0, "10.0.0.100", false);
+    let out = outputs(&mut n);
+    assert!(
+        matches!(&out[..], [Output::AddVip { vip, dev, .. }]
+            if vip.address == ip("10.0.0.100") && dev == "eth0"),
+        "{out:?}"
+    );
+    // On another interface it is not ours.
+    n.handle(
+        at(10.0),
+        Input::Address {
+            interface: "eth1".into(),
+            address: ip("10.0.0.100"),
+            added: false,
+        },
+    );
+    assert!(outputs(&mut n).is_empty());
+    n.handle(at(11.0), Input::Shutdown);
+    outputs(&mut n);
+    address(&mut n, 11.0, "10.0.0.100", false);
+    assert!(outputs(&mut n).is_empty(), "no longer Master");
+}

@@ -9,11 +9,11 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use crate::config::model::Family;
+use crate::config::model::{Family, VirtualIp};
 use crate::time::Instant;
-use crate::vrrp::instance::Settings;
+use crate::vrrp::instance::{Settings, State};
 
-use super::Node;
+use super::{Node, Output};
 
 /// Addresses per (interface, family); the first is the primary.
 #[derive(Debug, Clone, Default)]
@@ -90,10 +90,61 @@ impl Addresses {
 }
 
 impl Node {
+    /// The instances whose virtual address `ip` lives on `interface`, with
+    /// the address's settings.
+    fn vip_owners(&self, interface: &str, ip: IpAddr) -> Vec<(usize, VirtualIp)> {
+        self.members
+            .iter()
+            .enumerate()
+            .flat_map(|(i, m)| {
+                m.vips()
+                    .filter(move |v| v.address == ip && m.vip_dev(v) == interface)
+                    .map(move |v| (i, v.clone()))
+            })
+            .collect()
+    }
+
+    /// An address found at start: a virtual address of ours is stale and
+    /// goes; any other is a source candidate.
+    pub(super) fn found(&mut self, now: Instant, interface: &str, ip: IpAddr) {
+        let owners = self.vip_owners(interface, ip);
+        if owners.is_empty() {
+            return self.address(now, interface, ip, true);
+        }
+        // An address owner is Master from the start and keeps it.
+        let master = |i: usize| self.members[i].inst.state() == State::Master;
+        if owners.iter().any(|(i, _)| master(*i)) {
+            return;
+        }
+        // One removal is enough, whichever instance lists it.
+        if let Some((i, vip)) = owners.into_iter().next() {
+            self.outputs.push_back(Output::RemoveVip {
+                instance: self.members[i].cfg.name.clone(),
+                vip,
+                dev: interface.to_string(),
+            });
+        }
+    }
+
     /// An address came or went (see `node/addresses.rs`): instances that
     /// send from their interface's primary address follow it, and go to
-    /// FAULT while their interface has none.
+    /// FAULT while their interface has none. A Master's virtual address
+    /// that someone else removed is added again.
     pub(super) fn address(&mut self, now: Instant, interface: &str, ip: IpAddr, added: bool) {
+        if !added {
+            let masters: Vec<(usize, VirtualIp)> = self
+                .vip_owners(interface, ip)
+                .into_iter()
+                .filter(|(i, _)| self.members[*i].inst.state() == State::Master)
+                .collect();
+            if let Some((i, vip)) = masters.into_iter().next() {
+                self.outputs.push_back(Output::AddVip {
+                    instance: self.members[i].cfg.name.clone(),
+                    vip,
+                    dev: interface.to_string(),
+                });
+            }
+        }
         // The director's own virtual addresses are never a source.
         if self
             .members

@@ -28,9 +28,22 @@ pub enum Input {
         /// Up?
         up: bool,
     },
+    /// An address the interface had when the driver started, before any
+    /// instance acted. One of this configuration's virtual addresses on its
+    /// device was left by a run that did not stop cleanly: core removes it
+    /// ([`Output::RemoveVip`]), as keepalived removes them before it
+    /// starts. Any other is a source-address candidate, as
+    /// [`Input::Address`].
+    Found {
+        /// Interface name.
+        interface: String,
+        /// The address.
+        address: IpAddr,
+    },
     /// An address appeared on, or left, one of the director's interfaces
-    /// (the driver reports them all, its own virtual addresses included;
-    /// core ignores those).
+    /// (the driver reports them all, its own virtual addresses included).
+    /// A Master's virtual address removed by someone else is added again
+    /// ([`Output::AddVip`]); other virtual addresses are not a source.
     Address {
         /// Interface name.
         interface: String,

@@ -287,6 +287,7 @@ impl Node {
                 self.links.insert(interface, up);
                 self.update_trackers(now);
             }
+            Input::Found { interface, address } => self.found(now, &interface, address),
             Input::Address {
                 interface,
                 address,

@@ -56,7 +56,7 @@ pub struct Driver<K: Kernel> {
 
 impl<K: Kernel> Driver<K> {
     /// Builds the node from `config` over the kernel's interfaces (and
-    /// every address they have), opens what the instances need and writes
+    /// every address they had at start), opens what the instances need and writes
     /// the start record. `seed` drives core's random parts (the checkers'
     /// warmup).
     pub fn start(
@@ -76,15 +76,15 @@ impl<K: Kernel> Driver<K> {
         let now = kernel.now();
         let mut node = Node::with_seed(now, &config, interfaces, seed)
             .map_err(|e| DaemonError::Config(e.to_string()))?;
-        // Every other address the interfaces have: core picks an
-        // instance's next source among them if its primary goes.
+        // Every address the interfaces have: core removes the virtual
+        // addresses a crashed run left, and picks an instance's next
+        // source among the others if its primary goes.
         for (interface, address) in addresses {
             node.handle(
                 now,
-                holdfast_core::node::Input::Address {
+                holdfast_core::node::Input::Found {
                     interface: interface.clone(),
                     address: *address,
-                    added: true,
                 },
             );
         }

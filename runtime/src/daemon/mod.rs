@@ -76,7 +76,7 @@ pub fn run(opts: Options) -> Result<(), DaemonError> {
         .map_err(sys("tokio"))?;
     rt.block_on(async move {
         let config = load(&opts)?;
-        let (system, interfaces, addresses) = system::System::start(&opts, &config).await?;
+        let (system, interfaces, addresses) = system::System::start(&opts).await?;
         let seed = crate::clock::monotonic_ns() ^ u64::from(std::process::id());
         let driver = Driver::start(system, opts, config, &interfaces, &addresses, seed)?;
         crate::notify::ready();

@@ -27,6 +27,39 @@ impl Sim {
         }
     }
 
+    /// Brings director `d`'s kernel table to the table its node wants,
+    /// through `lvs::diff` as the IPVS data plane does; an operation the
+    /// table refuses is a violation (`data_plane_accepts`).
+    pub(super) fn apply_table(&mut self, d: usize) {
+        let now = self.world.now;
+        let dir = &mut self.world.directors[d];
+        let Some(node) = &dir.node else {
+            return;
+        };
+        let ops = lvs::diff(&dir.table, node.lvs_table());
+        let mut refused = Vec::new();
+        for op in ops {
+            if let Err(e) = lvs::apply(&mut dir.table, &op) {
+                refused.push(format!("the kernel table refused {op:?}: {e}"));
+            }
+        }
+        let name = dir.name.clone();
+        for detail in refused {
+            let v = self.monitor.report(
+                now,
+                "data_plane_accepts",
+                vec![name.clone()],
+                detail,
+                &self.ring,
+            );
+            let kind = Kind::Violation {
+                invariant: v.invariant,
+                detail: v.detail,
+            };
+            self.record(name.clone(), kind);
+        }
+    }
+
     /// Carries out one output; what the kernel answers at once (an
     /// address was added) is returned, for core.
     pub(super) fn carry_out(&mut self, d: usize, o: Output) -> Option<Input> {
@@ -102,25 +135,10 @@ impl Sim {
                 };
                 self.push(now + result.after, Ev::Deliver { d, life, input });
             }
-            Output::Lvs(op) => {
-                let dir = &mut self.world.directors[d];
-                if let Err(e) = lvs::apply(&mut dir.table, &op) {
-                    let name = dir.name.clone();
-                    let v = self.monitor.report(
-                        now,
-                        "data_plane_accepts",
-                        vec![name.clone()],
-                        format!("the kernel table refused {op:?}: {e}"),
-                        &self.ring,
-                    );
-                    self.record(
-                        name,
-                        Kind::Violation {
-                            invariant: v.invariant,
-                            detail: v.detail,
-                        },
-                    );
-                }
+            Output::Lvs(_) => {
+                // The operation is core's record of what changed; the
+                // kernel model gets the whole desired table after the
+                // drain (`apply_table`), as the data planes do.
                 self.incidents.pool(now);
                 self.dirty = true;
             }

@@ -438,13 +438,16 @@ impl Sim {
     /// Carries out a director's outputs and schedules its next wake-up.
     /// The drain is the daemon's (`Node`, "Driving a node"): one output at
     /// a time, its trace record first, and what the kernel answers at once
-    /// given to core before the next output is taken.
+    /// given to core before the next output is taken; then the desired
+    /// LVS table, if it changed, goes to the kernel model.
     fn settle(&mut self, d: usize) {
+        let mut table_changed = false;
         while let Some((at, o, kind)) = self.world.directors[d]
             .node
             .as_mut()
             .and_then(Node::poll_traced)
         {
+            table_changed |= matches!(o, holdfast_core::node::Output::Lvs(_));
             if let Some(kind) = kind {
                 let host = self.world.directors[d].name.clone();
                 self.record_at(host, at, kind);
@@ -455,6 +458,9 @@ impl Sim {
                     n.handle(now, answer);
                 }
             }
+        }
+        if table_changed {
+            self.apply_table(d);
         }
         let now = self.world.now;
         let dir = &mut self.world.directors[d];

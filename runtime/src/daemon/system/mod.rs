@@ -128,7 +128,7 @@ impl System {
             Some(ev) = self.rx.recv() => Wake::Input(ev),
             Some((msg, _)) = self.events.next() => {
                 // Its inputs join the queue: nothing to hand over yet.
-                self.netlink(msg.payload).await;
+                self.netlink(msg.payload);
                 return Ok(None);
             }
             _ = self.hup.recv() => Wake::Signal(Signal::Reload),

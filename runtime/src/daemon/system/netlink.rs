@@ -15,7 +15,7 @@ use super::System;
 
 impl System {
     /// One rtnetlink message; the inputs it makes join the queue.
-    pub(super) async fn netlink(&mut self, payload: NetlinkPayload<RouteNetlinkMessage>) {
+    pub(super) fn netlink(&mut self, payload: NetlinkPayload<RouteNetlinkMessage>) {
         let NetlinkPayload::InnerMessage(msg) = payload else {
             return;
         };
@@ -32,15 +32,11 @@ impl System {
                 let Some(addr) = links::address_of(&m) else {
                     return;
                 };
-                self.address(m.header.index, addr, false, false);
-                if let Some((inst, vip)) = self.held.get(&(m.header.index, addr)).cloned() {
-                    warn!(
-                        "({inst}) {addr} was removed by someone else while Master: adding it back"
-                    );
-                    if let Err(e) = links::add_vip(&self.handle, m.header.index, &vip).await {
-                        error!("({inst}) re-adding {addr}: {e}");
-                    }
+                // Core decides whether a Master puts it back.
+                if let Some((inst, _)) = self.held.remove(&(m.header.index, addr)) {
+                    warn!("({inst}) {addr} was removed by someone else while Master");
                 }
+                self.address(m.header.index, addr, false, false);
             }
             _ => {}
         }

@@ -1,6 +1,6 @@
 //! Start-up: the interfaces as netlink lists them (after subscribing to
-//! its events, so no change between the two is lost), stale addresses of
-//! a crashed run, and the VRRP sockets and announcers the instances need.
+//! its events, so no change between the two is lost), and the VRRP
+//! sockets and announcers the instances need.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -13,7 +13,7 @@ use holdfast_core::node::{Input, Interface};
 use holdfast_core::time::Instant;
 use rtnetlink::MulticastGroup;
 use tokio::sync::{mpsc, Semaphore};
-use tracing::{error, info, warn};
+use tracing::{error, warn};
 
 use crate::announce::Announcer;
 use crate::clock::{monotonic_ns, Timer};
@@ -26,13 +26,12 @@ use super::super::{sys, DaemonError, Options};
 use super::{signals, streams, Needs, System, MAX_SCRIPTS};
 
 impl System {
-    /// Subscribes to link and address events, lists the interfaces and
-    /// removes what a crashed run left; returns the kernel with the
-    /// interfaces and every address they have, for core.
+    /// Subscribes to link and address events and lists the interfaces;
+    /// returns the kernel with the interfaces and every address they have,
+    /// for core (which removes what a crashed run left).
     #[allow(clippy::type_complexity)]
     pub async fn start(
         opts: &Options,
-        config: &Config,
     ) -> Result<(System, Vec<Interface>, Vec<(String, IpAddr)>), DaemonError> {
         let origin = monotonic_ns();
         let (conn, _, events) = rtnetlink::new_multicast_connection(&[
@@ -49,7 +48,7 @@ impl System {
             .map_err(|e| DaemonError::System(format!("netlink: listing interfaces: {e}")))?;
         let (tx, rx) = mpsc::unbounded_channel();
         let [term, int, hup, usr1] = streams()?;
-        let mut s = System {
+        let s = System {
             keep_lvs: opts.keep_lvs,
             ssl_verify: opts.ssl_verify,
             data_plane: opts.data_plane,
@@ -80,7 +79,6 @@ impl System {
             usr1,
             others: signals::other_signals()?,
         };
-        s.remove_stale_vips(config).await;
         let interfaces = s.interfaces();
         let addresses = s
             .links
@@ -104,35 +102,6 @@ impl System {
                 .as_ref()
                 .map(|u| (u.user.clone(), u.group.clone())),
             enforce_security: config.global.enable_script_security,
-        }
-    }
-
-    /// A crashed run may have left its addresses: they go before anything
-    /// starts (keepalived: "removing VIPs" before BACKUP(init)).
-    async fn remove_stale_vips(&mut self, config: &Config) {
-        let mut stale = Vec::new();
-        for inst in &config.instances {
-            for vip in inst.vips() {
-                let dev = inst.vip_dev(vip);
-                // The discovery's address dump says what is there.
-                let link = self
-                    .link(&dev)
-                    .filter(|l| l.addresses.contains(&vip.address));
-                if let Some(l) = link {
-                    stale.push((inst.name.clone(), l.index, dev, vip.clone()));
-                }
-            }
-        }
-        for (inst, index, dev, vip) in stale {
-            info!("({inst}) removing stale VIP {} from {dev}", vip.address);
-            match links::remove_vip(&self.handle, index, &vip).await {
-                Ok(()) => {
-                    if let Some(l) = self.links.iter_mut().find(|l| l.index == index) {
-                        l.forget(vip.address);
-                    }
-                }
-                Err(e) => warn!("({inst}) cannot remove {} from {dev}: {e}", vip.address),
-            }
         }
     }
 
