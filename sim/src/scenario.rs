@@ -483,11 +483,11 @@ impl Scenario {
                 ));
             }
         }
-        for (i, r) in self.real_servers.iter().enumerate() {
+        for r in &self.real_servers {
             if let Behaviour::SlowMs(ms) = r.behaviour {
                 if seconds(ms / 1e3).is_none() {
                     return Err(bad(
-                        format!("real_servers[{i}].behaviour"),
+                        format!("real server {}: behaviour", r.address),
                         "slow_ms must not be negative",
                     ));
                 }

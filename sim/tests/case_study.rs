@@ -469,7 +469,7 @@ fn numbers_and_fields_are_checked_everywhere() {
     .to_string();
     assert_eq!(
         e,
-        "s.json: real_servers[0].behaviour: slow_ms must not be negative"
+        "s.json: real server 10.0.0.1: behaviour: slow_ms must not be negative"
     );
     // --duration is checked like the file's own.
     let s = Scenario::parse(
