@@ -484,10 +484,32 @@ fn a_vip_removed_by_hand_comes_back() {
 /// must be the one configured), and a SIGTERM handing over at once.
 #[test]
 fn a_unicast_pair_elects_and_fails_over() {
+    unicast_pair(true);
+}
+
+/// The same pair without `interface` (keepalived allows it with
+/// `unicast_src_ip`; the address names its `dev`): adverts leave by the
+/// route to the peer from the socket bound to no interface, and arrive on
+/// it. One Master, then the takeover at SIGTERM.
+#[test]
+fn a_unicast_pair_without_an_interface_elects_and_fails_over() {
+    unicast_pair(false);
+}
+
+fn unicast_pair(with_interface: bool) {
     if !available() {
         return;
     }
-    let mut lab = Lab::new("unicast");
+    let mut lab = Lab::new(if with_interface {
+        "unicast"
+    } else {
+        "unicast-noif"
+    });
+    let (interface, dev) = if with_interface {
+        ("    interface eth0\n", "")
+    } else {
+        ("", " dev eth0")
+    };
     for n in [1, 2] {
         let ns = lab.ns(&format!("d{n}"));
         netns::sh(&[
@@ -503,7 +525,7 @@ fn a_unicast_pair_elects_and_fails_over() {
     }
     let conf = |prio: u8, me: u8, peer: u8| {
         format!(
-            "global_defs {{\n    vrrp_version 3\n}}\nvrrp_instance U {{\n    interface eth0\n    virtual_router_id 70\n    priority {prio}\n    advert_int 1\n    unicast_src_ip 192.168.200.20{me}\n    unicast_peer {{\n        192.168.200.20{peer}\n    }}\n    virtual_ipaddress {{\n        192.168.200.70/24\n    }}\n}}\n"
+            "global_defs {{\n    vrrp_version 3\n}}\nvrrp_instance U {{\n{interface}    virtual_router_id 70\n    priority {prio}\n    advert_int 1\n    unicast_src_ip 192.168.200.20{me}\n    unicast_peer {{\n        192.168.200.20{peer}\n    }}\n    virtual_ipaddress {{\n        192.168.200.70/24{dev}\n    }}\n}}\n"
         )
     };
     let (c1, c2) = (

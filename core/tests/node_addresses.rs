@@ -252,3 +252,28 @@ fn a_masters_virtual_address_removed_by_someone_else_is_added_again() {
     address(&mut n, 11.0, "10.0.0.100", false);
     assert!(outputs(&mut n).is_empty(), "no longer Master");
 }
+
+/// A `track_interface` naming an interface that does not exist when the
+/// node is built is dropped, as keepalived drops it ("tracked interface
+/// eth9 doesn't exist"): the instance is not held in FAULT by it, and the
+/// driver can say which ones (`Node::untracked`).
+#[test]
+fn a_tracked_interface_that_does_not_exist_is_not_tracked() {
+    let mut n = node(
+        "    track_interface {\n        eth9\n    }\n",
+        Some("10.0.0.1"),
+    );
+    run(&mut n, 0.0, 10.0);
+    assert_eq!(state(&n), State::Master);
+    assert_eq!(n.untracked(), [("VI_1".to_string(), "eth9".to_string())]);
+    // Its later appearance changes nothing.
+    n.handle(
+        at(10.0),
+        Input::Link {
+            interface: "eth9".into(),
+            up: false,
+        },
+    );
+    run(&mut n, 10.0, 12.0);
+    assert_eq!(state(&n), State::Master);
+}

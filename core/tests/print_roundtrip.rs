@@ -320,11 +320,18 @@ fn instance(i: usize, scripts: Vec<String>) -> impl Strategy<Value = VrrpInstanc
         )
             .prop_map(move |(a, b, c, peers, d, e)| {
                 let (master, interface, priority, advert_int, mut authentication) = a;
-                // An instance needs an interface unless it has unicast peers.
-                let interface = if peers.is_empty() {
-                    Some(interface.unwrap_or_else(|| "eth0".into()))
-                } else {
+                // An instance needs an interface unless it has unicast
+                // peers, a unicast_src_ip that is not link-local, and a
+                // `dev` on every address (keepalived's rules).
+                let link_local =
+                    |a: &IpAddr| matches!(a, IpAddr::V6(v) if v.segments()[0] & 0xffc0 == 0xfe80);
+                let without = !peers.is_empty()
+                    && c.3.as_ref().is_some_and(|a| !link_local(a))
+                    && b.0.iter().chain(&b.1).all(|v| v.dev.is_some());
+                let interface = if without {
                     interface
+                } else {
+                    Some(interface.unwrap_or_else(|| "eth0".into()))
                 };
                 if master {
                     // keepalived refuses MASTER with AH; the reader turns it into BACKUP.

@@ -84,6 +84,48 @@ fn interface_missing_without_unicast() {
     );
 }
 
+/// keepalived: "Unicast instances must have unicast_src_ip or
+/// interface", and it does not start.
+#[test]
+fn unicast_without_interface_needs_a_source() {
+    expect_one(
+        "vrrp_instance VI_1 {\n    virtual_router_id 5\n    unicast_peer {\n        10.0.0.2\n    }\n}\n",
+        E,
+        1,
+        15,
+        "neither an interface nor a unicast_src_ip",
+    );
+    // keepalived: "Non link-local address required if interface omitted".
+    expect_one(
+        "vrrp_instance VI_1 {\n    virtual_router_id 5\n    unicast_src_ip fe80::1\n    unicast_peer {\n        fe80::2\n    }\n}\n",
+        E,
+        1,
+        15,
+        "link-local unicast_src_ip",
+    );
+}
+
+/// keepalived: "(VI_1): no interface for vip 10.0.0.100 - removing"; an
+/// address with its own `dev` stays.
+#[test]
+fn unicast_without_interface_drops_addresses_without_dev() {
+    let text = "vrrp_instance VI_1 {\n    virtual_router_id 5\n    unicast_src_ip 10.0.0.1\n    unicast_peer {\n        10.0.0.2\n    }\n    virtual_ipaddress {\n        10.0.0.100/24\n        10.0.0.101/24 dev eth0\n    }\n}\n";
+    expect_one(
+        text,
+        W,
+        8,
+        9,
+        "10.0.0.100 in virtual_ipaddress has no `dev`",
+    );
+    let loaded = config::parse_str("t.conf", text, &MemLoader::new(), &LoadOptions::default());
+    let vips: Vec<String> = loaded.config.unwrap().instances[0]
+        .virtual_ipaddress
+        .iter()
+        .map(|v| v.address.to_string())
+        .collect();
+    assert_eq!(vips, ["10.0.0.101"]);
+}
+
 #[test]
 fn priority_out_of_range_is_an_error_not_a_silent_100() {
     expect_one(

@@ -1,7 +1,8 @@
 //! VRRP's raw sockets: IP protocol 112 on one interface and family, the
 //! group (224.0.0.18 / ff02::12) joined on that interface, TTL / hop limit
 //! 255 on everything sent, multicast loop off, and the received TTL / hop
-//! limit reported so that core can drop what did not come from the link.
+//! limit reported so that core can drop what did not come from the link;
+//! and one bound to no interface for unicast instances without one.
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
@@ -12,6 +13,50 @@ use tokio::io::unix::AsyncFd;
 
 /// IP protocol number of VRRP.
 pub const IPPROTO_VRRP: i32 = 112;
+
+/// A raw VRRP socket with what every one has: TTL / hop limit 255, TOS /
+/// traffic class 0xc0 (network control) as keepalived, no DF, a
+/// transparent source, and the received hop limit and destination for
+/// IPv6.
+fn base(ipv6: bool) -> io::Result<Socket> {
+    let domain = if ipv6 { Domain::IPV6 } else { Domain::IPV4 };
+    let sock = Socket::new(domain, Type::RAW, Some(Protocol::from(IPPROTO_VRRP)))?;
+    // A Master whose source address was just removed still sends its
+    // priority-0 advert from it (keepalived builds its own IP header for
+    // this): the kernel takes a source that is no longer local only from
+    // a transparent socket. It needs CAP_NET_ADMIN; without it only that
+    // advert is lost.
+    if ipv6 {
+        sock.set_unicast_hops_v6(255)?;
+        setsockopt_int(&sock, libc::IPPROTO_IPV6, libc::IPV6_TCLASS, 0xc0)?;
+        let _ = setsockopt_int(&sock, libc::IPPROTO_IPV6, libc::IPV6_TRANSPARENT, 1);
+        setsockopt_int(&sock, libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, 1)?;
+        setsockopt_int(&sock, libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, 1)?;
+    } else {
+        sock.set_ttl_v4(255)?;
+        setsockopt_int(&sock, libc::IPPROTO_IP, libc::IP_TOS, 0xc0)?;
+        setsockopt_int(
+            &sock,
+            libc::IPPROTO_IP,
+            libc::IP_MTU_DISCOVER,
+            libc::IP_PMTUDISC_DONT,
+        )?;
+        let _ = setsockopt_int(&sock, libc::IPPROTO_IP, libc::IP_TRANSPARENT, 1);
+    }
+    Ok(sock)
+}
+
+/// The kernel's receive time on, non-blocking, registered with tokio.
+fn finish(sock: Socket, ipv6: bool, ifindex: u32) -> io::Result<VrrpSocket> {
+    // The master-down timer runs from the advert's arrival, not from when
+    // the reading task got to it.
+    setsockopt_int(&sock, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)?;
+    sock.set_nonblocking(true)?;
+    // SAFETY: the Socket owns its descriptor, open and unchanged, for as
+    // long as the AsyncFd owns the Socket.
+    let fd = unsafe { AsyncFd::register(sock) }.map_err(|e| io::Error::other(e.to_string()))?;
+    Ok(VrrpSocket { fd, ipv6, ifindex })
+}
 
 /// One advert as read off the wire.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,46 +110,24 @@ impl VrrpSocket {
         group: IpAddr,
     ) -> io::Result<VrrpSocket> {
         let ipv6 = local.is_ipv6();
-        let domain = if ipv6 { Domain::IPV6 } else { Domain::IPV4 };
-        let sock = Socket::new(domain, Type::RAW, Some(Protocol::from(IPPROTO_VRRP)))?;
+        let sock = base(ipv6)?;
         // Only this interface's traffic, whatever other sockets joined.
         sock.bind_device(Some(ifname.as_bytes()))?;
         match (local, group) {
             (IpAddr::V4(local), IpAddr::V4(group)) => {
                 sock.set_multicast_ttl_v4(255)?;
-                sock.set_ttl_v4(255)?;
                 sock.set_multicast_loop_v4(false)?;
-                // As keepalived: TOS 0xc0 (network control), no DF.
-                setsockopt_int(&sock, libc::IPPROTO_IP, libc::IP_TOS, 0xc0)?;
-                setsockopt_int(
-                    &sock,
-                    libc::IPPROTO_IP,
-                    libc::IP_MTU_DISCOVER,
-                    libc::IP_PMTUDISC_DONT,
-                )?;
                 if !local.is_unspecified() {
                     sock.set_multicast_if_v4(&local)?;
                 }
-                // A Master whose source address was just removed still sends
-                // its priority-0 advert from it (keepalived builds its own
-                // IP header for this): the kernel takes a source that is no
-                // longer local only from a transparent socket. It needs
-                // CAP_NET_ADMIN; without it only that advert is lost.
-                let _ = setsockopt_int(&sock, libc::IPPROTO_IP, libc::IP_TRANSPARENT, 1);
                 sock.join_multicast_v4_n(&group, &InterfaceIndexOrAddress::Index(ifindex))?;
                 setsockopt_int(&sock, libc::IPPROTO_IP, libc::IP_MULTICAST_ALL, 0)?;
             }
             (IpAddr::V6(_), IpAddr::V6(group)) => {
                 sock.set_multicast_hops_v6(255)?;
-                sock.set_unicast_hops_v6(255)?;
                 sock.set_multicast_loop_v6(false)?;
-                setsockopt_int(&sock, libc::IPPROTO_IPV6, libc::IPV6_TCLASS, 0xc0)?;
                 sock.set_multicast_if_v6(ifindex)?;
-                // As for IPv4: a removed source may still send priority 0.
-                let _ = setsockopt_int(&sock, libc::IPPROTO_IPV6, libc::IPV6_TRANSPARENT, 1);
                 sock.join_multicast_v6(&group, ifindex)?;
-                setsockopt_int(&sock, libc::IPPROTO_IPV6, libc::IPV6_RECVHOPLIMIT, 1)?;
-                setsockopt_int(&sock, libc::IPPROTO_IPV6, libc::IPV6_RECVPKTINFO, 1)?;
             }
             _ => {
                 return Err(io::Error::new(
@@ -113,14 +136,15 @@ impl VrrpSocket {
                 ))
             }
         }
-        // The kernel's receive time: the master-down timer runs from the
-        // advert's arrival, not from when this task got to read it.
-        setsockopt_int(&sock, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, 1)?;
-        sock.set_nonblocking(true)?;
-        // SAFETY: the Socket owns its descriptor, open and unchanged, for
-        // as long as the AsyncFd owns the Socket.
-        let fd = unsafe { AsyncFd::register(sock) }.map_err(|e| io::Error::other(e.to_string()))?;
-        Ok(VrrpSocket { fd, ipv6, ifindex })
+        finish(sock, ipv6, ifindex)
+    }
+
+    /// Opens the socket bound to no interface, for the instances that have
+    /// none (unicast only, as keepalived's): it joins no group, hears every
+    /// VRRP message addressed to this host, and the kernel routes what it
+    /// sends by destination.
+    pub fn open_unbound(ipv6: bool) -> io::Result<VrrpSocket> {
+        finish(base(ipv6)?, ipv6, 0)
     }
 
     /// The interface index.

@@ -45,7 +45,13 @@ impl InstInfo {
             .iter()
             .map(|i| InstInfo {
                 name: i.name.clone(),
-                segment: i.interface.as_deref().and_then(&segment_of),
+                // Without an interface (unicast), the LAN of its
+                // addresses' device.
+                segment: i
+                    .interface
+                    .as_deref()
+                    .or_else(|| i.vips().find_map(|v| v.dev.as_deref()))
+                    .and_then(&segment_of),
                 family: i.family,
                 vrid: i.virtual_router_id,
                 vips: i
@@ -169,6 +175,16 @@ impl World {
         let seg = self.topo.attachments(server).next().map(|(s, _)| s);
         let net = seg.map(|s| self.topo.segments[s].net).unwrap_or_default();
         Duration::from_secs_f64((net.delay_ms + net.jitter_ms) * 2.0 / 1e3)
+    }
+
+    /// Whether director `d` has a VRRP socket on `interface` for the
+    /// family, as the daemon opens them: one per (interface, family) its
+    /// instances use, "" for the one bound to no interface.
+    pub fn has_socket(&self, d: usize, interface: &str, v6: bool) -> bool {
+        self.directors[d].config.instances.iter().any(|i| {
+            i.interface.as_deref().unwrap_or("") == interface
+                && (i.family == holdfast_core::config::model::Family::Ipv6) == v6
+        })
     }
 
     /// Whether director `d` can hold a TCP conversation with server host

@@ -417,6 +417,57 @@ fn a_unicast_pair_is_inferred_from_its_peer_lists() {
     );
 }
 
+/// A unicast pair without `interface`, as keepalived allows with
+/// `unicast_src_ip`: adverts leave by the route to the peer and arrive on
+/// the socket bound to no interface; one Master, and a failover when it
+/// crashes. (Before, the simulator sent them and no instance heard them:
+/// two Masters.)
+#[test]
+fn a_unicast_pair_without_an_interface_elects_one_master_and_fails_over() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("unicast-no-if");
+    let conf = |state: &str, priority: u8, me: &str, peer: &str| {
+        format!(
+            "vrrp_instance VI_U {{\n state {state}\n virtual_router_id 61\n priority {priority}\n advert_int 1\n unicast_src_ip {me}\n unicast_peer {{\n  {peer}\n }}\n virtual_ipaddress {{\n  10.9.0.100/24 dev eth0\n }}\n}}\n"
+        )
+    };
+    write_configs(
+        &dir,
+        &[
+            ("a.conf", &conf("MASTER", 150, "10.9.0.1", "10.9.0.2")),
+            ("b.conf", &conf("BACKUP", 100, "10.9.0.2", "10.9.0.1")),
+        ],
+    );
+    let text = r#"{ "duration": 30,
+        "directors": [
+          { "config": "a.conf", "interfaces": [ { "name": "eth0", "segment": "lan", "ipv4": "10.9.0.1" } ] },
+          { "config": "b.conf", "interfaces": [ { "name": "eth0", "segment": "lan", "ipv4": "10.9.0.2" } ] } ],
+        "segments": [ { "name": "lan", "subnets": ["10.9.0.0/24"] } ],
+        "faults": [ { "at": 10, "kind": "crash", "host": "a" } ] }"#;
+    let s = Scenario::parse("unicast-no-if.json", text).unwrap();
+    let r = run(
+        &Source::new(s.clone(), &dir, "unicast-no-if.json"),
+        &Options {
+            trace: true,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    assert!(r.violations.is_empty(), "{}", r.summary());
+    let trace = String::from_utf8(r.trace.clone().unwrap()).unwrap();
+    let masters = trace
+        .lines()
+        .filter(|l| l.contains("\"to\":\"Master\""))
+        .count();
+    // a at start, b after the crash: never both.
+    assert_eq!(masters, 2, "{trace}");
+    let crash = incident(&r, "a crashes");
+    assert!(
+        close(crash.takeover_after_advert.unwrap(), MD_100 + DELAY),
+        "{}",
+        r.summary()
+    );
+}
+
 /// A VRID may be reused on another LAN: two interfaces of one director are
 /// never put on one segment because of it.
 #[test]

@@ -10,7 +10,9 @@ use crate::check::schedule::{Outcome, ProbeId};
 pub enum Input {
     /// A VRRP message arrived (the bytes after the IP header).
     Packet {
-        /// Interface it came in on.
+        /// Interface it came in on: the name of the socket's interface,
+        /// or "" for the socket bound to none (instances without an
+        /// interface, unicast).
         interface: String,
         /// IP source.
         src: IpAddr,

@@ -18,6 +18,9 @@ pub(super) struct Member {
     pub(super) group: Option<usize>,
     /// (interface, weight, reverse); weight 0 means Fault while down.
     pub(super) tracked: Vec<(String, i32, bool)>,
+    /// Tracked interfaces that did not exist when it was built: not
+    /// tracked, as keepalived drops them.
+    pub(super) untracked: Vec<String>,
     /// (vrrp_script index, weight, reverse), with the same weight rule.
     pub(super) scripts: Vec<(usize, i32, bool)>,
     /// Its interface has no address of its family to send from: FAULT.
@@ -98,11 +101,18 @@ pub(super) fn build_members(
         if !cfg.dont_track_primary && !ifname.is_empty() {
             tracked.push((ifname.clone(), 0, false));
         }
+        let mut untracked = Vec::new();
         for t in cfg
             .track_interfaces
             .iter()
             .chain(g.into_iter().flat_map(|g| g.track_interfaces.iter()))
         {
+            // keepalived (without dynamic_interfaces): "tracked interface
+            // X doesn't exist", and the entry is dropped, not tracked down.
+            if !interfaces.iter().any(|i| i.name == t.name) {
+                untracked.push(t.name.clone());
+                continue;
+            }
             tracked.push((
                 t.name.clone(),
                 if weighted { t.weight } else { 0 },
@@ -125,6 +135,7 @@ pub(super) fn build_members(
             cfg: cfg.clone(),
             group,
             tracked,
+            untracked,
             scripts,
             rejected: BTreeMap::new(),
             no_address,

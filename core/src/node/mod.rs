@@ -482,6 +482,18 @@ impl Node {
             .map(|m| m.inst.state())
     }
 
+    /// (instance, interface) of every `track_interface` dropped because
+    /// the interface did not exist when the instance was built (at start,
+    /// or at the reload that added it): keepalived reports "tracked
+    /// interface X doesn't exist" and does not track it. For the driver's
+    /// log.
+    pub fn untracked(&self) -> Vec<(String, String)> {
+        self.members
+            .iter()
+            .flat_map(|m| m.untracked.iter().map(|i| (m.cfg.name.clone(), i.clone())))
+            .collect()
+    }
+
     fn count(&mut self, r: Reject) {
         *self.rejected.entry(r).or_default() += 1;
     }
@@ -498,14 +510,17 @@ impl Node {
         let family = Family::of(&src);
         // The instances it is for: its interface, family and VRID (byte 1,
         // read even from a packet that does not parse, so that a bad one
-        // is counted against the instance it aimed at).
+        // is counted against the instance it aimed at). An instance
+        // without an interface (unicast) hears what arrives on the
+        // socket bound to none, which the driver names "" (keepalived's
+        // sockets are per interface too, the unbound one included).
         let vrid = bytes.get(1).copied();
         let targets: Vec<usize> = self
             .members
             .iter()
             .enumerate()
             .filter(|(_, m)| {
-                m.cfg.interface.as_deref() == Some(interface)
+                m.cfg.interface.as_deref().unwrap_or("") == interface
                     && Some(m.cfg.virtual_router_id) == vrid
                     && m.cfg.family == family
             })

@@ -38,6 +38,15 @@ pub fn stats_path(dump: &std::path::Path) -> std::path::PathBuf {
     dump.with_extension("stats")
 }
 
+/// Logs the trackers core dropped because their interface does not exist.
+fn warn_untracked(node: &Node) {
+    for (instance, interface) in node.untracked() {
+        warn!(
+            "({instance}) tracked interface {interface} doesn't exist: not tracked, as keepalived"
+        );
+    }
+}
+
 /// Core's node, driven over a kernel.
 pub struct Driver<K: Kernel> {
     opts: Options,
@@ -89,6 +98,7 @@ impl<K: Kernel> Driver<K> {
             );
         }
         kernel.configure(&config)?;
+        warn_untracked(&node);
         let mut d = Driver {
             opts,
             config,
@@ -238,6 +248,7 @@ impl<K: Kernel> Driver<K> {
                 match self.node.reload(now, &cfg, &ifaces) {
                     Err(e) => Err(e.to_string()),
                     Ok(()) => {
+                        warn_untracked(&self.node);
                         self.config = cfg;
                         if let Err(e) = self.kernel.configure(&self.config) {
                             error!("after reload: {e}");

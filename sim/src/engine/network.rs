@@ -56,7 +56,14 @@ impl Sim {
         let host = w.directors[d].host;
         let attachment = match &t.interface {
             Some(i) => w.topo.interface(host, i),
-            None => w.topo.attachments(host).next(),
+            // The socket bound to no interface: the kernel routes by
+            // destination, out of the attachment on the peer's segment.
+            None => w.topo.attachments(host).find(|&(seg, _)| {
+                w.topo.segments[seg].members.iter().any(|&(_, e)| {
+                    let a = &w.topo.graph[e];
+                    a.ipv4 == Some(t.dst) || a.ipv6 == Some(t.dst)
+                })
+            }),
         };
         let Some((seg, edge)) = attachment else {
             return;
@@ -70,12 +77,14 @@ impl Sim {
             self.adverts.entry(key).or_default().insert(d, w.now);
         }
         let w = &self.world;
+        let v6 = t.dst.is_ipv6();
         let mut receivers = Vec::new();
         if t.dst.is_multicast() {
             for &(h, e) in &w.topo.segments[seg].members {
                 if let HostKind::Director(r) = w.topo.hosts[h].kind {
-                    if r != d && w.topo.reaches(seg, host, h) {
-                        receivers.push((r, w.topo.graph[e].interface.clone()));
+                    let interface = &w.topo.graph[e].interface;
+                    if r != d && w.topo.reaches(seg, host, h) && w.has_socket(r, interface, v6) {
+                        receivers.push((r, interface.clone()));
                     }
                 }
             }
@@ -90,8 +99,12 @@ impl Sim {
                         } else {
                             a.up
                         };
-                        if ok {
-                            receivers.push((r, a.interface.clone()));
+                        // A copy to each socket that hears it: the one on
+                        // the interface, and the one bound to none.
+                        for name in [a.interface.as_str(), ""] {
+                            if ok && w.has_socket(r, name, v6) {
+                                receivers.push((r, name.to_string()));
+                            }
                         }
                     }
                 }

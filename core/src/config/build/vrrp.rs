@@ -494,7 +494,36 @@ pub fn instance(cx: &mut Cx, stmt: Stmt, g: &GlobalDefs) -> Option<InstanceDraft
         );
         return None;
     }
-
+    if interface.is_none() && unicast_src_ip.is_none() {
+        // keepalived: "Unicast instances must have unicast_src_ip or
+        // interface", and it does not start.
+        cx.error(
+            name.span,
+            format!(
+                "vrrp_instance `{}` has neither an interface nor a unicast_src_ip: its adverts would have no source",
+                name.text
+            ),
+            "interface <name> or unicast_src_ip <address> in the block",
+        );
+        return None;
+    }
+    let link_local = |a: &std::net::IpAddr| match a {
+        std::net::IpAddr::V6(v6) => v6.segments()[0] & 0xffc0 == 0xfe80,
+        std::net::IpAddr::V4(_) => false,
+    };
+    if interface.is_none() && unicast_src_ip.as_ref().is_some_and(link_local) {
+        // keepalived: "Non link-local address required if interface
+        // omitted": a link-local address means nothing without its link.
+        cx.error(
+            name.span,
+            format!(
+                "vrrp_instance `{}` has no interface and a link-local unicast_src_ip",
+                name.text
+            ),
+            "an interface, or a unicast_src_ip that is not link-local",
+        );
+        return None;
+    }
     // The family is the first VIP's (keepalived), else the unicast addresses'.
     let family = vips
         .first()
@@ -502,6 +531,28 @@ pub fn instance(cx: &mut Cx, stmt: Stmt, g: &GlobalDefs) -> Option<InstanceDraft
         .or_else(|| unicast_src_ip.as_ref().map(Family::of))
         .or_else(|| unicast_peers.first().map(|(p, _)| Family::of(&p.address)))
         .unwrap_or_default();
+    if interface.is_none() {
+        // keepalived: "(NAME): no interface for vip X - removing".
+        for (list, what) in [
+            (&mut vips, "virtual_ipaddress"),
+            (&mut excluded, "virtual_ipaddress_excluded"),
+        ] {
+            list.retain(|(v, span)| {
+                if v.dev.is_some() {
+                    return true;
+                }
+                cx.warn(
+                    *span,
+                    format!(
+                        "{} in {what} has no `dev` and the instance no interface: it is removed, as keepalived removes it",
+                        v.address
+                    ),
+                );
+                false
+            });
+        }
+    }
+
     let mut advertised = Vec::new();
     for (vip, span) in vips {
         if Family::of(&vip.address) == family {

@@ -60,7 +60,8 @@ type NetlinkEvents = futures_util::stream::BoxStream<
 /// `configure`: the driver holds the configuration, not the kernel.
 #[derive(Debug, Default)]
 struct Needs {
-    /// (interface, IPv6?) of every instance: a VRRP socket each.
+    /// (interface, IPv6?) of every instance: a VRRP socket each ("" for
+    /// the one bound to no interface).
     sockets: Vec<(String, bool)>,
     /// Interfaces a virtual address lives on: an announcer each.
     vip_devs: Vec<String>,
@@ -202,10 +203,15 @@ impl Kernel for System {
 
     fn configure(&mut self, config: &Config) -> Result<(), DaemonError> {
         self.needs = Needs {
+            // "": the socket bound to no interface (unicast instances
+            // without one).
             sockets: config
                 .instances
                 .iter()
-                .filter_map(|i| Some((i.interface.clone()?, i.family == Family::Ipv6)))
+                .map(|i| {
+                    let name = i.interface.clone().unwrap_or_default();
+                    (name, i.family == Family::Ipv6)
+                })
                 .collect(),
             vip_devs: config
                 .instances

@@ -120,6 +120,10 @@ impl System {
             if self.sockets.contains_key(&(ifname.clone(), v6)) {
                 continue;
             }
+            if ifname.is_empty() {
+                self.open_socket(&ifname, v6)?;
+                continue;
+            }
             if self.link(&ifname).is_none() {
                 return Err(DaemonError::Config(format!(
                     "interface {ifname} does not exist"
@@ -149,8 +153,23 @@ impl System {
     /// The VRRP socket of `(ifname, v6)` on the interface's current index,
     /// and its reader task.
     pub(super) fn open_socket(&mut self, ifname: &str, v6: bool) -> Result<(), DaemonError> {
+        let sock = if ifname.is_empty() {
+            VrrpSocket::open_unbound(v6)
+                .map_err(|e| DaemonError::System(format!("unbound VRRP socket: {e}")))?
+        } else {
+            match self.bound_socket(ifname, v6)? {
+                Some(s) => s,
+                None => return Ok(()),
+            }
+        };
+        self.read(ifname, v6, Arc::new(sock));
+        Ok(())
+    }
+
+    /// The VRRP socket on interface `ifname`, if it exists now.
+    fn bound_socket(&self, ifname: &str, v6: bool) -> Result<Option<VrrpSocket>, DaemonError> {
         let Some(link) = self.link(ifname).cloned() else {
-            return Ok(());
+            return Ok(None);
         };
         let (local, group) = if v6 {
             (
@@ -171,10 +190,14 @@ impl System {
         } else {
             IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
         });
-        let sock = Arc::new(
-            VrrpSocket::open(ifname, link.index, local, group)
-                .map_err(|e| DaemonError::System(format!("VRRP socket on {ifname}: {e}")))?,
-        );
+        VrrpSocket::open(ifname, link.index, local, group)
+            .map(Some)
+            .map_err(|e| DaemonError::System(format!("VRRP socket on {ifname}: {e}")))
+    }
+
+    /// Starts the task that reads `sock` and hands its adverts to core as
+    /// having come in on `ifname`.
+    fn read(&mut self, ifname: &str, v6: bool, sock: Arc<VrrpSocket>) {
         let (tx, reader, name) = (self.tx.clone(), sock.clone(), ifname.to_string());
         let origin = self.origin;
         let task = tokio::spawn(async move {
@@ -208,6 +231,5 @@ impl System {
         if let Some((_, reader)) = old {
             reader.abort();
         }
-        Ok(())
     }
 }
