@@ -47,7 +47,7 @@ impl Sim {
         for detail in refused {
             let v = self.monitor.report(
                 now,
-                "data_plane_accepts",
+                crate::invariants::Invariant::DataPlaneAccepts,
                 vec![name.clone()],
                 detail,
                 &self.ring,
