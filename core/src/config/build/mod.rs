@@ -4,8 +4,12 @@ mod checker;
 mod global;
 mod lvs;
 pub(crate) mod reader;
+mod sync_group;
+mod trackers;
 mod unimplemented;
 mod vrrp;
+mod vrrp_addresses;
+mod vrrp_script;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -139,7 +143,7 @@ fn finish(
     for &s in tree {
         match s.name() {
             "vrrp_script" => {
-                if let Some((script, span)) = vrrp::vrrp_script(&mut cx, s) {
+                if let Some((script, span)) = vrrp_script::vrrp_script(&mut cx, s) {
                     if let Some(first) = script_spans.get(&script.name) {
                         cx.error(
                             span,
@@ -155,7 +159,7 @@ fn finish(
                     }
                 }
             }
-            "vrrp_sync_group" => groups.extend(vrrp::sync_group(&mut cx, s, &config.global)),
+            "vrrp_sync_group" => groups.extend(sync_group::sync_group(&mut cx, s, &config.global)),
             "vrrp_instance" => instances.extend(vrrp::instance(&mut cx, s, &config.global)),
             _ => {}
         }
