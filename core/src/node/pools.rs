@@ -304,3 +304,167 @@ pub(super) fn live_weight(alive: &[bool], weights: &[u32]) -> u64 {
         .map(|(_, w)| u64::from(*w))
         .sum()
 }
+
+#[cfg(test)]
+mod tests {
+    //! The pools alone, as a state machine: the checker scheduler's timers
+    //! and probe results in, probes, pool changes, LVS operations, scripts
+    //! out.
+
+    use super::*;
+    use crate::check::schedule::Outcome;
+    use crate::config::{self, LoadOptions, MemLoader};
+    use crate::lvs::Op;
+
+    const CONF: &str = "virtual_server 10.0.0.100 80 {
+    delay_loop 2
+    lb_algo rr
+    lb_kind DR
+    protocol TCP
+    quorum 2
+    quorum_down \"/bin/echo down\"
+    real_server 10.0.0.11 80 {
+        weight 1
+        notify_down \"/bin/echo rs-down\"
+        TCP_CHECK {
+            connect_timeout 1
+            retry 0
+            warmup 0
+        }
+    }
+    real_server 10.0.0.12 80 {
+        weight 1
+        TCP_CHECK {
+            connect_timeout 1
+            retry 0
+            warmup 0
+        }
+    }
+}
+";
+
+    fn config(text: &str) -> Config {
+        let loaded = config::parse_str("t.conf", text, &MemLoader::new(), &LoadOptions::default());
+        loaded
+            .config
+            .clone()
+            .unwrap_or_else(|| panic!("{}", loaded.render()))
+    }
+
+    fn at(s: u64) -> Instant {
+        Instant::from_nanos(s * 1_000_000_000)
+    }
+
+    fn drain(out: &mut Outbox) -> Vec<Output> {
+        std::iter::from_fn(|| out.pop().map(|(_, o)| o)).collect()
+    }
+
+    /// Fires the scheduler's timers up to `now` and returns the probes it
+    /// sends, by address.
+    fn probes(
+        p: &mut Pools,
+        now: Instant,
+        out: &mut Outbox,
+    ) -> Vec<(std::net::IpAddr, schedule::ProbeId)> {
+        while p.sched.poll_timeout().is_some_and(|t| t <= now) {
+            p.sched.handle_timeout(now);
+        }
+        p.pump(out);
+        drain(out)
+            .into_iter()
+            .filter_map(|o| match o {
+                Output::Probe {
+                    id, address, port, ..
+                } => {
+                    assert_eq!(port, 80);
+                    Some((address, id))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_failed_probe_takes_its_server_out_and_the_quorum_goes_with_it() {
+        let cfg = config(CONF);
+        let mut out = Outbox::default();
+        let mut p = Pools::new(at(0), &cfg, 7);
+        p.sync_table(&mut out);
+        let first = drain(&mut out);
+        assert_eq!(
+            first
+                .iter()
+                .filter(|o| matches!(o, Output::Lvs(Op::AddDest(..))))
+                .count(),
+            2,
+            "{first:?}"
+        );
+        // keepalived's first probes: 1 s after start, plus the warmup's
+        // jitter (none here).
+        let sent = probes(&mut p, at(1), &mut out);
+        assert_eq!(sent.len(), 2, "both checkers probe at 1 s (warmup 0)");
+        let (a, id) = sent[0];
+        assert_eq!(a, "10.0.0.11".parse::<std::net::IpAddr>().unwrap());
+        p.sched
+            .probe_done(at(1), id, Outcome::Fail("connection refused".into()));
+        p.pump(&mut out);
+        let o = drain(&mut out);
+        assert!(
+            o.iter().any(|o| matches!(o, Output::RealServerChanged { up: false, address, .. } if *address == a)),
+            "{o:?}"
+        );
+        let scripts: Vec<&str> = o
+            .iter()
+            .filter_map(|o| match o {
+                Output::RunScript { script, .. } => Some(script.command.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(scripts, ["/bin/echo rs-down", "/bin/echo down"], "{o:?}");
+        assert!(
+            o.iter()
+                .any(|o| matches!(o, Output::Lvs(Op::RemoveDest(_, d)) if d.address == a)),
+            "{o:?}"
+        );
+        assert!(!p.quorum[0], "one of two live: below quorum 2");
+        // Nothing runs twice.
+        p.pump(&mut out);
+        assert!(drain(&mut out).is_empty());
+    }
+
+    #[test]
+    fn a_reload_keeps_a_failed_server_out_and_omega_runs_only_with_the_flag() {
+        let cfg = config(CONF);
+        let mut out = Outbox::default();
+        let mut p = Pools::new(at(0), &cfg, 7);
+        p.sync_table(&mut out);
+        let sent = probes(&mut p, at(1), &mut out);
+        p.sched
+            .probe_done(at(1), sent[0].1, Outcome::Fail("timed out".into()));
+        p.pump(&mut out);
+        drain(&mut out);
+        // The same file again: the failed server stays out.
+        let mut q = Pools::carry(at(5), &cfg, 7, Some(&p));
+        q.table = p.table.clone();
+        q.sync_table(&mut out);
+        assert!(drain(&mut out).is_empty(), "nothing re-added or removed");
+        assert_eq!(q.alive, p.alive);
+        // No omega: no down scripts on shutdown.
+        q.omega(&mut out);
+        assert!(drain(&mut out).is_empty());
+        let with_omega = CONF.replacen("    quorum 2\n", "    quorum 2\n    omega\n", 1);
+        let r = Pools::new(at(0), &config(&with_omega), 7);
+        r.omega(&mut out);
+        // At start both servers are up and the quorum held: omega runs the
+        // live server's notify_down and the pool's quorum_down.
+        let o = drain(&mut out);
+        let scripts: Vec<&str> = o
+            .iter()
+            .filter_map(|o| match o {
+                Output::RunScript { script, .. } => Some(script.command.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(scripts, ["/bin/echo rs-down", "/bin/echo down"], "{o:?}");
+    }
+}
