@@ -355,6 +355,16 @@ mod tests {
         Instant::from_nanos(s * 1_000_000_000)
     }
 
+    /// The commands of the scripts among `o`, in order.
+    fn scripts(o: &[Output]) -> Vec<&str> {
+        o.iter()
+            .filter_map(|o| match o {
+                Output::RunScript { script, .. } => Some(script.command.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
     fn drain(out: &mut Outbox) -> Vec<Output> {
         std::iter::from_fn(|| out.pop().map(|(_, o)| o)).collect()
     }
@@ -413,13 +423,7 @@ mod tests {
             o.iter().any(|o| matches!(o, Output::RealServerChanged { up: false, address, .. } if *address == a)),
             "{o:?}"
         );
-        let scripts: Vec<&str> = o
-            .iter()
-            .filter_map(|o| match o {
-                Output::RunScript { script, .. } => Some(script.command.as_str()),
-                _ => None,
-            })
-            .collect();
+        let scripts = scripts(&o);
         assert_eq!(scripts, ["/bin/echo rs-down", "/bin/echo down"], "{o:?}");
         assert!(
             o.iter()
@@ -458,13 +462,7 @@ mod tests {
         // At start both servers are up and the quorum held: omega runs the
         // live server's notify_down and the pool's quorum_down.
         let o = drain(&mut out);
-        let scripts: Vec<&str> = o
-            .iter()
-            .filter_map(|o| match o {
-                Output::RunScript { script, .. } => Some(script.command.as_str()),
-                _ => None,
-            })
-            .collect();
+        let scripts = scripts(&o);
         assert_eq!(scripts, ["/bin/echo rs-down", "/bin/echo down"], "{o:?}");
     }
 }
