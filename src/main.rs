@@ -10,7 +10,8 @@ use clap::Parser;
 use holdfast::cli::{
     CheckArgs, Cli, Command, GenhashArgs, ReportArgs, RunArgs, SimArgs, SweepArgs, Unimplemented,
 };
-use holdfast_core::config::{self, FsLoader, LoadOptions, Severity};
+use holdfast_core::config::{self, LoadOptions, Severity};
+use holdfast_fs::FsLoader;
 
 // mimalloc: large configurations allocate many small values.
 #[global_allocator]

@@ -28,9 +28,10 @@ use std::time::{Duration, Instant};
 use holdfast_core::config::model::{
     Family, ForwardingMethod, Scheduler, SchedulerFlags, TunnelChecksum, TunnelType,
 };
-use holdfast_core::config::{self, FsLoader, LoadOptions};
+use holdfast_core::config::{self, LoadOptions};
 use holdfast_core::lvs::table::{ProtocolKey, Service};
 use holdfast_core::lvs::{pool, DestKey, DestParams, ServiceKey, ServiceParams, Table};
+use holdfast_fs::FsLoader;
 use holdfast_runtime::dataplane::ipvs::Ipvs;
 use holdfast_runtime::dataplane::{DataPlane, DataPlaneError};
 use netns::sh;

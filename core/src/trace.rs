@@ -29,6 +29,7 @@ pub struct Record {
 /// What a [`Record`] says.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Kind {
     /// A director started (or restarted) with this configuration.
     Start {
@@ -338,6 +339,7 @@ pub fn write(out: &mut impl Write, record: &Record) -> io::Result<()> {
 
 /// Why a trace cannot be read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReadError {
     /// The file could not be read.
     #[error("reading the trace: {0}")]

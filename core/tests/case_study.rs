@@ -6,7 +6,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use holdfast_core::config::model::*;
-use holdfast_core::config::{self, FsLoader, LoadOptions, Severity};
+use holdfast_core::config::{self, LoadOptions, Severity};
+use holdfast_fs::FsLoader;
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()

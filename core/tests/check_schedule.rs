@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use holdfast_core::check::schedule::{Outcome, Output, Scheduler};
 use holdfast_core::config::model::Checker;
-use holdfast_core::config::{self, FsLoader, LoadOptions};
+use holdfast_core::config::{self, LoadOptions};
 use holdfast_core::time::Instant;
+use holdfast_fs::FsLoader;
 
 fn at(secs: f64) -> Instant {
     Instant::from_nanos((secs * 1e9).round() as u64)

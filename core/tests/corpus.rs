@@ -3,7 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use holdfast_core::config::{self, printer, FsLoader, LoadOptions, MemLoader, Severity};
+use holdfast_core::config::{self, printer, LoadOptions, MemLoader, Severity};
+use holdfast_fs::FsLoader;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

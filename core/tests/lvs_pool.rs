@@ -4,10 +4,11 @@
 use std::net::IpAddr;
 use std::path::Path;
 
-use holdfast_core::config::{self, FsLoader, LoadOptions};
+use holdfast_core::config::{self, LoadOptions};
 use holdfast_core::lvs::pool::{config_weights, desired, quorum};
 use holdfast_core::lvs::table::ProtocolKey;
 use holdfast_core::lvs::{diff, DestKey, Op, ServiceKey};
+use holdfast_fs::FsLoader;
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()

@@ -4,10 +4,11 @@
 use std::net::IpAddr;
 use std::path::Path;
 
-use holdfast_core::config::{self, FsLoader, LoadOptions};
+use holdfast_core::config::{self, LoadOptions};
 use holdfast_core::node::{Input, Interface, Node, Output};
 use holdfast_core::time::Instant;
 use holdfast_core::vrrp::instance::{State, Transmit};
+use holdfast_fs::FsLoader;
 
 fn at(secs: f64) -> Instant {
     Instant::from_nanos((secs * 1e9).round() as u64)

@@ -8,7 +8,8 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use holdfast_core::config::{FsLoader, MemLoader, SourceLoader};
+use holdfast_core::config::{MemLoader, SourceLoader};
+use holdfast_fs::FsLoader;
 
 /// The configuration files a scenario names, shared by every seed of a
 /// sweep (hence `Send + Sync`).

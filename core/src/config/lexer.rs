@@ -116,6 +116,7 @@ impl<'a> Lexer<'a> {
 
     /// Reads `text` as if it were the file `path` (its includes are read
     /// through the loader).
+    #[cfg(test)]
     pub fn lex_text(self, path: &Path, text: &str) {
         self.lex_shared(path, Arc::new(text.to_string()));
     }

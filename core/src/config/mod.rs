@@ -1,19 +1,22 @@
 //! keepalived.conf: reading, checking and printing it.
 //!
-//! The pipeline is [`lexer`] (lines, comments, includes, conditionals and
-//! parameters to tokens) → [`tree`] (statements and blocks) → `build` (the
+//! The pipeline is `lexer` (lines, comments, includes, conditionals and
+//! parameters to tokens) → `tree` (statements and blocks) → `build` (the
 //! typed [`model`] with keepalived's defaults, every finding located) →
-//! [`printer`] (the model back as canonical text).
+//! [`printer`] (the model back as canonical text). What an embedder uses is
+//! re-exported here: [`load`], [`parse_str`], [`LoadOptions`], [`Loaded`],
+//! the [`SourceLoader`] it reads through, and the [`Diagnostics`].
 
 pub(crate) mod build;
-pub mod diagnostic;
-pub mod lexer;
+mod diagnostic;
+mod lexer;
 pub mod model;
 pub mod printer;
-pub mod source;
+mod source;
+#[cfg(feature = "testing")]
 pub mod synthetic;
-pub mod tree;
-pub mod value;
+mod tree;
+mod value;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -21,7 +24,7 @@ use std::sync::Arc;
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use lexer::LexOptions;
 pub use model::Config;
-pub use source::{FsLoader, MemLoader, SourceLoader, SourceMap, Span};
+pub use source::{MemLoader, SourceLoader, SourceMap, Span};
 
 /// How to read a configuration.
 #[derive(Debug, Clone, Default)]

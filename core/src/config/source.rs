@@ -2,7 +2,8 @@
 //!
 //! The parser never touches the file system directly: it asks a
 //! [`SourceLoader`], so the simulator, tests and fuzz targets can feed it
-//! in-memory files, and only the CLI reads the disk.
+//! in-memory files; the loader that reads the disk lives outside core
+//! (`holdfast_fs::FsLoader`).
 
 use std::collections::BTreeMap;
 use std::io;
@@ -75,35 +76,6 @@ pub trait SourceLoader {
     /// Expands an `include` pattern (already made absolute or relative to the
     /// including file) into the matching paths, sorted.
     fn glob(&self, pattern: &Path) -> Vec<PathBuf>;
-}
-
-/// Reads files from the local file system (used by the CLI and the daemon).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct FsLoader;
-
-impl SourceLoader for FsLoader {
-    fn read(&self, path: &Path) -> io::Result<String> {
-        let bytes = std::fs::read(path)?;
-        // keepalived reads bytes; a stray non-UTF-8 byte in a comment must not
-        // make the whole file unreadable. Valid text is not copied.
-        Ok(String::from_utf8(bytes)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
-    }
-
-    fn glob(&self, pattern: &Path) -> Vec<PathBuf> {
-        let Some(pattern) = pattern.to_str() else {
-            return Vec::new();
-        };
-        let mut out: Vec<PathBuf> = match glob::glob(pattern) {
-            Ok(paths) => paths
-                .filter_map(Result::ok)
-                .filter(|p| p.is_file())
-                .collect(),
-            Err(_) => Vec::new(),
-        };
-        out.sort();
-        out
-    }
 }
 
 /// An in-memory set of files, for tests, fuzzing and the simulator.

@@ -234,6 +234,7 @@ impl TreeBuilder {
     }
 
     /// Feeds one token; finished top-level statements go to `out`.
+    #[cfg(test)]
     pub fn push(&mut self, tok: Token, out: &mut dyn FnMut(Stmt<'_>) -> Keep) {
         self.push_parts(tok.kind, &tok.text, tok.span, out);
     }
@@ -377,7 +378,8 @@ impl TreeBuilder {
 }
 
 /// Builds a whole tree from a list of tokens, keeping every top-level
-/// statement (for tests and small inputs).
+/// statement (for tests).
+#[cfg(test)]
 pub fn build(tokens: Vec<Token>, diags: &mut Diagnostics) -> (Tree, Vec<u32>) {
     let mut builder = TreeBuilder::new();
     for tok in tokens {

@@ -68,6 +68,7 @@ pub fn diff(old: &Table, new: &Table) -> Vec<Op> {
 
 /// An operation that does not fit the table it is applied to.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ApplyError {
     /// The service does not exist.
     #[error("no such service {0:?}")]

@@ -6,7 +6,7 @@
 //! servers' health; `Node` keeps that table as the checkers report and
 //! emits the `diff` operations as `Output::Lvs`.
 
-pub mod diff;
+mod diff;
 pub mod pool;
 pub mod table;
 

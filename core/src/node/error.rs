@@ -4,6 +4,7 @@ use crate::config::model::Family;
 
 /// Why a node cannot be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum NodeError {
     /// An instance names an interface the director does not have (and
     /// configures no source address). One that exists without an address

@@ -3,10 +3,13 @@
 
 use std::net::IpAddr;
 
+#[cfg(doc)]
+use super::Output;
 use crate::check::schedule::{Outcome, ProbeId};
 
 /// Something that happened to the director.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Input {
     /// A VRRP message arrived (the bytes after the IP header).
     Packet {

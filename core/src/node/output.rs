@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+#[cfg(doc)]
+use super::Input;
 use crate::alert::Mail;
 use crate::check::schedule::ProbeId;
 use crate::config::model::{Checker, Script, VirtualIp};
@@ -16,6 +18,7 @@ use crate::vrrp::instance::{Reason, State, Transmit};
 
 /// Something the driver must do or report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub enum Output {
     /// Send a VRRP message.
     Transmit(Transmit),

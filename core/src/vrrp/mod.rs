@@ -2,10 +2,11 @@
 
 pub mod checksum;
 pub mod instance;
-pub mod reject;
-pub mod stats;
-pub mod sync_group;
+mod reject;
+pub(crate) mod stats;
+pub(crate) mod sync_group;
 pub mod timers;
 pub mod wire;
 
 pub use reject::Reject;
+pub use stats::Stats;

@@ -6,6 +6,7 @@ use serde::Serialize;
 /// A reason to drop a received advert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Reject {
     /// Shorter than its header and address list say.
     Truncated,

@@ -2,7 +2,8 @@
 //! warnings are logged, and the host's defaults are filled in.
 
 use holdfast_core::config::model::Config;
-use holdfast_core::config::{self, FsLoader, LoadOptions, Severity};
+use holdfast_core::config::{self, LoadOptions, Severity};
+use holdfast_fs::FsLoader;
 use tracing::{error, warn};
 
 use super::{DaemonError, Options};

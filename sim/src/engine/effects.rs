@@ -10,6 +10,7 @@ use holdfast_core::trace::Kind;
 use holdfast_core::vrrp::instance::State;
 
 use crate::behaviour;
+use crate::invariants::Invariant;
 
 use super::{Ev, Sim};
 
@@ -31,7 +32,6 @@ impl Sim {
     /// through `lvs::diff` as the IPVS data plane does; an operation the
     /// table refuses is a violation (`data_plane_accepts`).
     pub(super) fn apply_table(&mut self, d: usize) {
-        let now = self.world.now;
         let dir = &mut self.world.directors[d];
         let Some(node) = &dir.node else {
             return;
@@ -43,20 +43,8 @@ impl Sim {
                 refused.push(format!("the kernel table refused {op:?}: {e}"));
             }
         }
-        let name = dir.name.clone();
         for detail in refused {
-            let v = self.monitor.report(
-                now,
-                crate::invariants::Invariant::DataPlaneAccepts,
-                vec![name.clone()],
-                detail,
-                &self.ring,
-            );
-            let kind = Kind::Violation {
-                invariant: v.invariant,
-                detail: v.detail,
-            };
-            self.record(name.clone(), kind);
+            self.violation(d, Invariant::DataPlaneAccepts, detail);
         }
     }
 
@@ -153,7 +141,29 @@ impl Sim {
                 let input = Input::ScriptDone { id, success };
                 self.push(now + behaviour::SCRIPT_RUN, Ev::Deliver { d, life, input });
             }
+            other => {
+                // An output core has and this kernel does not model yet
+                // (core's outputs are non-exhaustive): said, as a
+                // violation, never skipped in silence.
+                let detail = format!("the simulator does not carry out {other:?}");
+                self.violation(d, Invariant::OutputCarriedOut, detail);
+            }
         }
         None
+    }
+
+    /// Reports a violation found while carrying out director `d`'s
+    /// outputs, and records it.
+    fn violation(&mut self, d: usize, invariant: Invariant, detail: String) {
+        let now = self.world.now;
+        let name = self.world.directors[d].name.clone();
+        let v = self
+            .monitor
+            .report(now, invariant, vec![name.clone()], detail, &self.ring);
+        let kind = Kind::Violation {
+            invariant: v.invariant,
+            detail: v.detail,
+        };
+        self.record(name, kind);
     }
 }

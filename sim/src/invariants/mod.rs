@@ -52,6 +52,10 @@ pub enum Invariant {
     /// The sorry server is active exactly while the quorum is lost
     /// (`pool.rs`).
     SorryServer,
+    /// Every output core gives is carried out by the simulated kernel (the
+    /// engine's `carry_out`): one core may grow an output before the
+    /// simulator models it.
+    OutputCarriedOut,
 }
 
 impl Invariant {
@@ -65,6 +69,7 @@ impl Invariant {
             Invariant::MasterElected => "master_elected",
             Invariant::RealServerPool => "real_server_pool",
             Invariant::SorryServer => "sorry_server",
+            Invariant::OutputCarriedOut => "output_carried_out",
         }
     }
 }

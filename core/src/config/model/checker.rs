@@ -53,6 +53,7 @@ pub struct Connect {
 /// The checker types.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
 pub enum CheckerKind {
     /// `HTTP_GET`.
     HttpGet(HttpCheck),

@@ -3,10 +3,10 @@
 //! where a value came from. It carries no source positions; the builder
 //! reports problems while it still has them.
 
-pub mod checker;
-pub mod global;
-pub mod lvs;
-pub mod vrrp;
+mod checker;
+mod global;
+mod lvs;
+mod vrrp;
 
 use serde::{Deserialize, Serialize};
 
