@@ -12,25 +12,24 @@
 //! (`holdfast_sim::behaviour`), so what is compared is the drivers: time,
 //! arrival order, the drain and the trace.
 //!
+//! The fake is `fake_kernel/mod.rs`.
+//!
 //! No two inputs fall on the same nanosecond as a timer: on a tie the
 //! daemon runs the timer first (its loop checks due timers before it
 //! reads), the simulator the input it queued first.
 
-use std::collections::BTreeMap;
+mod fake_kernel;
+
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use holdfast_core::config::model::Config;
-use holdfast_core::lvs::Table;
-use holdfast_core::node::{Input, Interface, Output};
+use fake_kernel::{Fake, Item};
+use holdfast_core::node::Input;
 use holdfast_core::time::Instant;
 use holdfast_core::vrrp::checksum::Variant;
 use holdfast_core::vrrp::wire::{Auth, Packet, Repr, Version};
-use holdfast_runtime::daemon::{Arrival, DaemonError, Driver, Kernel, Signal, Wake};
-use holdfast_runtime::dataplane::worker::Choice;
-use holdfast_runtime::Options;
-use holdfast_sim::behaviour;
+use holdfast_runtime::daemon::{Driver, Signal};
 use holdfast_sim::scenario::seconds;
 use holdfast_sim::scenario::Behaviour;
 use holdfast_sim::{Scenario, Sim};
@@ -38,9 +37,6 @@ use holdfast_sim::{Scenario, Sim};
 const NAME: &str = "director1";
 const PEER: &str = "10.0.0.2";
 const RTT_DELAY_MS: f64 = 0.125;
-/// How long after its arrival the fake's loop reads a packet: core must
-/// still be told the arrival time (the socket's receive timestamp).
-const READ_LATE: Duration = Duration::from_micros(250);
 
 fn config(priority: u8, third_server: bool) -> String {
     let third = if third_server {
@@ -173,134 +169,6 @@ fn scenario(conf: &Path) -> String {
     )
 }
 
-/// One thing the fake hands the loop at its time.
-enum Item {
-    Input(Input, bool),
-    Signal(Signal),
-    /// A scripted change of the world: a vrrp_script's result, a server's
-    /// behaviour, the configuration file's contents.
-    World(Box<dyn FnOnce(&mut Fake)>),
-}
-
-/// The machine, faked: a virtual clock, scripted arrivals, probes and
-/// scripts answered by the simulator's model, every effect recorded.
-struct Fake {
-    now: Instant,
-    seq: u64,
-    queue: BTreeMap<(Instant, u64), Item>,
-    interfaces: Vec<Interface>,
-    servers: BTreeMap<IpAddr, Behaviour>,
-    scripts: BTreeMap<String, bool>,
-    rtt: Duration,
-    effects: Vec<String>,
-    tables: usize,
-}
-
-impl Fake {
-    fn push(&mut self, at: Instant, item: Item) {
-        self.seq += 1;
-        self.queue.insert((at, self.seq), item);
-    }
-}
-
-impl Kernel for Fake {
-    fn now(&self) -> Instant {
-        self.now
-    }
-    fn interfaces(&self) -> Vec<Interface> {
-        self.interfaces.clone()
-    }
-    fn try_next(&mut self) -> Option<Arrival> {
-        // A packet that has arrived (but was not read yet) is waiting.
-        let (&key, item) = self.queue.iter().next()?;
-        if key.0 > self.now || !matches!(item, Item::Input(_, true)) {
-            return None;
-        }
-        match self.queue.remove(&key) {
-            Some(Item::Input(input, true)) => Some((input, Some(key.0))),
-            _ => None,
-        }
-    }
-    async fn next(&mut self, deadline: Option<Instant>) -> Result<Wake, DaemonError> {
-        loop {
-            let first = self.queue.keys().next().copied();
-            match (deadline, first) {
-                (Some(d), Some((t, _))) if d <= t => {
-                    self.now = d;
-                    return Ok(Wake::Timer);
-                }
-                (Some(d), None) => {
-                    self.now = d;
-                    return Ok(Wake::Timer);
-                }
-                (_, Some(key)) => {
-                    let item = self.queue.remove(&key).unwrap();
-                    self.now = self.now.max(key.0);
-                    match item {
-                        Item::Input(input, packet) => {
-                            if packet {
-                                self.now = key.0 + READ_LATE;
-                            }
-                            return Ok(Wake::Input((input, packet.then_some(key.0))));
-                        }
-                        Item::Signal(s) => return Ok(Wake::Signal(s)),
-                        Item::World(f) => f(self),
-                    }
-                }
-                (None, None) => return Ok(Wake::Signal(Signal::Stop("SIGTERM"))),
-            }
-        }
-    }
-    async fn carry_out(&mut self, output: Output) -> Option<Input> {
-        self.effects.push(format!("{:?} {output:?}", self.now));
-        match output {
-            Output::AddVip { instance, vip, .. } => Some(Input::VipResult {
-                instance,
-                address: vip.address,
-                error: None,
-            }),
-            Output::Probe {
-                id,
-                checker,
-                address,
-                port,
-                url,
-                timeout,
-            } => {
-                // One behaviour per server, every port (as the scenario).
-                let _ = port;
-                let b = &self.servers[&address];
-                let r = behaviour::probe(b, &checker, url, self.rtt, timeout, true);
-                let input = Input::ProbeDone {
-                    id,
-                    outcome: r.outcome,
-                };
-                self.push(self.now + r.after, Item::Input(input, false));
-                None
-            }
-            Output::RunTrackScript { id, name, .. } => {
-                let success = self.scripts.get(&name).copied().unwrap_or(true);
-                let input = Input::ScriptDone { id, success };
-                self.push(self.now + behaviour::SCRIPT_RUN, Item::Input(input, false));
-                None
-            }
-            _ => None,
-        }
-    }
-    fn apply_table(&mut self, _table: &Table) {
-        self.tables += 1;
-    }
-    fn configure(&mut self, _config: &Config) -> Result<(), DaemonError> {
-        Ok(())
-    }
-    fn data_plane(&self) -> serde_json::Value {
-        serde_json::Value::Null
-    }
-    fn reap(&mut self) {}
-    fn stopping(&mut self) {}
-    async fn stop(&mut self) {}
-}
-
 /// The director's own records. The simulator's invariant checker also
 /// writes verdicts under the director's name; it cannot see the injected
 /// peer (so it finds this director slow to take over) and it is not a
@@ -339,32 +207,10 @@ fn the_daemon_loop_and_the_simulator_write_the_same_trace() {
     // The daemon's loop over the fake, with the same inputs and events.
     std::fs::write(&conf, &first).unwrap();
     let trace = dir.join("daemon.trace");
-    let opts = Options {
-        config: conf.clone(),
-        config_id: None,
-        dump: dir.join("dump.json"),
-        trace: Some(trace.clone()),
-        data_plane: Choice::None,
-        repair_interval: Duration::from_secs(60),
-        keep_lvs: false,
-        ssl_verify: false,
-        ignore_unimplemented: false,
-    };
-    let servers = ["10.0.0.11", "10.0.0.12", "10.0.0.13"]
-        .iter()
-        .map(|a| (a.parse().unwrap(), Behaviour::Ok))
-        .collect();
-    let mut fake = Fake {
-        now: Instant::ZERO,
-        seq: 0,
-        queue: BTreeMap::new(),
-        interfaces: interfaces.clone(),
-        servers,
-        scripts: BTreeMap::new(),
-        rtt: Duration::from_secs_f64(2.0 * RTT_DELAY_MS / 1e3),
-        effects: Vec::new(),
-        tables: 0,
-    };
+    let opts = fake_kernel::options(&conf, &dir, &trace);
+    let rtt = Duration::from_secs_f64(2.0 * RTT_DELAY_MS / 1e3);
+    let servers = ["10.0.0.11", "10.0.0.12", "10.0.0.13"];
+    let mut fake = Fake::new(interfaces.clone(), &servers, rtt);
     let t = |s: f64| Instant::ZERO + at(s);
     for (d, input) in inputs() {
         let packet = matches!(input, Input::Packet { .. });

@@ -242,21 +242,29 @@ impl<K: Kernel> Driver<K> {
         info!("reloading {}", self.opts.config.display());
         let refused = match load(&self.opts) {
             Err(e) => Err(e.to_string()),
-            Ok(cfg) => {
-                let now = self.time_of(None);
-                let ifaces = self.kernel.interfaces();
-                match self.node.reload(now, &cfg, &ifaces) {
-                    Err(e) => Err(e.to_string()),
-                    Ok(()) => {
-                        warn_untracked(&self.node);
-                        self.config = cfg;
-                        if let Err(e) = self.kernel.configure(&self.config) {
-                            error!("after reload: {e}");
+            // The kernel first: a file whose interfaces cannot be opened is
+            // refused before core changes anything (never half applied).
+            Ok(cfg) => match self.kernel.configure(&cfg) {
+                Err(e) => Err(e.to_string()),
+                Ok(()) => {
+                    let now = self.time_of(None);
+                    let ifaces = self.kernel.interfaces();
+                    match self.node.reload(now, &cfg, &ifaces) {
+                        Err(e) => {
+                            // Back to what the running configuration needs.
+                            if let Err(e) = self.kernel.configure(&self.config) {
+                                error!("restoring the running configuration's sockets: {e}");
+                            }
+                            Err(e.to_string())
                         }
-                        Ok(())
+                        Ok(()) => {
+                            warn_untracked(&self.node);
+                            self.config = cfg;
+                            Ok(())
+                        }
                     }
                 }
-            }
+            },
         };
         let now = self.fed;
         let kind = match refused {

@@ -71,7 +71,9 @@ pub trait Kernel {
     /// The LVS table core wants, after a drain in which it changed.
     fn apply_table(&mut self, table: &Table);
     /// Opens what the configuration's instances need (sockets per
-    /// interface and family, announcers): at start and after a reload.
+    /// interface and family, announcers): at start, and at a reload before
+    /// core takes the new file. An error leaves the kernel as it was: the
+    /// reload is refused.
     fn configure(&mut self, config: &Config) -> Result<(), DaemonError>;
     /// The data plane's state, for the dump.
     fn data_plane(&self) -> serde_json::Value;

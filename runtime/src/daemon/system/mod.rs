@@ -202,7 +202,7 @@ impl Kernel for System {
     }
 
     fn configure(&mut self, config: &Config) -> Result<(), DaemonError> {
-        self.needs = Needs {
+        let needs = Needs {
             // "": the socket bound to no interface (unicast instances
             // without one).
             sockets: config
@@ -221,8 +221,15 @@ impl Kernel for System {
                 .collect(),
             global: config.global.clone(),
         };
+        // What the new configuration needs is opened first; if the system
+        // refuses it, the running configuration's needs stay.
+        let previous = std::mem::replace(&mut self.needs, needs);
+        if let Err(e) = self.open_sockets() {
+            self.needs = previous;
+            return Err(e);
+        }
         self.probe_env = self.make_probe_env(config);
-        self.open_sockets()
+        Ok(())
     }
 
     fn data_plane(&self) -> serde_json::Value {
