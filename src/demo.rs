@@ -71,7 +71,14 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     write(out, "trace.jsonl", &trace_bytes)?;
     let records = holdfast_core::trace::read(&trace_bytes[..])?;
     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let sweep = holdfast_sim::swarm::sweep(&source, 1, args.seeds, jobs, None, &|_| {})?;
+    let sweep = holdfast_sim::swarm::sweep(
+        &source,
+        1,
+        args.seeds,
+        jobs,
+        &holdfast_sim::Options::default(),
+        &|_| {},
+    )?;
     write(out, "sweep.json", serde_json::to_string(&sweep)?)?;
     // The report reads the sweep as any sweep file is read.
     let sweep_path = out.join("sweep.json");

@@ -109,6 +109,7 @@ fn sim(args: SimArgs) -> anyhow::Result<ExitCode> {
         duration: duration(args.duration)?,
         trace: args.trace.is_some(),
         swarm: args.swarm,
+        ..holdfast_sim::Options::default()
     };
     let source = scenario_source(&args.scenario, &args.unimplemented)?;
     let report = holdfast_sim::run(&source, &opts)?;
@@ -142,7 +143,10 @@ fn sweep(args: SweepArgs) -> anyhow::Result<ExitCode> {
         args.first_seed,
         args.seeds,
         jobs,
-        duration(args.duration)?,
+        &holdfast_sim::Options {
+            duration: duration(args.duration)?,
+            ..holdfast_sim::Options::default()
+        },
         &|done| bar.set_position(done),
     )?;
     // The bar keeps the wall clock (the simulator never reads it).

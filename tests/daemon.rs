@@ -510,6 +510,13 @@ fn unicast_pair(with_interface: bool) {
     } else {
         ("", " dev eth0")
     };
+    // Beside the interface-less one, a multicast instance on eth0: its
+    // adverts must reach only eth0's socket, not the unbound one too.
+    let multicast = if with_interface {
+        ""
+    } else {
+        "vrrp_instance M {\n    interface eth0\n    virtual_router_id 71\n    advert_int 1\n    virtual_ipaddress {\n        192.168.200.71/24\n    }\n}\n"
+    };
     for n in [1, 2] {
         let ns = lab.ns(&format!("d{n}"));
         netns::sh(&[
@@ -525,7 +532,7 @@ fn unicast_pair(with_interface: bool) {
     }
     let conf = |prio: u8, me: u8, peer: u8| {
         format!(
-            "global_defs {{\n    vrrp_version 3\n}}\nvrrp_instance U {{\n{interface}    virtual_router_id 70\n    priority {prio}\n    advert_int 1\n    unicast_src_ip 192.168.200.20{me}\n    unicast_peer {{\n        192.168.200.20{peer}\n    }}\n    virtual_ipaddress {{\n        192.168.200.70/24{dev}\n    }}\n}}\n"
+            "global_defs {{\n    vrrp_version 3\n}}\nvrrp_instance U {{\n{interface}    virtual_router_id 70\n    priority {prio}\n    advert_int 1\n    unicast_src_ip 192.168.200.20{me}\n    unicast_peer {{\n        192.168.200.20{peer}\n    }}\n    virtual_ipaddress {{\n        192.168.200.70/24{dev}\n    }}\n}}\n{multicast}"
         )
     };
     let (c1, c2) = (
@@ -533,7 +540,7 @@ fn unicast_pair(with_interface: bool) {
         netns::write(&lab, "u2.conf", &conf(100, 2, 1)),
     );
     let d1 = lab.holdfast("d1", &c1);
-    lab.holdfast("d2", &c2);
+    let d2 = lab.holdfast("d2", &c2);
     let up = wait_for(Duration::from_secs(8), || {
         lab.has("d1", "eth0", "192.168.200.70")
     });
@@ -544,6 +551,19 @@ fn unicast_pair(with_interface: bool) {
         "two Masters: adverts not accepted:\n{}",
         lab.logs()
     );
+    // On the Backup, which hears director 1's adverts of both: each of U's
+    // unicast adverts also reaches eth0's socket, which has no instance
+    // for it (the kernel gives every raw socket a copy; keepalived's
+    // sockets see the same), but none of M's multicast adverts reaches
+    // the unbound socket.
+    let state = lab.dump(d2, "d2");
+    let wrong = state["rejected"]["wrong_vrid"].as_u64().unwrap_or(0);
+    let heard = state["instances"][0]["stats"]["advert_rcvd"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(heard >= 2, "{state}");
+    // One in flight between the two sockets' readers at most.
+    assert!(wrong <= heard + 1, "{state}");
     lab.procs[d1].signal(libc::SIGTERM);
     // Priority 0 over unicast: the skew (0.61 s), not a master-down interval.
     let took = wait_for(Duration::from_secs(4), || {
@@ -777,7 +797,8 @@ fn an_interface_without_an_address_at_start_faults_until_one_is_added() {
 
 /// An interface deleted and created again (a new index), as keepalived
 /// follows it: while it is gone, the instance on it is in FAULT and
-/// director 2 takes VG1; when it comes back under the same name, with its
+/// director 2 takes VG1, and a reload meanwhile is not refused for it and
+/// changes nothing; when it comes back under the same name, with its
 /// address, director 1 opens its sockets on the new interface and, the
 /// higher priority, takes VG1 back.
 #[test]
@@ -801,6 +822,30 @@ fn an_interface_deleted_and_created_again_is_followed() {
         .cloned()
         .unwrap();
     assert_eq!(vi2["state"], "Fault", "{vi2}");
+    // A reload while it is gone keeps following it: not refused for the
+    // missing interface, and the instance stays in FAULT.
+    lab.procs[d1].signal(libc::SIGHUP);
+    let reloaded = wait_for(Duration::from_secs(3), || {
+        lab.procs[d1].log().contains("reloading")
+    });
+    assert!(reloaded.is_some(), "{}", lab.logs());
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        !lab.procs[d1].log().contains("reload refused"),
+        "{}",
+        lab.logs()
+    );
+    let state = lab.dump(d1, "d1");
+    let states: Vec<String> = state["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| format!("{}={}", i["name"], i["state"]))
+        .collect();
+    assert!(
+        states.iter().all(|s| !s.contains("Master")) && holds(&lab, "d2", &VG1),
+        "{states:?}"
+    );
     lab.plug("d1", "eth1", "br1");
     eth1_address(&lab, "add");
     let back = wait_for(Duration::from_secs(10), || {

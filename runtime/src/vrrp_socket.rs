@@ -140,11 +140,17 @@ impl VrrpSocket {
     }
 
     /// Opens the socket bound to no interface, for the instances that have
-    /// none (unicast only, as keepalived's): it joins no group, hears every
-    /// VRRP message addressed to this host, and the kernel routes what it
-    /// sends by destination.
+    /// none (unicast only, as keepalived's): it joins no group, and the
+    /// kernel routes what it sends by destination. It still hears IPv6
+    /// multicast the interfaces' sockets joined: its reader drops every
+    /// message with a multicast destination (`System::read`).
     pub fn open_unbound(ipv6: bool) -> io::Result<VrrpSocket> {
-        finish(base(ipv6)?, ipv6, 0)
+        let sock = base(ipv6)?;
+        if !ipv6 {
+            // Not the groups the interfaces' sockets joined (on by default).
+            setsockopt_int(&sock, libc::IPPROTO_IP, libc::IP_MULTICAST_ALL, 0)?;
+        }
+        finish(sock, ipv6, 0)
     }
 
     /// The interface index.

@@ -92,9 +92,14 @@ virtual_server 10.0.0.100 80 {{
 
 /// A peer's advert for VRID 51.
 fn advert(priority: u8) -> Input {
+    advert_for(51, priority)
+}
+
+/// A peer's advert for `vrid`.
+fn advert_for(vrid: u8, priority: u8) -> Input {
     let repr = Repr {
         version: Version::V2,
-        vrid: 51,
+        vrid,
         priority,
         adver_int: 1,
         auth: Auth::NONE,
@@ -145,6 +150,15 @@ fn inputs() -> Vec<(Duration, Input)> {
     for k in 0..4 {
         v.push((at(24.6 + f64::from(k)), advert(200)));
     }
+    // Just before this director's master-down runs out (27.6 s + 3 s +
+    // (256 - 130) / 256 s in keepalived's microseconds; 130 is priority
+    // 120 plus the passing script's 10), an advert of another VRID and
+    // then the peer's arrive. The daemon's loop reads them only after the
+    // deadline (`READ_LATE`): the peer's must still restart the timer, as
+    // it did in time (`Driver::take_arrived_before`).
+    let due = at(27.6) + Duration::from_micros(3_492_187);
+    v.push((due - Duration::from_micros(200), advert_for(52, 200)));
+    v.push((due - Duration::from_micros(100), advert(200)));
     v
 }
 
@@ -153,7 +167,7 @@ fn inputs() -> Vec<(Duration, Input)> {
 fn scenario(conf: &Path) -> String {
     let conf = conf.display();
     format!(
-        r#"{{ "name": "drivers-agree", "duration": 31,
+        r#"{{ "name": "drivers-agree", "duration": 36,
   "directors": [ {{ "name": "{NAME}", "config": "{conf}",
       "interfaces": [ {{ "name": "eth0", "segment": "lan", "ipv4": "10.0.0.1" }} ] }} ],
   "segments": [ {{ "name": "lan", "subnets": ["10.0.0.0/24"], "delay_ms": {RTT_DELAY_MS} }} ],
@@ -164,7 +178,7 @@ fn scenario(conf: &Path) -> String {
     {{ "at": 14.3, "kind": "script", "host": "{NAME}", "script": "chk", "ok": true }},
     {{ "at": 18.3, "kind": "reload", "host": "{NAME}", "config": "{conf}" }},
     {{ "at": 20.4, "kind": "serve", "server": "10.0.0.12", "behaviour": "hang" }},
-    {{ "at": 30.2, "kind": "stop", "host": "{NAME}" }}
+    {{ "at": 35.3, "kind": "stop", "host": "{NAME}" }}
   ] }}"#
     )
 }
@@ -239,7 +253,7 @@ fn the_daemon_loop_and_the_simulator_write_the_same_trace() {
     // keepalived users' signals that must change nothing.
     fake.push(t(21.05), Item::Signal(Signal::Stats { clear: false }));
     fake.push(t(21.15), Item::Signal(Signal::Dump));
-    fake.push(t(30.2), Item::Signal(Signal::Stop("SIGTERM")));
+    fake.push(t(35.3), Item::Signal(Signal::Stop("SIGTERM")));
     let cfg = holdfast_runtime::daemon::load(&opts).unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()

@@ -13,6 +13,7 @@ pub mod files;
 pub mod fuzzing;
 pub mod incidents;
 pub mod invariants;
+pub mod oracle;
 pub mod scenario;
 pub mod setup;
 pub mod swarm;
@@ -40,6 +41,10 @@ pub struct Options {
     /// Randomise fault timing and network conditions from the seed (what
     /// `holdfast sweep` does to each seed).
     pub swarm: bool,
+    /// Test-only: a bug put into every director's core, to prove that the
+    /// oracle catches it (`sim/tests/teeth.rs`).
+    #[cfg(feature = "defects")]
+    pub defect: Option<holdfast_core::defect::Defect>,
 }
 
 /// A scenario, where its relative paths start, and where its files are
@@ -110,7 +115,13 @@ pub fn run(source: &Source, opts: &Options) -> Result<Report, ScenarioError> {
     if opts.swarm {
         swarm::vary(&mut setup, seed);
     }
-    Ok(Sim::new(&scenario, setup, seed, opts.trace)?.run())
+    #[allow(unused_mut)]
+    let mut sim = Sim::new(&scenario, setup, seed, opts.trace)?;
+    #[cfg(feature = "defects")]
+    if let Some(d) = opts.defect {
+        sim.inject_defect(d);
+    }
+    Ok(sim.run())
 }
 
 /// Reads and runs a scenario file.

@@ -123,14 +123,15 @@ fn stats(runs: &[SeedRun]) -> Vec<Stat> {
         .collect()
 }
 
-/// Runs seeds `first..first + count` of `scenario` with `jobs` threads;
+/// Runs seeds `first..first + count` of `scenario` with `jobs` threads,
+/// each as `base` says (its duration) with the seed's variation;
 /// `progress` is called with the number done after each run.
 pub fn sweep(
     source: &Source,
     first: u64,
     count: u64,
     jobs: usize,
-    duration: Option<Duration>,
+    base: &Options,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<SweepReport, ScenarioError> {
     // Fail early, once, on a scenario that cannot run.
@@ -148,9 +149,9 @@ pub fn sweep(
                 let seed = first + k;
                 let opts = Options {
                     seed: Some(seed),
-                    duration,
                     trace: false,
                     swarm: true,
+                    ..base.clone()
                 };
                 let run = crate::run(source, &opts).map(|r| SeedRun {
                     seed,

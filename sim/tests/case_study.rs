@@ -38,8 +38,9 @@ fn close(a: f64, b: f64) -> bool {
 }
 
 // The protocol's numbers for the case study (VRRPv2, advert_int 1 s):
-// Skew_Time = (256 - priority) / 256 s, Master_Down_Interval = 3 s + skew.
-const MD_150: f64 = 3.0 + 106.0 / 256.0; // 3.4140625 s
+// Skew_Time = (256 - priority) / 256 s in keepalived's whole microseconds,
+// Master_Down_Interval = 3 s + skew.
+const MD_150: f64 = 3.414062; // 3 + 106/256 = 3.4140625, truncated
 const MD_100: f64 = 3.0 + 156.0 / 256.0; // 3.609375 s
 const SKEW_100: f64 = 156.0 / 256.0; // 0.609375 s
                                      // The scenario's one-way delay on both LANs.

@@ -1,10 +1,15 @@
-//! The addresses of the director's interfaces, as keepalived follows them
-//! for an instance's source address: the interface's primary address
-//! (IPv4, or the IPv6 link-local one) is the advert's source unless the
-//! configuration names one. When it goes and another of the family is
-//! left, the last one added takes its place; when none is left the
-//! instance goes to FAULT, and the first address added brings it back
-//! (keepalived's `netlink_if_address_filter`).
+//! The addresses of the director's interfaces, and what core decides about
+//! them:
+//!
+//! - an instance's source address, as keepalived follows it: the
+//!   interface's primary address (IPv4, or the IPv6 link-local one) is the
+//!   advert's source unless the configuration names one. When it goes and
+//!   another of the family is left, the last one added takes its place;
+//!   when none is left the instance goes to FAULT, and the first address
+//!   added brings it back (keepalived's `netlink_if_address_filter`);
+//! - the addresses found at start (`Input::Found`): a virtual address a
+//!   run that did not stop cleanly left on its device is removed;
+//! - a Master's virtual address that someone else removed is added again.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;

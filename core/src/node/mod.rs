@@ -85,7 +85,7 @@ pub struct Node {
     /// Test-only: sync groups do not move together (proof that the
     /// simulator's invariants catch a broken core).
     #[cfg(feature = "defects")]
-    split_sync_groups: bool,
+    defect: Option<crate::defect::Defect>,
 }
 
 impl Node {
@@ -138,7 +138,7 @@ impl Node {
                     .map(|a| (i.name.as_str(), a))
             })),
             #[cfg(feature = "defects")]
-            split_sync_groups: false,
+            defect: None,
         };
         node.outputs.at(now);
         node.update_trackers(now);
@@ -229,6 +229,12 @@ impl Node {
             .map(|(g, s)| (g.name.clone(), *s))
             .collect();
         self.members = fresh;
+        #[cfg(feature = "defects")]
+        if let Some(d) = self.defect {
+            for m in &mut self.members {
+                m.inst.inject(d);
+            }
+        }
         self.groups = group_members(&self.members, config.sync_groups.len());
         self.group_states = config
             .sync_groups
@@ -460,10 +466,18 @@ impl Node {
         }
     }
 
-    /// Test-only defect: members of a sync group stop following each other.
+    /// Test-only: puts `defect` into this node (see `core/src/defect.rs`).
     #[cfg(feature = "defects")]
-    pub fn split_sync_groups(&mut self, on: bool) {
-        self.split_sync_groups = on;
+    pub fn inject(&mut self, defect: crate::defect::Defect) {
+        self.defect = Some(defect);
+        for m in &mut self.members {
+            m.inst.inject(defect);
+        }
+    }
+
+    #[cfg(feature = "defects")]
+    fn split_sync_groups(&self) -> bool {
+        self.defect == Some(crate::defect::Defect::SplitSyncGroups)
     }
 
     /// The effective priority (after trackers) of the instance called `name`.
@@ -710,7 +724,7 @@ impl Node {
                 // keepalived's vrrp_sync_can_goto_master: only if every
                 // member wants master; then they all go together.
                 #[cfg(feature = "defects")]
-                if self.split_sync_groups {
+                if self.split_sync_groups() {
                     self.members[i].inst.force_master(now);
                     return;
                 }
@@ -754,7 +768,7 @@ impl Node {
                 }
                 self.outputs.extend(scripts);
                 #[cfg(feature = "defects")]
-                let group = m.group.filter(|_| !self.split_sync_groups);
+                let group = m.group.filter(|_| !self.split_sync_groups());
                 #[cfg(not(feature = "defects"))]
                 let group = m.group;
                 if let Some(g) = group {

@@ -20,6 +20,7 @@ use super::timers;
 use super::wire::{Auth, Parsed, Repr, Version, TTL};
 use super::Reject;
 use crate::config::model::{AuthType, GarpTiming, VrrpInstance};
+use crate::defect::Defect;
 use crate::time::Instant;
 
 /// Protocol state.
@@ -245,6 +246,9 @@ pub struct Instance {
     group_fault: bool,
     /// Becoming master waits for its sync group.
     in_group: bool,
+    /// A deliberate bug (tests of the simulator's oracle).
+    #[cfg(feature = "defects")]
+    defect: Option<Defect>,
     /// keepalived's wantstate: what it would be alone.
     want_master: bool,
     actions: VecDeque<Action>,
@@ -267,9 +271,27 @@ impl Instance {
             own_fault: false,
             group_fault: false,
             in_group: false,
+            #[cfg(feature = "defects")]
+            defect: None,
             want_master: false,
             actions: VecDeque::new(),
         }
+    }
+
+    /// Test-only: puts `defect` into this instance.
+    #[cfg(feature = "defects")]
+    pub fn inject(&mut self, defect: Defect) {
+        self.defect = Some(defect);
+    }
+
+    /// Whether the deliberate bug `d` is in (always false without the
+    /// `defects` feature).
+    #[allow(unused_variables)]
+    fn has(&self, d: Defect) -> bool {
+        #[cfg(feature = "defects")]
+        return self.defect == Some(d);
+        #[cfg(not(feature = "defects"))]
+        return false;
     }
 
     /// Makes becoming master wait for the sync group (see [`Action::WantMaster`]).
@@ -425,19 +447,23 @@ impl Instance {
         }
     }
 
+    /// The priority the timers count with: keepalived uses the effective
+    /// priority (after trackers).
+    fn timer_priority(&self) -> u8 {
+        if self.has(Defect::SkewWithoutPriority) {
+            return 255;
+        }
+        self.effective_priority()
+    }
+
     fn skew(&self) -> Duration {
-        // keepalived uses the effective priority (after trackers).
-        timers::skew(
-            self.s.version,
-            self.effective_priority(),
-            self.master_adver_int,
-        )
+        timers::skew(self.s.version, self.timer_priority(), self.master_adver_int)
     }
 
     fn master_down(&self) -> Duration {
         timers::master_down(
             self.s.version,
-            self.effective_priority(),
+            self.timer_priority(),
             self.master_adver_int,
             self.s.down_timer_adverts,
         )
@@ -676,7 +702,8 @@ impl Instance {
                 }
                 Some(since) => now < since + self.s.preempt_delay,
             };
-        if self.s.nopreempt || !lower || delaying {
+        let nopreempt = self.s.nopreempt || self.has(Defect::IgnorePreempt);
+        if (nopreempt || !lower || delaying) && !self.has(Defect::NoTimerRestart) {
             if !lower {
                 self.preempt_since = None;
             }

@@ -266,7 +266,7 @@ impl<K: Kernel> Driver<K> {
                 }
             },
         };
-        let now = self.fed;
+        let now = self.time_of(None);
         let kind = match refused {
             Ok(()) => Kind::Reload {
                 ok: true,

@@ -74,6 +74,12 @@ impl Sim {
                 ..
             } => self.announce(d, &interface, &addresses, count),
             Output::Event(e) => {
+                let found = self
+                    .oracle
+                    .transition(now, d, &e.instance, e.from, e.to, &e.reason);
+                for f in found {
+                    self.violation(f.director, f.rule, f.detail);
+                }
                 let dir = &mut self.world.directors[d];
                 let i = dir.info.iter().position(|i| i.name == e.instance)?;
                 dir.states[i] = e.to;
@@ -154,7 +160,7 @@ impl Sim {
 
     /// Reports a violation found while carrying out director `d`'s
     /// outputs, and records it.
-    fn violation(&mut self, d: usize, invariant: Invariant, detail: String) {
+    pub(super) fn violation(&mut self, d: usize, invariant: Invariant, detail: String) {
         let now = self.world.now;
         let name = self.world.directors[d].name.clone();
         let v = self

@@ -8,6 +8,7 @@ use holdfast_core::node::Input;
 use holdfast_core::trace::Kind;
 use holdfast_core::vrrp::instance::State;
 
+use crate::oracle::Facts;
 use crate::scenario::{seconds, Fault};
 use crate::setup::load_config;
 use crate::topology::HostKind;
@@ -73,6 +74,7 @@ impl Sim {
                 if dir.node.is_some() {
                     let until = dir.paused_until.map_or(until, |u| u.max(until));
                     dir.paused_until = Some(until);
+                    self.oracle.paused(d);
                     self.push(until, Ev::Resume(d));
                 }
             }
@@ -192,6 +194,7 @@ impl Sim {
     /// Director `d`'s process is gone (`reason` in the trace): no node,
     /// no addresses, no kernel table.
     fn end(&mut self, d: usize, reason: &str) {
+        self.oracle.ended(d);
         let dir = &mut self.world.directors[d];
         if dir.node.take().is_none() {
             return;
@@ -243,6 +246,7 @@ impl Sim {
         };
         match node.reload(now, &cfg, &dir.interfaces) {
             Ok(()) => {
+                self.oracle.reloaded(d, Facts::of(&cfg, &dir.interfaces));
                 // States carry over by name; new instances start from Initialize.
                 let states = info
                     .iter()

@@ -20,6 +20,7 @@ pub use report::Report;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use std::time::Duration;
 
+use holdfast_core::node::Input;
 use holdfast_core::time::Instant;
 use holdfast_core::trace::{self, Kind, Record};
 use holdfast_core::vrrp::instance::State;
@@ -28,7 +29,8 @@ use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::incidents::Incidents;
-use crate::invariants::Monitor;
+use crate::invariants::{Invariant, Monitor};
+use crate::oracle::{Facts, Oracle};
 use crate::scenario::{seconds, Fault, Scenario, ScenarioError};
 use crate::setup::Setup;
 use crate::world::{Client, Director, InstInfo, Server, World};
@@ -47,6 +49,9 @@ pub struct Sim {
     rng: ChaCha8Rng,
     end: Instant,
     monitor: Monitor,
+    oracle: Oracle,
+    /// Events a run may take before it is reported as looping.
+    budget: u64,
     incidents: Incidents,
     ring: VecDeque<Record>,
     out: Option<Vec<u8>>,
@@ -58,12 +63,20 @@ pub struct Sim {
     last_master: BTreeMap<(usize, bool, u8), usize>,
     name: String,
     seed: u64,
-    #[cfg(test)]
-    split_sync_groups: bool,
+    /// A deliberate bug put into every node it boots (tests only).
+    #[cfg(feature = "defects")]
+    defect: Option<holdfast_core::defect::Defect>,
 }
 
 fn at(d: Duration) -> Instant {
     Instant::ZERO + d
+}
+
+/// Events a run ending at `end` may take: a thousand times what the case
+/// study needs per simulated second (about 7), and a floor for short runs.
+fn budget(end: Instant) -> u64 {
+    let secs = (end - Instant::ZERO).as_secs();
+    10_000 * secs.max(60)
 }
 
 impl Sim {
@@ -130,6 +143,7 @@ impl Sim {
                 })
             })
             .collect();
+        let directors_len = directors.len();
         let handover = scenario
             .invariants
             .handover_window_ms
@@ -150,6 +164,8 @@ impl Sim {
             rng: ChaCha8Rng::seed_from_u64(seed),
             end,
             monitor: Monitor::new(handover),
+            oracle: Oracle::new(directors_len),
+            budget: budget(end),
             incidents: Incidents::default(),
             ring: VecDeque::new(),
             out: trace.then(Vec::new),
@@ -159,8 +175,8 @@ impl Sim {
             last_master: BTreeMap::new(),
             name: scenario.name.clone().unwrap_or_else(|| "scenario".into()),
             seed,
-            #[cfg(test)]
-            split_sync_groups: false,
+            #[cfg(feature = "defects")]
+            defect: None,
         };
         sim.incidents
             .open(Instant::ZERO, "start-up", "start-up".into());
@@ -205,13 +221,14 @@ impl Sim {
             .map(|x| x.seed)
     }
 
-    /// Test-only: sync groups in every director stop moving together.
-    #[cfg(test)]
-    pub(crate) fn split_sync_groups(&mut self) {
-        self.split_sync_groups = true;
+    /// Test-only: puts `defect` into every director's core, now and at
+    /// every boot.
+    #[cfg(feature = "defects")]
+    pub fn inject_defect(&mut self, defect: holdfast_core::defect::Defect) {
+        self.defect = Some(defect);
         for d in &mut self.world.directors {
             if let Some(n) = &mut d.node {
-                n.split_sync_groups(true);
+                n.inject(defect);
             }
         }
     }
@@ -258,16 +275,16 @@ impl Sim {
                 message: e.to_string(),
             }
         })?;
+        self.oracle
+            .booted(d, Facts::of(&dir.config, &dir.interfaces));
         dir.node = Some(node);
         dir.seed = seed;
         dir.life += 1;
         dir.since = now;
         dir.states = vec![State::Initialize; dir.info.len()];
-        #[cfg(test)]
-        if self.split_sync_groups {
-            if let Some(n) = &mut dir.node {
-                n.split_sync_groups(true);
-            }
+        #[cfg(feature = "defects")]
+        if let (Some(defect), Some(n)) = (self.defect, &mut dir.node) {
+            n.inject(defect);
         }
         let (name, config) = (dir.name.clone(), dir.config_shown.clone());
         self.record(name, Kind::Start { config });
@@ -287,6 +304,22 @@ impl Sim {
             };
             self.world.now = at;
             self.events += 1;
+            if self.events > self.budget {
+                let detail = format!(
+                    "more than {} events by t={:.6}s: something loops instead of settling",
+                    self.budget,
+                    (at - Instant::ZERO).as_secs_f64()
+                );
+                let v =
+                    self.monitor
+                        .report(at, Invariant::EventBudget, Vec::new(), detail, &self.ring);
+                let kind = Kind::Violation {
+                    invariant: v.invariant,
+                    detail: v.detail,
+                };
+                self.record("sim".into(), kind);
+                break;
+            }
             self.step(ev);
             if self.dirty {
                 self.check();
@@ -341,10 +374,21 @@ impl Sim {
                 },
             );
         }
+        for f in self.oracle.check(self.world.now) {
+            self.violation(f.director, f.rule, f.detail);
+        }
+        let oracle_deadlines = self.oracle.take_deadlines();
         for t in self.monitor.take_deadlines(self.world.now) {
             // A deadline just after the bound: the check is "longer than".
             let t = t + Duration::from_nanos(1);
             if t <= self.end {
+                self.push(t, Ev::Check);
+            }
+        }
+        for t in oracle_deadlines {
+            // Just after: the takeover due at `t` happens at `t`.
+            let t = t + Duration::from_nanos(1);
+            if t > self.world.now && t <= self.end {
                 self.push(t, Ev::Check);
             }
         }
@@ -373,9 +417,7 @@ impl Sim {
                     dir.buffered.push(input);
                     return;
                 }
-                if let Some(n) = &mut dir.node {
-                    n.handle(now, input);
-                }
+                self.hand(d, input);
                 self.settle(d);
             }
             Ev::Garp {
@@ -409,10 +451,12 @@ impl Sim {
                 let buffered = std::mem::take(&mut dir.buffered);
                 // What the socket held is read first, then the late timers
                 // fire: adverts that arrived during the pause still count.
+                for input in buffered {
+                    self.hand(d, input);
+                }
+                self.oracle.resumed(d, now);
+                let dir = &mut self.world.directors[d];
                 if let Some(n) = &mut dir.node {
-                    for input in buffered {
-                        n.handle(now, input);
-                    }
                     if n.poll_timeout().is_some_and(|t| t <= now) {
                         n.handle_timeout(now);
                     }
@@ -436,6 +480,25 @@ impl Sim {
     }
 
     /// Carries out a director's outputs and schedules its next wake-up.
+    /// Hands `input` to director `d`'s node now; the oracle sees an
+    /// advert first, as the node does.
+    fn hand(&mut self, d: usize, input: Input) {
+        let now = self.world.now;
+        if let Input::Packet {
+            interface,
+            src,
+            ttl,
+            bytes,
+            ..
+        } = &input
+        {
+            self.oracle.packet(now, d, interface, *src, *ttl, bytes);
+        }
+        if let Some(n) = &mut self.world.directors[d].node {
+            n.handle(now, input);
+        }
+    }
+
     /// The drain is the daemon's (`Node`, "Driving a node"): one output at
     /// a time, its trace record first, and what the kernel answers at once
     /// given to core before the next output is taken; then the desired
@@ -489,7 +552,7 @@ mod tests {
         let setup = Setup::new(&scenario, base, "case-study.json").expect("it sets up");
         let mut sim = Sim::new(&scenario, setup, scenario.seed, false).expect("it boots");
         if split {
-            sim.split_sync_groups();
+            sim.inject_defect(holdfast_core::defect::Defect::SplitSyncGroups);
         }
         sim.run()
     }

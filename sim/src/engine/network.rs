@@ -34,8 +34,10 @@ impl Sim {
         Duration::from_secs_f64(ms / 1e3)
     }
 
-    /// Schedules a frame's arrival under the segment's conditions.
-    pub(super) fn send(&mut self, seg: usize, ev: Ev) {
+    /// Schedules a frame's arrival under the segment's conditions: `evs`
+    /// are what the one frame brings (a copy for each socket of the
+    /// receiver that hears it), lost, delayed or duplicated together.
+    pub(super) fn send(&mut self, seg: usize, evs: Vec<Ev>) {
         let net = self.world.topo.segments[seg].net;
         if net.loss > 0.0 && self.rng.random::<f64>() < net.loss {
             return;
@@ -45,10 +47,13 @@ impl Sim {
             delay += Duration::from_secs_f64(self.rng.random::<f64>() * net.jitter_ms / 1e3);
         }
         let now = self.world.now;
-        if net.duplicate > 0.0 && self.rng.random::<f64>() < net.duplicate {
-            self.push(now + delay + DUPLICATE_GAP, ev.clone());
+        let duplicate = net.duplicate > 0.0 && self.rng.random::<f64>() < net.duplicate;
+        for ev in evs {
+            if duplicate {
+                self.push(now + delay + DUPLICATE_GAP, ev.clone());
+            }
+            self.push(now + delay, ev);
         }
-        self.push(now + delay, ev);
     }
 
     pub(super) fn transmit(&mut self, d: usize, t: Transmit) {
@@ -110,6 +115,8 @@ impl Sim {
                 }
             }
         }
+        // One frame per receiving director, whatever sockets hear it there.
+        let mut frames: Vec<(usize, Vec<Ev>)> = Vec::new();
         for (r, interface) in receivers {
             let input = Input::Packet {
                 interface,
@@ -118,14 +125,18 @@ impl Sim {
                 ttl: t.ttl,
                 bytes: t.bytes.clone(),
             };
-            self.send(
-                seg,
-                Ev::Deliver {
-                    d: r,
-                    life: None,
-                    input,
-                },
-            );
+            let ev = Ev::Deliver {
+                d: r,
+                life: None,
+                input,
+            };
+            match frames.iter_mut().find(|(x, _)| *x == r) {
+                Some((_, evs)) => evs.push(ev),
+                None => frames.push((r, vec![ev])),
+            }
+        }
+        for (_, evs) in frames {
+            self.send(seg, evs);
         }
     }
 

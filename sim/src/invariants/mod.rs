@@ -56,6 +56,18 @@ pub enum Invariant {
     /// engine's `carry_out`): one core may grow an output before the
     /// simulator models it.
     OutputCarriedOut,
+    /// The oracle: a Backup became Master before its master-down interval
+    /// (or its sync group's) ran out (`oracle/election.rs`).
+    TakeoverEarly,
+    /// The oracle: a Backup's master-down interval (or its sync group's)
+    /// ran out and it is not Master (`oracle/election.rs`).
+    TakeoverMissing,
+    /// The oracle: a Master yields at once to an advert that wins, and
+    /// only to one (`oracle/election.rs`).
+    MasterYields,
+    /// A run used more events than its budget: something loops (two
+    /// directors answering each other without end) instead of settling.
+    EventBudget,
 }
 
 impl Invariant {
@@ -70,6 +82,10 @@ impl Invariant {
             Invariant::RealServerPool => "real_server_pool",
             Invariant::SorryServer => "sorry_server",
             Invariant::OutputCarriedOut => "output_carried_out",
+            Invariant::TakeoverEarly => "takeover_early",
+            Invariant::TakeoverMissing => "takeover_missing",
+            Invariant::MasterYields => "master_yields",
+            Invariant::EventBudget => "event_budget",
         }
     }
 }

@@ -116,6 +116,17 @@ impl System {
         Instant::from_nanos(ns.saturating_sub(self.origin))
     }
 
+    /// Closes every VRRP socket but those `keep` says, and stops their
+    /// readers.
+    fn close_sockets(&mut self, keep: impl Fn(&(String, bool)) -> bool) {
+        let gone: Vec<(String, bool)> = self.sockets.keys().filter(|k| !keep(k)).cloned().collect();
+        for k in gone {
+            if let Some((_, reader)) = self.sockets.remove(&k) {
+                reader.abort();
+            }
+        }
+    }
+
     /// Signals, the timer, inputs and netlink, in this order of priority.
     async fn wait(&mut self, at: Option<u64>) -> Result<Option<Wake>, DaemonError> {
         Ok(Some(tokio::select! {
@@ -151,9 +162,10 @@ impl Kernel for System {
     }
 
     fn interfaces(&self) -> Vec<Interface> {
+        // A deleted interface is still known, down: a reload while it is
+        // gone keeps tracking it (keepalived keeps its interface_t).
         self.links
             .iter()
-            .filter(|l| l.index != 0)
             .map(|l| Interface {
                 name: l.name.clone(),
                 ipv4: l.ipv4.map(IpAddr::V4),
@@ -222,12 +234,25 @@ impl Kernel for System {
             global: config.global.clone(),
         };
         // What the new configuration needs is opened first; if the system
-        // refuses it, the running configuration's needs stay.
+        // refuses it, what this attempt opened is closed and the running
+        // configuration's needs stay.
         let previous = std::mem::replace(&mut self.needs, needs);
+        let had: Vec<(String, bool)> = self.sockets.keys().cloned().collect();
+        let had_announcers: Vec<String> = self.announcers.keys().cloned().collect();
         if let Err(e) = self.open_sockets() {
             self.needs = previous;
+            self.close_sockets(|k| had.contains(k));
+            self.announcers.retain(|k, _| had_announcers.contains(k));
             return Err(e);
         }
+        // What the configuration no longer needs closes.
+        let wanted = self.needs.sockets.clone();
+        self.close_sockets(|k| wanted.contains(k));
+        let devs: Vec<String> = (self.needs.vip_devs.iter())
+            .chain(self.needs.sockets.iter().map(|(n, _)| n))
+            .cloned()
+            .collect();
+        self.announcers.retain(|k, _| devs.contains(k));
         self.probe_env = self.make_probe_env(config);
         Ok(())
     }

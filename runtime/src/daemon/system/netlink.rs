@@ -113,17 +113,7 @@ impl System {
         l.ipv6 = None;
         let gone = std::mem::take(&mut l.addresses);
         self.announcers.remove(&name);
-        let keys: Vec<_> = self
-            .sockets
-            .keys()
-            .filter(|(n, _)| *n == name)
-            .cloned()
-            .collect();
-        for k in keys {
-            if let Some((_, reader)) = self.sockets.remove(&k) {
-                reader.abort();
-            }
-        }
+        self.close_sockets(|(n, _)| *n != name);
         self.held.retain(|(i, _), _| *i != index);
         self.send(Input::Link {
             interface: name.clone(),

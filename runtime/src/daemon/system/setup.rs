@@ -125,6 +125,11 @@ impl System {
                 continue;
             }
             if self.link(&ifname).is_none() {
+                if self.links.iter().any(|l| l.name == ifname) {
+                    // Deleted since start: its sockets open when it is
+                    // created again (`netlink.rs`).
+                    continue;
+                }
                 return Err(DaemonError::Config(format!(
                     "interface {ifname} does not exist"
                 )));
@@ -203,6 +208,10 @@ impl System {
         let task = tokio::spawn(async move {
             loop {
                 match reader.recv().await {
+                    // The unbound socket is for unicast: multicast is the
+                    // interfaces' sockets' to hear (an IPv6 raw socket gets
+                    // every group joined on the host).
+                    Ok(r) if name.is_empty() && r.dst.is_multicast() => {}
                     Ok(r) => {
                         let input = Input::Packet {
                             interface: name.clone(),

@@ -1,0 +1,90 @@
+//! The fields of a VRRP advertisement the election rules read, taken from
+//! the bytes as RFC 3768 §5.1 (v2) and RFC 5798 §5.1 (v3) lay them out.
+//! The oracle reads them itself rather than through core's codec, so a
+//! codec bug is not also the oracle's.
+
+use std::net::IpAddr;
+
+/// An advert as the oracle reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advert {
+    /// The IP source.
+    pub src: IpAddr,
+    /// 2 or 3.
+    pub version: u8,
+    /// Virtual router id.
+    pub vrid: u8,
+    /// Priority.
+    pub priority: u8,
+    /// v2: Adver Int in seconds; v3: Max Adver Int in centiseconds.
+    pub interval_field: u16,
+    /// v2 authentication type.
+    pub auth_type: u8,
+    /// v2 authentication data (a type-1 password).
+    pub auth_data: [u8; 8],
+}
+
+impl Advert {
+    /// Reads `bytes` (the VRRP message, after the IP header) from `src`;
+    /// `None` if it is not an advertisement of version 2 or 3.
+    pub fn read(src: IpAddr, bytes: &[u8]) -> Option<Advert> {
+        let header = bytes.get(..8)?;
+        let version = header[0] >> 4;
+        if header[0] & 0x0f != 1 || !(2..=3).contains(&version) {
+            return None;
+        }
+        let count = usize::from(header[3]);
+        let (interval_field, auth_type, auth_data) = if version == 2 {
+            // Addresses (4 bytes each) then 8 bytes of authentication data.
+            let at = 8 + 4 * count;
+            let mut data = [0u8; 8];
+            if let Some(d) = bytes.get(at..at + 8) {
+                data.copy_from_slice(d);
+            }
+            (u16::from(header[5]), header[4], data)
+        } else {
+            let field = u16::from_be_bytes([header[4], header[5]]) & 0x0fff;
+            (field, 0, [0; 8])
+        };
+        Some(Advert {
+            src,
+            version,
+            vrid: header[1],
+            priority: header[2],
+            interval_field,
+            auth_type,
+            auth_data,
+        })
+    }
+
+    /// The v3 interval it carries, if any (a backup adopts it).
+    pub fn v3_interval(&self) -> Option<std::time::Duration> {
+        (self.version == 3 && self.interval_field > 0)
+            .then(|| std::time::Duration::from_millis(u64::from(self.interval_field) * 10))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_a_v2_advert_with_its_password_and_a_v3_one() {
+        // v2, VRID 51, priority 150, 2 addresses, auth type 1, interval 1.
+        let mut v2 = vec![0x21, 51, 150, 2, 1, 1, 0, 0];
+        v2.extend_from_slice(&[192, 168, 200, 10, 192, 168, 200, 11]);
+        v2.extend_from_slice(b"k@l!ve1\0");
+        let src: IpAddr = "192.168.200.1".parse().unwrap();
+        let a = Advert::read(src, &v2).unwrap();
+        assert_eq!((a.version, a.vrid, a.priority), (2, 51, 150));
+        assert_eq!((a.interval_field, a.auth_type), (1, 1));
+        assert_eq!(&a.auth_data, b"k@l!ve1\0");
+        // v3, VRID 7, priority 100, max adver int 100 cs (1 s).
+        let v3 = [0x31, 7, 100, 0, 0x00, 100, 0, 0];
+        let b = Advert::read(src, &v3).unwrap();
+        assert_eq!(b.v3_interval(), Some(std::time::Duration::from_secs(1)));
+        // Not an advertisement (type 2), or cut short.
+        assert!(Advert::read(src, &[0x22, 7, 100, 0, 0, 100, 0, 0]).is_none());
+        assert!(Advert::read(src, &v3[..5]).is_none());
+    }
+}

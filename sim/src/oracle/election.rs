@@ -1,0 +1,269 @@
+//! The election rules, checked at every transition (RFC 3768 §6.4, RFC
+//! 5798 §6.4, keepalived's `vrrp_state_backup` / `vrrp_state_master_rx`
+//! and its sync groups):
+//!
+//! - a Backup's master-down interval starts when it enters Backup and again
+//!   at each advert it must respect: one of higher or equal priority, or any
+//!   with `nopreempt`; a priority-0 advert leaves only the skew time; an
+//!   advert of lower priority is ignored (that is how a Backup preempts);
+//! - a Backup becomes Master exactly when that interval runs out
+//!   (`takeover_early` if sooner, `takeover_missing` if it has not by
+//!   then); a sync group goes Master when the last of its members' intervals
+//!   runs out, all members at once;
+//! - a Master that hears an advert that wins (higher priority, or equal
+//!   from a higher address) becomes Backup at once, and only then
+//!   (`master_yields`); its sync group follows it.
+
+use std::net::IpAddr;
+
+use holdfast_core::time::Instant;
+use holdfast_core::vrrp::instance::{Reason, State};
+
+use crate::invariants::Invariant;
+
+use super::advert::Advert;
+use super::{Finding, Oracle};
+
+fn secs(t: Instant) -> String {
+    format!("{:.6}s", t.as_nanos() as f64 / 1e9)
+}
+
+impl Oracle {
+    /// An advert reaches director `d` on `interface` now (before core
+    /// handles it).
+    pub fn packet(
+        &mut self,
+        now: Instant,
+        d: usize,
+        interface: &str,
+        src: IpAddr,
+        ttl: u8,
+        bytes: &[u8],
+    ) {
+        let Some(a) = Advert::read(src, bytes) else {
+            return;
+        };
+        let dir = &mut self.dirs[d];
+        if !dir.running {
+            return;
+        }
+        for (f, t) in dir.facts.iter().zip(&mut dir.tracks) {
+            if !f.accepts(interface, ttl, &a) {
+                continue;
+            }
+            match t.state {
+                State::Backup if a.priority == 0 => {
+                    t.deadline = Some(now + f.skew(t.interval));
+                    t.cause = format!("priority 0 from {} at {}", a.src, secs(now));
+                    self.deadlines.extend(t.deadline);
+                }
+                State::Backup if f.nopreempt || a.priority >= f.priority => {
+                    if f.version == 3 {
+                        t.interval = a.v3_interval().unwrap_or(t.interval);
+                    }
+                    t.deadline = Some(now + f.master_down(t.interval));
+                    t.cause = format!("priority {} from {} at {}", a.priority, a.src, secs(now));
+                    self.deadlines.extend(t.deadline);
+                }
+                State::Master
+                    if a.priority > 0 && f.loses_to(a.priority, a.src) && t.yield_at.is_none() =>
+                {
+                    t.yield_at = Some((now, a.v3_interval()));
+                    self.deadlines.push(now);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Instance `name` of director `d` went `from` → `to` now; what it
+    /// broke, if anything.
+    pub fn transition(
+        &mut self,
+        now: Instant,
+        d: usize,
+        name: &str,
+        from: State,
+        to: State,
+        reason: &Reason,
+    ) -> Vec<Finding> {
+        let mut found = Vec::new();
+        let Some(i) = self.dirs[d].facts.iter().position(|f| f.name == name) else {
+            return found;
+        };
+        let judged = self.dirs[d].tracks[i].judged;
+        let group = self.dirs[d].facts[i].group;
+        match (from, to) {
+            (State::Backup, State::Master) if judged => {
+                if let Some(detail) = self.early(now, d, i, group) {
+                    found.push(Finding {
+                        rule: Invariant::TakeoverEarly,
+                        director: d,
+                        detail,
+                    });
+                }
+                if let Some(g) = group {
+                    self.dirs[d].group_master_at.insert(g, now);
+                }
+            }
+            (State::Master, State::Backup) if judged => {
+                let dir = &mut self.dirs[d];
+                let heard = dir.tracks[i].yield_at.is_some_and(|(t, _)| t == now);
+                let followed = group.is_some_and(|g| dir.group_yield_at.get(&g) == Some(&now));
+                let ok = match reason {
+                    Reason::HigherPriority { .. } => heard,
+                    Reason::SyncGroup => followed || heard,
+                    _ => true,
+                };
+                if !ok {
+                    found.push(Finding {
+                        rule: Invariant::MasterYields,
+                        director: d,
+                        detail: format!(
+                            "{name} left Master at {} ({reason}) without hearing an advert that wins",
+                            secs(now)
+                        ),
+                    });
+                }
+                if let (Some(g), true) = (group, heard) {
+                    dir.group_yield_at.insert(g, now);
+                }
+            }
+            _ => {}
+        }
+        // The new state's timers.
+        let dir = &mut self.dirs[d];
+        let (f, t) = (&dir.facts[i], &mut dir.tracks[i]);
+        let learned = t.yield_at.and_then(|(_, v)| v);
+        t.state = to;
+        t.yield_at = None;
+        t.deadline = None;
+        if from != to && !t.judged {
+            // A reload's instance is judged again from here.
+            t.judged = f.judged;
+        }
+        if to == State::Backup {
+            t.interval = match (from, learned) {
+                (State::Master, Some(v)) if f.version == 3 => v,
+                _ => f.advert_int,
+            };
+            t.deadline = Some(now + f.master_down(t.interval));
+            t.cause = format!("entering Backup ({reason}) at {}", secs(now));
+            self.deadlines.extend(t.deadline);
+        }
+        found
+    }
+
+    /// Why instance `i` of director `d` (in `group`) should not have become
+    /// Master now, if it should not have.
+    fn early(&self, now: Instant, d: usize, i: usize, group: Option<usize>) -> Option<String> {
+        let dir = &self.dirs[d];
+        let (f, t) = (&dir.facts[i], &dir.tracks[i]);
+        let Some(g) = group else {
+            return match t.deadline {
+                Some(due) if due == now => None,
+                Some(due) => Some(format!(
+                    "{} became Master at {} but its master-down interval ({:.6}s, last restarted by {}) runs out at {}",
+                    f.name,
+                    secs(now),
+                    f.master_down(t.interval).as_secs_f64(),
+                    t.cause,
+                    secs(due)
+                )),
+                None => Some(format!("{} became Master at {} from no countdown", f.name, secs(now))),
+            };
+        };
+        if dir.group_master_at.get(&g) == Some(&now) {
+            return None; // its group moved together this instant
+        }
+        match self.group_ready(d, g) {
+            Some(ready) if ready == now => None,
+            Some(ready) => Some(format!(
+                "{} became Master at {} with its sync group, which may only when the last member's master-down interval runs out, at {}",
+                f.name,
+                secs(now),
+                secs(ready)
+            )),
+            None => None, // a member the oracle cannot judge, or not all Backup
+        }
+    }
+
+    /// When sync group `g` of director `d` must go Master: when the last of
+    /// its members' master-down intervals runs out. `None` when a member is
+    /// not a judged Backup with a countdown.
+    fn group_ready(&self, d: usize, g: usize) -> Option<Instant> {
+        let dir = &self.dirs[d];
+        let mut ready = Instant::ZERO;
+        let mut any = false;
+        for (f, t) in dir.facts.iter().zip(&dir.tracks) {
+            if f.group != Some(g) {
+                continue;
+            }
+            if !t.judged || t.state != State::Backup {
+                return None;
+            }
+            ready = ready.max(t.deadline?);
+            any = true;
+        }
+        any.then_some(ready)
+    }
+
+    /// What has not happened that should have by `now`: a takeover whose
+    /// time has passed, a Master that heard a winner and stayed.
+    pub fn check(&mut self, now: Instant) -> Vec<Finding> {
+        let mut found = Vec::new();
+        for d in 0..self.dirs.len() {
+            let dir = &self.dirs[d];
+            if !dir.running || dir.paused {
+                continue;
+            }
+            for (i, (f, t)) in dir.facts.iter().zip(&dir.tracks).enumerate() {
+                if !t.judged {
+                    continue;
+                }
+                let due = match (t.state, f.group) {
+                    (State::Backup, None) => t.deadline,
+                    (State::Backup, Some(g)) => self.group_ready(d, g),
+                    (State::Master, _) => t.yield_at.map(|(at, _)| at),
+                    _ => None,
+                };
+                let Some(due) = due.filter(|due| *due < now) else {
+                    continue;
+                };
+                if !self.reported.insert((d, i, due)) {
+                    continue;
+                }
+                let (rule, detail) = if t.state == State::Master {
+                    (
+                        Invariant::MasterYields,
+                        format!(
+                            "{} heard an advert that wins at {} and is still Master",
+                            f.name,
+                            secs(due)
+                        ),
+                    )
+                } else {
+                    let what = match f.group {
+                        Some(_) => "its sync group's last master-down interval",
+                        None => "its master-down interval",
+                    };
+                    (
+                        Invariant::TakeoverMissing,
+                        format!(
+                            "{} is still Backup though {what} ran out at {} (last restarted by {})",
+                            f.name,
+                            secs(due),
+                            t.cause
+                        ),
+                    )
+                };
+                found.push(Finding {
+                    rule,
+                    director: d,
+                    detail,
+                });
+            }
+        }
+        found
+    }
+}

@@ -1,0 +1,167 @@
+//! The oracle: an independent model of what each director may do, judged
+//! at every transition, not only by the end state. It is a spec written
+//! from RFC 3768 / 5798 as keepalived applies them, not a copy of core:
+//! it reads the adverts each director received (its own parse,
+//! `advert.rs`), keeps each instance's master-down deadline by the RFC's
+//! rules (`spec.rs`), and checks every state change core makes against it
+//! (`election.rs`).
+//!
+//! It judges only what it can decide exactly: an instance whose priority
+//! trackers move (weighted `track_interface` / `track_script`), with a
+//! `preempt_delay`, or an address owner (priority 255) is left to the
+//! other invariants, and so is an instance between a reload and its next
+//! transition.
+
+mod advert;
+mod election;
+mod spec;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use holdfast_core::time::Instant;
+use holdfast_core::vrrp::instance::State;
+
+use crate::invariants::Invariant;
+pub use spec::Facts;
+
+/// A rule that did not hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The rule.
+    pub rule: Invariant,
+    /// The director (index).
+    pub director: usize,
+    /// What happened and what the rule wanted.
+    pub detail: String,
+}
+
+/// One instance as the oracle follows it.
+#[derive(Debug, Clone)]
+struct Track {
+    state: State,
+    /// Backup: when its master-down interval runs out.
+    deadline: Option<Instant>,
+    /// What set the deadline last (for the report).
+    cause: String,
+    /// The master's advertisement interval it counts with (v3 adopts it).
+    interval: Duration,
+    /// Master: when it heard an advert it must yield to, and that
+    /// advert's interval.
+    yield_at: Option<(Instant, Option<Duration>)>,
+    /// Whether its facts decide everything (see the module's docs).
+    judged: bool,
+}
+
+/// One director as the oracle follows it.
+#[derive(Debug, Clone, Default)]
+struct Dir {
+    facts: Vec<Facts>,
+    tracks: Vec<Track>,
+    running: bool,
+    paused: bool,
+    /// When each sync group last went Master, or yielded, together.
+    group_master_at: BTreeMap<usize, Instant>,
+    group_yield_at: BTreeMap<usize, Instant>,
+}
+
+/// The oracle of a simulation.
+#[derive(Debug, Default)]
+pub struct Oracle {
+    dirs: Vec<Dir>,
+    /// Deadlines at which `check` must run (a takeover that must have
+    /// happened by then).
+    deadlines: Vec<Instant>,
+    /// (director, instance, deadline) already reported.
+    reported: BTreeSet<(usize, usize, Instant)>,
+}
+
+impl Oracle {
+    /// An oracle for `directors` directors.
+    pub fn new(directors: usize) -> Oracle {
+        Oracle {
+            dirs: vec![Dir::default(); directors],
+            ..Oracle::default()
+        }
+    }
+
+    /// Director `d` starts with these instances.
+    pub fn booted(&mut self, d: usize, facts: Vec<Facts>) {
+        let tracks = facts
+            .iter()
+            .map(|f| Track {
+                state: State::Initialize,
+                deadline: None,
+                cause: String::new(),
+                interval: f.advert_int,
+                yield_at: None,
+                judged: f.judged,
+            })
+            .collect();
+        self.dirs[d] = Dir {
+            facts,
+            tracks,
+            running: true,
+            ..Dir::default()
+        };
+    }
+
+    /// Director `d`'s process is gone.
+    pub fn ended(&mut self, d: usize) {
+        self.dirs[d] = Dir::default();
+    }
+
+    /// Director `d` took a new configuration: its instances keep their
+    /// states, and are judged again from their next transition (core keeps
+    /// a running timer across a reload).
+    pub fn reloaded(&mut self, d: usize, facts: Vec<Facts>) {
+        let dir = &mut self.dirs[d];
+        let tracks = facts
+            .iter()
+            .map(|f| {
+                let old = dir
+                    .facts
+                    .iter()
+                    .position(|o| o.name == f.name)
+                    .map(|i| dir.tracks[i].clone());
+                Track {
+                    state: old.map_or(State::Initialize, |t| t.state),
+                    deadline: None,
+                    cause: String::new(),
+                    interval: f.advert_int,
+                    yield_at: None,
+                    judged: false,
+                }
+            })
+            .collect();
+        dir.facts = facts;
+        dir.tracks = tracks;
+    }
+
+    /// Director `d` stops being scheduled.
+    pub fn paused(&mut self, d: usize) {
+        self.dirs[d].paused = true;
+    }
+
+    /// Director `d` runs again at `now`, after the inputs that waited were
+    /// given: a deadline that passed meanwhile runs out now.
+    pub fn resumed(&mut self, d: usize, now: Instant) {
+        let dir = &mut self.dirs[d];
+        dir.paused = false;
+        for t in &mut dir.tracks {
+            if t.deadline.is_some_and(|x| x < now) {
+                t.deadline = Some(now);
+                t.cause.push_str(", run out during a pause");
+            }
+            if let Some((at, _)) = &mut t.yield_at {
+                *at = (*at).max(now);
+            }
+        }
+        self.deadlines.push(now);
+    }
+
+    /// Deadlines at which [`Oracle::check`] must run again.
+    pub fn take_deadlines(&mut self) -> Vec<Instant> {
+        std::mem::take(&mut self.deadlines)
+    }
+}

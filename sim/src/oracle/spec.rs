@@ -1,0 +1,164 @@
+//! What the oracle knows of one instance: the facts of its configuration
+//! that the election rules use, written from RFC 3768 / 5798 as keepalived
+//! applies them (docs/keepalived.md), not taken from core.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use holdfast_core::config::model::{AuthType, Config, Family, VrrpInstance};
+use holdfast_core::node::Interface;
+
+use super::advert::Advert;
+
+/// The facts of one instance.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    /// Its name.
+    pub name: String,
+    /// The interface its adverts arrive on ("" without one).
+    pub interface: String,
+    /// Family.
+    pub family: Family,
+    /// VRID.
+    pub vrid: u8,
+    /// Configured priority.
+    pub priority: u8,
+    /// VRRP version.
+    pub version: u8,
+    /// Advertisement interval.
+    pub advert_int: Duration,
+    /// keepalived's `down_timer_adverts` (3 by the RFC).
+    pub down_adverts: u32,
+    /// `nopreempt`.
+    pub nopreempt: bool,
+    /// Its source address (the one that breaks a tie).
+    pub primary: Option<IpAddr>,
+    /// The v2 authentication type byte, and the password bytes it must
+    /// carry.
+    pub auth: (u8, [u8; 8]),
+    /// Unicast (no TTL rule).
+    pub unicast: bool,
+    /// Its sync group.
+    pub group: Option<usize>,
+    /// Whether the rules here decide everything about its timers: not an
+    /// address owner, no `preempt_delay`, no tracker that moves its
+    /// priority. The others are left to the other invariants.
+    pub judged: bool,
+}
+
+impl Facts {
+    /// The facts of every instance of `config` on `interfaces`.
+    pub fn of(config: &Config, interfaces: &[Interface]) -> Vec<Facts> {
+        config
+            .instances
+            .iter()
+            .map(|i| facts(config, i, interfaces))
+            .collect()
+    }
+
+    /// Skew_Time (RFC 3768 §6.1, RFC 5798 §6.1) as keepalived's timers
+    /// hold it, in whole microseconds: (256 − priority) / 256 s for v2;
+    /// (256 − priority) × interval / 256 for v3, the interval taken in
+    /// whole centiseconds.
+    pub fn skew(&self, interval: Duration) -> Duration {
+        let weight = 256 - u64::from(self.priority);
+        let micros = if self.version == 3 {
+            let centis = interval.as_millis() as u64 / 10;
+            weight * centis * 10_000 / 256
+        } else {
+            weight * 1_000_000 / 256
+        };
+        Duration::from_micros(micros)
+    }
+
+    /// Master_Down_Interval with the master's advertisement interval.
+    pub fn master_down(&self, interval: Duration) -> Duration {
+        interval * self.down_adverts + self.skew(interval)
+    }
+
+    /// Whether this instance takes `a`, arrived on `interface` with IP TTL
+    /// `ttl` (RFC 3768 §7.1 / RFC 5798 §7.1, keepalived's checks).
+    pub fn accepts(&self, interface: &str, ttl: u8, a: &Advert) -> bool {
+        if interface != self.interface || a.vrid != self.vrid || a.version != self.version {
+            return false;
+        }
+        if Family::of(&a.src) != self.family || Some(a.src) == self.primary {
+            return false;
+        }
+        if !self.unicast && ttl != 255 {
+            return false;
+        }
+        if self.version == 2 {
+            if a.auth_type != self.auth.0 {
+                return false;
+            }
+            if a.auth_type == 1 && a.auth_data != self.auth.1 {
+                return false;
+            }
+            if u64::from(a.interval_field) != self.advert_int.as_secs() {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Whether an advert of priority `p` from `src` wins against this
+    /// instance as Master: a higher priority, or an equal one from a higher
+    /// address (RFC 5798 §6.4.3).
+    pub fn loses_to(&self, p: u8, src: IpAddr) -> bool {
+        p > self.priority || (p == self.priority && self.primary.is_some_and(|me| src > me))
+    }
+}
+
+fn facts(config: &Config, i: &VrrpInstance, interfaces: &[Interface]) -> Facts {
+    let group = config
+        .sync_groups
+        .iter()
+        .position(|g| g.members.contains(&i.name));
+    let g = group.map(|g| &config.sync_groups[g]);
+    let weighted = g.is_none_or(|g| g.sync_group_tracking_weight);
+    let moves_priority = weighted
+        && (i.track_interfaces.iter().any(|t| t.weight != 0)
+            || !i.track_scripts.is_empty()
+            || g.is_some_and(|g| {
+                g.track_interfaces.iter().any(|t| t.weight != 0) || !g.track_scripts.is_empty()
+            }));
+    let interface = i.interface.clone().unwrap_or_default();
+    let primary = i.unicast_src_ip.or(i.mcast_src_ip).or_else(|| {
+        let iface = interfaces.iter().find(|x| x.name == interface)?;
+        match i.family {
+            Family::Ipv4 => iface.ipv4,
+            Family::Ipv6 => iface.ipv6,
+        }
+    });
+    let auth = match &i.authentication {
+        None => (0, [0; 8]),
+        Some(a) => {
+            let mut data = [0u8; 8];
+            for (d, b) in data.iter_mut().zip(a.password.bytes()) {
+                *d = b;
+            }
+            let kind = match a.auth_type {
+                AuthType::Pass => 1,
+                AuthType::Ah => 2,
+            };
+            (kind, data)
+        }
+    };
+    Facts {
+        name: i.name.clone(),
+        interface,
+        family: i.family,
+        vrid: i.virtual_router_id,
+        priority: i.priority,
+        version: i.version,
+        advert_int: i.advert_int,
+        down_adverts: i.down_timer_adverts,
+        nopreempt: i.nopreempt,
+        primary,
+        auth,
+        unicast: !i.unicast_peers.is_empty(),
+        group,
+        judged: i.priority != 255 && i.preempt_delay.is_zero() && !moves_priority,
+    }
+}
