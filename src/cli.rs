@@ -164,6 +164,11 @@ pub struct SimArgs {
     /// Vary fault timing and network conditions from the seed, as `sweep` does.
     #[arg(long)]
     pub swarm: bool,
+    /// Replace the scenario's faults with a schedule generated from its
+    /// topology, and vary the election settings, from the seed (as `sweep
+    /// --generate` does).
+    #[arg(long)]
+    pub generate: bool,
     /// Print the report as JSON instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -187,6 +192,11 @@ pub struct SweepArgs {
     /// Simulated seconds per seed (default: the scenario's).
     #[arg(long)]
     pub duration: Option<f64>,
+    /// Generate each seed's fault schedule from the topology and vary the
+    /// configurations' election settings, instead of shifting the
+    /// scenario's own faults.
+    #[arg(long)]
+    pub generate: bool,
     /// Write the whole sweep (every seed's incidents) as JSON here.
     #[arg(long)]
     pub out: Option<PathBuf>,

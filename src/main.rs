@@ -109,6 +109,7 @@ fn sim(args: SimArgs) -> anyhow::Result<ExitCode> {
         duration: duration(args.duration)?,
         trace: args.trace.is_some(),
         swarm: args.swarm,
+        generate: args.generate,
         ..holdfast_sim::Options::default()
     };
     let source = scenario_source(&args.scenario, &args.unimplemented)?;
@@ -145,6 +146,7 @@ fn sweep(args: SweepArgs) -> anyhow::Result<ExitCode> {
         jobs,
         &holdfast_sim::Options {
             duration: duration(args.duration)?,
+            generate: args.generate,
             ..holdfast_sim::Options::default()
         },
         &|done| bar.set_position(done),
@@ -193,6 +195,9 @@ fn sweep(args: SweepArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_default();
     if args.unimplemented.ignore_unimplemented {
         dur.push_str(" --ignore-unimplemented");
+    }
+    if args.generate {
+        dur.push_str(" --generate");
     }
     for r in failing {
         println!(

@@ -55,6 +55,7 @@ complete -c holdfast -n "__fish_holdfast_using_subcommand sim" -l seed -d 'Seed 
 complete -c holdfast -n "__fish_holdfast_using_subcommand sim" -l trace -d 'Write the trace (JSON lines) here' -r -F
 complete -c holdfast -n "__fish_holdfast_using_subcommand sim" -l duration -d 'Simulated seconds (default: the scenario\'s)' -r
 complete -c holdfast -n "__fish_holdfast_using_subcommand sim" -l swarm -d 'Vary fault timing and network conditions from the seed, as `sweep` does'
+complete -c holdfast -n "__fish_holdfast_using_subcommand sim" -l generate -d 'Replace the scenario\'s faults with a schedule generated from its topology, and vary the election settings, from the seed (as `sweep --generate` does)'
 complete -c holdfast -n "__fish_holdfast_using_subcommand sim" -l json -d 'Print the report as JSON instead of the table'
 complete -c holdfast -n "__fish_holdfast_using_subcommand sim" -l ignore-unimplemented -d 'Run without the features holdfast does not implement yet (each is then a warning saying what will be missing) instead of refusing the configuration: those features will not work'
 complete -c holdfast -n "__fish_holdfast_using_subcommand sim" -s h -l help -d 'Print help'
@@ -63,6 +64,7 @@ complete -c holdfast -n "__fish_holdfast_using_subcommand sweep" -l first-seed -
 complete -c holdfast -n "__fish_holdfast_using_subcommand sweep" -l jobs -d 'Threads (default: the machine\'s cores)' -r
 complete -c holdfast -n "__fish_holdfast_using_subcommand sweep" -l duration -d 'Simulated seconds per seed (default: the scenario\'s)' -r
 complete -c holdfast -n "__fish_holdfast_using_subcommand sweep" -l out -d 'Write the whole sweep (every seed\'s incidents) as JSON here' -r -F
+complete -c holdfast -n "__fish_holdfast_using_subcommand sweep" -l generate -d 'Generate each seed\'s fault schedule from the topology and vary the configurations\' election settings, instead of shifting the scenario\'s own faults'
 complete -c holdfast -n "__fish_holdfast_using_subcommand sweep" -l ignore-unimplemented -d 'Run without the features holdfast does not implement yet (each is then a warning saying what will be missing) instead of refusing the configuration: those features will not work'
 complete -c holdfast -n "__fish_holdfast_using_subcommand sweep" -s h -l help -d 'Print help'
 complete -c holdfast -n "__fish_holdfast_using_subcommand report" -l sweep -d 'A sweep to add to a trace\'s report' -r -F

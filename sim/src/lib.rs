@@ -15,6 +15,7 @@ pub mod incidents;
 pub mod invariants;
 pub mod oracle;
 pub mod scenario;
+pub mod schedule;
 pub mod setup;
 pub mod swarm;
 pub mod topology;
@@ -41,6 +42,10 @@ pub struct Options {
     /// Randomise fault timing and network conditions from the seed (what
     /// `holdfast sweep` does to each seed).
     pub swarm: bool,
+    /// Replace the scenario's faults with a schedule generated from the
+    /// topology, and vary the configurations' election settings, from the
+    /// seed (`schedule.rs`; `holdfast sweep --generate`).
+    pub generate: bool,
     /// Test-only: a bug put into every director's core, to prove that the
     /// oracle catches it (`sim/tests/teeth.rs`).
     #[cfg(feature = "defects")]
@@ -112,7 +117,10 @@ pub fn run(source: &Source, opts: &Options) -> Result<Report, ScenarioError> {
     // overridden, not the source's.
     let mut setup =
         setup::Setup::with_files(&scenario, &source.base, &source.shown, source.files.clone())?;
-    if opts.swarm {
+    if opts.generate {
+        let span = scenario::seconds(scenario.duration).unwrap_or_default();
+        schedule::generate(&mut setup, seed, span);
+    } else if opts.swarm {
         swarm::vary(&mut setup, seed);
     }
     #[allow(unused_mut)]

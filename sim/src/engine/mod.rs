@@ -451,10 +451,15 @@ impl Sim {
                 let buffered = std::mem::take(&mut dir.buffered);
                 // What the socket held is read first, then the late timers
                 // fire: adverts that arrived during the pause still count.
+                // For the oracle, a deadline that passed during the pause
+                // runs out now, after what the socket held.
+                self.oracle.resumed(d, now);
+                // One at a time, each drained before the next is read, as
+                // the daemon's loop reads its socket.
                 for input in buffered {
                     self.hand(d, input);
+                    self.settle(d);
                 }
-                self.oracle.resumed(d, now);
                 let dir = &mut self.world.directors[d];
                 if let Some(n) = &mut dir.node {
                     if n.poll_timeout().is_some_and(|t| t <= now) {
@@ -471,9 +476,18 @@ impl Sim {
                     self.reload(d, &path);
                 }
                 if stop {
-                    self.stop(d);
+                    // A step of its own: what it did on waking is seen
+                    // before it stops.
+                    self.push(now, Ev::Stop(d));
                 }
                 self.dirty = true;
+            }
+            Ev::Stop(d) => {
+                if self.world.directors[d].paused_until.is_some() {
+                    self.world.directors[d].pending_stop = true;
+                } else {
+                    self.stop(d);
+                }
             }
             Ev::Check => self.dirty = true,
         }

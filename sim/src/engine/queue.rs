@@ -29,6 +29,9 @@ pub(super) enum Ev {
     Fault(usize),
     /// A paused director runs again.
     Resume(usize),
+    /// A SIGTERM that waited for a paused director, handled once it has
+    /// run again (read its backlog, fired its late timers).
+    Stop(usize),
     /// An invariant deadline.
     Check,
 }

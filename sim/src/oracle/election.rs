@@ -51,6 +51,13 @@ impl Oracle {
             if !f.accepts(interface, ttl, &a) {
                 continue;
             }
+            // An interval that ran out before this advert: it has wanted
+            // Master since then.
+            if t.state == State::Backup {
+                if let Some(due) = t.deadline.filter(|due| *due < now) {
+                    t.wants_since.get_or_insert(due);
+                }
+            }
             match t.state {
                 State::Backup if a.priority == 0 => {
                     t.deadline = Some(now + f.skew(t.interval));
@@ -62,6 +69,7 @@ impl Oracle {
                         t.interval = a.v3_interval().unwrap_or(t.interval);
                     }
                     t.deadline = Some(now + f.master_down(t.interval));
+                    t.wants_since = None;
                     t.cause = format!("priority {} from {} at {}", a.priority, a.src, secs(now));
                     self.deadlines.extend(t.deadline);
                 }
@@ -106,7 +114,7 @@ impl Oracle {
                     self.dirs[d].group_master_at.insert(g, now);
                 }
             }
-            (State::Master, State::Backup) if judged => {
+            (State::Master, State::Backup) => {
                 let dir = &mut self.dirs[d];
                 let heard = dir.tracks[i].yield_at.is_some_and(|(t, _)| t == now);
                 let followed = group.is_some_and(|g| dir.group_yield_at.get(&g) == Some(&now));
@@ -115,7 +123,11 @@ impl Oracle {
                     Reason::SyncGroup => followed || heard,
                     _ => true,
                 };
-                if !ok {
+                // Its group follows it, whether or not the oracle judges it.
+                if let (Some(g), Reason::HigherPriority { .. }) = (group, reason) {
+                    dir.group_yield_at.insert(g, now);
+                }
+                if judged && !ok {
                     found.push(Finding {
                         rule: Invariant::MasterYields,
                         director: d,
@@ -124,9 +136,6 @@ impl Oracle {
                             secs(now)
                         ),
                     });
-                }
-                if let (Some(g), true) = (group, heard) {
-                    dir.group_yield_at.insert(g, now);
                 }
             }
             _ => {}
@@ -138,6 +147,7 @@ impl Oracle {
         t.state = to;
         t.yield_at = None;
         t.deadline = None;
+        t.wants_since = None;
         if from != to && !t.judged {
             // A reload's instance is judged again from here.
             t.judged = f.judged;
@@ -189,8 +199,9 @@ impl Oracle {
     }
 
     /// When sync group `g` of director `d` must go Master: when the last of
-    /// its members' master-down intervals runs out. `None` when a member is
-    /// not a judged Backup with a countdown.
+    /// its members comes to want it (keepalived's `vrrp_sync_can_goto_master`:
+    /// every member wants Master). `None` when a member is not a judged
+    /// Backup with a countdown.
     fn group_ready(&self, d: usize, g: usize) -> Option<Instant> {
         let dir = &self.dirs[d];
         let mut ready = Instant::ZERO;
@@ -202,7 +213,7 @@ impl Oracle {
             if !t.judged || t.state != State::Backup {
                 return None;
             }
-            ready = ready.max(t.deadline?);
+            ready = ready.max(t.wants_since.or(t.deadline)?);
             any = true;
         }
         any.then_some(ready)

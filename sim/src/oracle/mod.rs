@@ -42,6 +42,10 @@ struct Track {
     state: State,
     /// Backup: when its master-down interval runs out.
     deadline: Option<Instant>,
+    /// Backup in a sync group: since when it has wanted Master (its
+    /// interval ran out; keepalived's `wantstate`). Only an advert that
+    /// restarts the interval ends it: a priority-0 one does not.
+    wants_since: Option<Instant>,
     /// What set the deadline last (for the report).
     cause: String,
     /// The master's advertisement interval it counts with (v3 adopts it).
@@ -92,6 +96,7 @@ impl Oracle {
             .map(|f| Track {
                 state: State::Initialize,
                 deadline: None,
+                wants_since: None,
                 cause: String::new(),
                 interval: f.advert_int,
                 yield_at: None,
@@ -127,6 +132,7 @@ impl Oracle {
                 Track {
                     state: old.map_or(State::Initialize, |t| t.state),
                     deadline: None,
+                    wants_since: None,
                     cause: String::new(),
                     interval: f.advert_int,
                     yield_at: None,
@@ -143,8 +149,9 @@ impl Oracle {
         self.dirs[d].paused = true;
     }
 
-    /// Director `d` runs again at `now`, after the inputs that waited were
-    /// given: a deadline that passed meanwhile runs out now.
+    /// Director `d` runs again at `now`, before the inputs that waited are
+    /// given (at `now` too): a deadline that passed meanwhile runs out now,
+    /// unless one of those inputs restarts it.
     pub fn resumed(&mut self, d: usize, now: Instant) {
         let dir = &mut self.dirs[d];
         dir.paused = false;

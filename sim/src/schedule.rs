@@ -1,0 +1,238 @@
+//! Fault schedules generated from the topology, for sweeps that look for
+//! trouble rather than replay a story (`holdfast sweep --generate`). From
+//! the seed alone: the network's conditions, the configurations' settings
+//! that decide elections (priorities, ties included, `nopreempt`,
+//! `preempt_delay`, advert intervals, checker retries), and a timeline of
+//! faults drawn from the topology: crashes and graceful stops with their
+//! restarts, pauses, link flaps (some faster than the advert interval),
+//! partitions and one-way splits that heal during a master-down countdown,
+//! loss bursts, reloads, real-server faults shorter than the retry window
+//! and longer than the pool's bound.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use holdfast_core::config::model::InitialState;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::scenario::{Behaviour, Fault, NetSpec};
+use crate::setup::Setup;
+
+/// Keeps the generator's random stream apart from the run's and the
+/// swarm's.
+const STREAM: u64 = 0x5343_4845_4455_4c45;
+
+/// Replaces `setup`'s timeline (over `duration`) and varies its network
+/// and configurations, all from `seed`.
+pub fn generate(setup: &mut Setup, seed: u64, duration: Duration) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ STREAM);
+    let base: Vec<NetSpec> = setup
+        .topo
+        .segments
+        .iter_mut()
+        .map(|s| {
+            s.net = NetSpec {
+                loss: rng.random_range(0.0..0.02),
+                delay_ms: rng.random_range(0.05..1.0),
+                jitter_ms: rng.random_range(0.0..2.0),
+                duplicate: rng.random_range(0.0..0.01),
+            };
+            s.net
+        })
+        .collect();
+    // A reload brings a director back to its file: with intervals varied,
+    // one director would then advertise at another interval than its
+    // peer, and each would drop the other's adverts (two Masters, by the
+    // configuration, not a bug). A seed varies the intervals or reloads.
+    let reloads = rng.random::<f64>() < 0.5;
+    vary_configs(setup, &mut rng, !reloads);
+    setup.timeline = faults(setup, &mut rng, duration, &base, reloads);
+}
+
+/// The settings that decide elections and checks, drawn per VRID (both
+/// directors of one virtual router share its interval, as they must) and
+/// per instance.
+fn vary_configs(setup: &mut Setup, rng: &mut ChaCha8Rng, intervals_too: bool) {
+    let mut intervals: BTreeMap<u8, Duration> = BTreeMap::new();
+    let mut priorities: BTreeMap<u8, u8> = BTreeMap::new();
+    for d in &mut setup.directors {
+        for i in &mut d.config.instances {
+            let vrid = i.virtual_router_id;
+            let secs = *intervals
+                .entry(vrid)
+                .or_insert_with(|| Duration::from_secs(rng.random_range(1..=2)));
+            if intervals_too {
+                i.advert_int = secs;
+            }
+            if i.priority == 255 {
+                continue;
+            }
+            i.priority = match rng.random_range(0..4) {
+                0 => i.priority,
+                // A tie with the other director: the higher address wins.
+                1 => *priorities.entry(vrid).or_insert(i.priority),
+                _ => rng.random_range(1..=254),
+            };
+            priorities.entry(vrid).or_insert(i.priority);
+            // keepalived clears both for `state MASTER`.
+            let backup = i.initial_state != InitialState::Master;
+            i.nopreempt = backup && rng.random::<f64>() < 0.2;
+            i.preempt_delay = if backup && rng.random::<f64>() < 0.15 {
+                Duration::from_millis(rng.random_range(500..5000))
+            } else {
+                Duration::ZERO
+            };
+        }
+        for vs in &mut d.config.virtual_servers {
+            for rs in &mut vs.real_servers {
+                for ch in &mut rs.checkers {
+                    ch.retry = rng.random_range(0..=3);
+                }
+            }
+        }
+    }
+}
+
+/// Seconds drawn in `lo..hi`.
+fn secs(rng: &mut ChaCha8Rng, lo: f64, hi: f64) -> Duration {
+    Duration::from_secs_f64(rng.random_range(lo..hi))
+}
+
+/// The timeline: 5 to 15 faults from the topology's catalogue, each with
+/// its end when it has one.
+fn faults(
+    setup: &Setup,
+    rng: &mut ChaCha8Rng,
+    duration: Duration,
+    base: &[NetSpec],
+    reloads: bool,
+) -> Vec<(Duration, Fault)> {
+    let directors: Vec<String> = setup.directors.iter().map(|d| d.name.clone()).collect();
+    let segments: Vec<String> = setup.topo.segments.iter().map(|s| s.name.clone()).collect();
+    let servers: Vec<IpAddr> = setup.servers.keys().copied().collect();
+    let mut out = Vec::new();
+    if directors.is_empty() {
+        return out;
+    }
+    let span = duration.as_secs_f64();
+    let (start, end) = (5.0_f64.min(span / 4.0), (span - 10.0).max(span / 2.0));
+    for _ in 0..rng.random_range(5..=15) {
+        let at = Duration::from_secs_f64(rng.random_range(start..end));
+        let d = rng.random_range(0..directors.len());
+        let host = directors[d].clone();
+        match rng.random_range(0..9) {
+            0 => {
+                out.push((at, Fault::Crash { host: host.clone() }));
+                out.push((at + secs(rng, 1.0, 30.0), Fault::Restart { host }));
+            }
+            1 => {
+                out.push((at, Fault::Stop { host: host.clone() }));
+                out.push((at + secs(rng, 1.0, 20.0), Fault::Restart { host }));
+            }
+            2 => {
+                let ms = rng.random_range(100.0..5000.0);
+                out.push((at, Fault::Pause { host, ms }));
+            }
+            3 => {
+                let ifaces = &setup.directors[d].interfaces;
+                if ifaces.is_empty() {
+                    continue;
+                }
+                let name = ifaces[rng.random_range(0..ifaces.len())].name.clone();
+                let link = |up| Fault::Link {
+                    host: host.clone(),
+                    interface: Some(name.clone()),
+                    up,
+                };
+                out.push((at, link(false)));
+                // Some flaps are faster than an advert interval.
+                out.push((at + secs(rng, 0.05, 3.0), link(true)));
+            }
+            4 | 5 if !segments.is_empty() => {
+                let segment = segments[rng.random_range(0..segments.len())].clone();
+                let fault = if rng.random::<f64>() < 0.5 {
+                    Fault::Partition {
+                        segment: segment.clone(),
+                        groups: vec![vec![host]],
+                    }
+                } else {
+                    let other = directors[(d + 1) % directors.len()].clone();
+                    Fault::OneWay {
+                        segment: segment.clone(),
+                        from: vec![host],
+                        to: vec![other],
+                    }
+                };
+                out.push((at, fault));
+                // Healed within a master-down countdown, or later.
+                out.push((at + secs(rng, 0.5, 5.0), Fault::Heal { segment }));
+            }
+            6 if !segments.is_empty() => {
+                let s = rng.random_range(0..segments.len());
+                let burst = NetSpec {
+                    loss: rng.random_range(0.2..0.9),
+                    ..base[s]
+                };
+                let segment = segments[s].clone();
+                out.push((
+                    at,
+                    Fault::Net {
+                        segment: segment.clone(),
+                        net: burst,
+                    },
+                ));
+                out.push((
+                    at + secs(rng, 0.5, 4.0),
+                    Fault::Net {
+                        segment,
+                        net: base[s],
+                    },
+                ));
+            }
+            7 if !servers.is_empty() => {
+                let server = servers[rng.random_range(0..servers.len())];
+                let behaviour = match rng.random_range(0..3) {
+                    0 => Behaviour::Refuse,
+                    1 => Behaviour::Hang,
+                    _ => Behaviour::Status(500),
+                };
+                out.push((
+                    at,
+                    Fault::Serve {
+                        server,
+                        port: None,
+                        behaviour,
+                    },
+                ));
+                // Shorter than the retry window, or longer than the bound.
+                let back = if rng.random::<f64>() < 0.5 {
+                    secs(rng, 0.5, 3.0)
+                } else {
+                    secs(rng, 60.0, 200.0)
+                };
+                out.push((
+                    at + back,
+                    Fault::Serve {
+                        server,
+                        port: None,
+                        behaviour: Behaviour::Ok,
+                    },
+                ));
+            }
+            _ if reloads => {
+                // The file as written: the varied settings give way to it
+                // in the middle of whatever is happening.
+                // As the scenario names it: a reload reads it from the
+                // scenario's directory.
+                let config = std::path::PathBuf::from(&setup.directors[d].config_shown);
+                out.push((at, Fault::Reload { host, config }));
+            }
+            _ => {}
+        }
+    }
+    out.retain(|(t, _)| *t < duration);
+    out.sort_by_key(|(t, _)| *t);
+    out
+}
