@@ -29,6 +29,15 @@ fn holds_none(lab: &Lab, host: &str, group: &[(&str, &str)]) -> bool {
     group.iter().all(|(dev, a)| !lab.has(host, dev, a))
 }
 
+/// Instance `name` of a dump.
+fn instance(dump: &serde_json::Value, name: &str) -> serde_json::Value {
+    dump["instances"]
+        .as_array()
+        .and_then(|all| all.iter().find(|i| i["name"] == name))
+        .cloned()
+        .unwrap_or_else(|| panic!("no {name} in {dump}"))
+}
+
 /// Both started: director 1 is Master of VG1, director 2 of VG2, and each
 /// holds exactly its own addresses.
 fn elected(lab: &mut Lab) -> (usize, usize) {
@@ -208,13 +217,7 @@ fn bad_adverts_change_nothing_and_are_counted_by_reason() {
         lab.logs()
     );
     let status = lab.dump(d1, "d1");
-    let vi1 = status["instances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["name"] == "VI_1")
-        .unwrap()
-        .clone();
+    let vi1 = instance(&status, "VI_1");
     assert_eq!(vi1["state"], "Master");
     for reason in ["bad_ttl", "bad_checksum", "auth_mismatch", "truncated"] {
         assert_eq!(vi1["rejected"][reason], 1, "{reason}: {vi1}");
@@ -746,13 +749,7 @@ fn an_interface_that_loses_its_address_faults_and_recovers_when_it_returns() {
         "takeover took {moved:?}"
     );
     let state = lab.dump(d1, "d1");
-    let vi2 = state["instances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["name"] == "VI_2")
-        .cloned()
-        .unwrap();
+    let vi2 = instance(&state, "VI_2");
     assert_eq!(vi2["state"], "Fault", "{vi2}");
     eth1_address(&lab, "add");
     let back = wait_for(Duration::from_secs(8), || {
@@ -814,13 +811,7 @@ fn an_interface_deleted_and_created_again_is_followed() {
     let moved = wait_for(Duration::from_secs(6), || holds(&lab, "d2", &VG1));
     assert!(moved.is_some(), "VG1 did not move:\n{}", lab.logs());
     let state = lab.dump(d1, "d1");
-    let vi2 = state["instances"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["name"] == "VI_2")
-        .cloned()
-        .unwrap();
+    let vi2 = instance(&state, "VI_2");
     assert_eq!(vi2["state"], "Fault", "{vi2}");
     // A reload while it is gone keeps following it: not refused for the
     // missing interface, and the instance stays in FAULT.

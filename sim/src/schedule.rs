@@ -19,6 +19,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::scenario::{Behaviour, Fault, NetSpec};
 use crate::setup::Setup;
+use crate::swarm::draw_net;
 
 /// Keeps the generator's random stream apart from the run's and the
 /// swarm's.
@@ -33,12 +34,7 @@ pub fn generate(setup: &mut Setup, seed: u64, duration: Duration) {
         .segments
         .iter_mut()
         .map(|s| {
-            s.net = NetSpec {
-                loss: rng.random_range(0.0..0.02),
-                delay_ms: rng.random_range(0.05..1.0),
-                jitter_ms: rng.random_range(0.0..2.0),
-                duplicate: rng.random_range(0.0..0.01),
-            };
+            s.net = draw_net(&mut rng);
             s.net
         })
         .collect();

@@ -25,16 +25,21 @@ const SHIFT: Duration = Duration::from_secs(2);
 /// Chance that a fault is left out.
 const OMIT: f64 = 0.1;
 
+/// A segment's loss, delay, jitter and duplication, drawn from `rng`.
+pub fn draw_net(rng: &mut ChaCha8Rng) -> NetSpec {
+    NetSpec {
+        loss: rng.random_range(0.0..0.02),
+        delay_ms: rng.random_range(0.05..1.0),
+        jitter_ms: rng.random_range(0.0..2.0),
+        duplicate: rng.random_range(0.0..0.01),
+    }
+}
+
 /// Varies a setup for `seed`.
 pub fn vary(setup: &mut Setup, seed: u64) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ STREAM);
     for s in &mut setup.topo.segments {
-        s.net = NetSpec {
-            loss: rng.random_range(0.0..0.02),
-            delay_ms: rng.random_range(0.05..1.0),
-            jitter_ms: rng.random_range(0.0..2.0),
-            duplicate: rng.random_range(0.0..0.01),
-        };
+        s.net = draw_net(&mut rng);
     }
     let shift = SHIFT.as_secs_f64();
     let mut timeline = Vec::new();

@@ -240,32 +240,7 @@ impl<K: Kernel> Driver<K> {
     /// kept; a good one is applied without disturbing unchanged instances.
     fn reload(&mut self) {
         info!("reloading {}", self.opts.config.display());
-        let refused = match load(&self.opts) {
-            Err(e) => Err(e.to_string()),
-            // The kernel first: a file whose interfaces cannot be opened is
-            // refused before core changes anything (never half applied).
-            Ok(cfg) => match self.kernel.configure(&cfg) {
-                Err(e) => Err(e.to_string()),
-                Ok(()) => {
-                    let now = self.time_of(None);
-                    let ifaces = self.kernel.interfaces();
-                    match self.node.reload(now, &cfg, &ifaces) {
-                        Err(e) => {
-                            // Back to what the running configuration needs.
-                            if let Err(e) = self.kernel.configure(&self.config) {
-                                error!("restoring the running configuration's sockets: {e}");
-                            }
-                            Err(e.to_string())
-                        }
-                        Ok(()) => {
-                            warn_untracked(&self.node);
-                            self.config = cfg;
-                            Ok(())
-                        }
-                    }
-                }
-            },
-        };
+        let refused = self.take_new_file();
         let now = self.time_of(None);
         let kind = match refused {
             Ok(()) => Kind::Reload {
@@ -278,6 +253,27 @@ impl<K: Kernel> Driver<K> {
             }
         };
         self.record(now, kind);
+    }
+
+    /// Reads the file again and hands it to the kernel, then to core; an
+    /// error refuses it whole.
+    fn take_new_file(&mut self) -> Result<(), String> {
+        let cfg = load(&self.opts).map_err(|e| e.to_string())?;
+        // The kernel first: a file whose interfaces cannot be opened is
+        // refused before core changes anything (never half applied).
+        self.kernel.configure(&cfg).map_err(|e| e.to_string())?;
+        let now = self.time_of(None);
+        let ifaces = self.kernel.interfaces();
+        if let Err(e) = self.node.reload(now, &cfg, &ifaces) {
+            // Back to what the running configuration needs.
+            if let Err(e) = self.kernel.configure(&self.config) {
+                error!("restoring the running configuration's sockets: {e}");
+            }
+            return Err(e.to_string());
+        }
+        warn_untracked(&self.node);
+        self.config = cfg;
+        Ok(())
     }
 
     /// SIGUSR1 or SIGJSON: the node's status as JSON, written whole then

@@ -22,8 +22,8 @@ impl Sim {
             dir.buffered.push(input);
             return;
         }
-        if let Some(n) = &mut dir.node {
-            n.handle(self.world.now, input);
+        if dir.node.is_some() {
+            self.hand(d, input);
             self.settle(d);
         }
     }

@@ -413,12 +413,7 @@ impl Sim {
                 if dir.node.is_none() || life.is_some_and(|l| l != dir.life) {
                     return;
                 }
-                if dir.paused_until.is_some() {
-                    dir.buffered.push(input);
-                    return;
-                }
-                self.hand(d, input);
-                self.settle(d);
+                self.input(d, input);
             }
             Ev::Garp {
                 client,
@@ -496,7 +491,7 @@ impl Sim {
     /// Carries out a director's outputs and schedules its next wake-up.
     /// Hands `input` to director `d`'s node now; the oracle sees an
     /// advert first, as the node does.
-    fn hand(&mut self, d: usize, input: Input) {
+    pub(super) fn hand(&mut self, d: usize, input: Input) {
         let now = self.world.now;
         if let Input::Packet {
             interface,
