@@ -853,3 +853,41 @@ fn an_interface_deleted_and_created_again_is_followed() {
         lab.logs()
     );
 }
+
+/// A `track_interface` naming an interface that does not exist at start is
+/// dropped, as keepalived drops it ("tracked interface eth5 doesn't
+/// exist"): the instance is not held in FAULT by it and becomes Master; an
+/// eth5 created later, even down, changes nothing (keepalived follows only
+/// interfaces that existed at start; `dynamic_interfaces` is refused as
+/// unimplemented).
+#[test]
+fn an_interface_created_after_start_is_not_tracked_as_keepalived() {
+    if !available() {
+        return;
+    }
+    let mut lab = Lab::new("latecomer");
+    let conf = netns::write(
+        &lab,
+        "late.conf",
+        "vrrp_instance L {\n    interface eth0\n    virtual_router_id 80\n    priority 150\n    advert_int 1\n    track_interface {\n        eth5\n    }\n    virtual_ipaddress {\n        192.168.200.80/24\n    }\n}\n",
+    );
+    let d1 = lab.holdfast("d1", &conf);
+    let up = wait_for(Duration::from_secs(8), || {
+        lab.has("d1", "eth0", "192.168.200.80")
+    });
+    assert!(up.is_some(), "held in FAULT by eth5:\n{}", lab.logs());
+    assert!(
+        lab.procs[d1]
+            .log()
+            .contains("tracked interface eth5 doesn't exist"),
+        "{}",
+        lab.logs()
+    );
+    let ns = lab.ns("d1");
+    sh(&[
+        "ip", "-n", &ns, "link", "add", "eth5", "type", "veth", "peer", "name", "eth5p",
+    ]);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(instance(&lab.dump(d1, "d1"), "L")["state"], "Master");
+    assert!(lab.has("d1", "eth0", "192.168.200.80"), "{}", lab.logs());
+}
