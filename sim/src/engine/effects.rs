@@ -11,6 +11,7 @@ use holdfast_core::vrrp::instance::State;
 
 use crate::behaviour;
 use crate::invariants::Invariant;
+use crate::oracle::verdict;
 
 use super::{Ev, Sim};
 
@@ -53,7 +54,12 @@ impl Sim {
     pub(super) fn carry_out(&mut self, d: usize, o: Output) -> Option<Input> {
         let now = self.world.now;
         match o {
-            Output::Transmit(t) => self.transmit(d, t),
+            Output::Transmit(t) => {
+                for f in self.oracle.sent(now, d, &t) {
+                    self.violation(f.director, f.rule, f.detail);
+                }
+                self.transmit(d, t)
+            }
             Output::AddVip { instance, vip, .. } => {
                 self.world.directors[d].vips.insert(vip.address);
                 self.dirty = true;
@@ -110,18 +116,31 @@ impl Sim {
                 url,
                 timeout,
             } => {
-                let result = match self.world.servers.get(&address) {
+                let (result, pass) = match self.world.servers.get(&address) {
                     Some(server) => {
                         let (host, behaviour) = (server.host, server.on(port).clone());
                         let rtt = self.probe_rtt(host);
                         let reachable = self.world.server_reachable(d, host);
-                        behaviour::probe(&behaviour, &checker, url, rtt, timeout, reachable)
+                        let r =
+                            behaviour::probe(&behaviour, &checker, url, rtt, timeout, reachable);
+                        let pass =
+                            verdict::passes(&behaviour, &checker, url, reachable, r.after, timeout);
+                        (r, pass)
                     }
-                    None => behaviour::ProbeResult {
-                        after: timeout,
-                        outcome: Outcome::Fail("no route to host".into()),
-                    },
+                    None => {
+                        let r = behaviour::ProbeResult {
+                            after: timeout,
+                            outcome: Outcome::Fail("no route to host".into()),
+                        };
+                        (r, false)
+                    }
                 };
+                let found = self
+                    .oracle
+                    .probe_started(now, d, id, &checker, address, port, url, timeout, pass);
+                if let Some(f) = found {
+                    self.violation(f.director, f.rule, f.detail);
+                }
                 let life = Some(self.world.directors[d].life);
                 let input = Input::ProbeDone {
                     id,
@@ -136,7 +155,19 @@ impl Sim {
                 self.incidents.pool(now);
                 self.dirty = true;
             }
-            Output::RealServerChanged { .. } => {
+            Output::RealServerChanged {
+                vs,
+                address,
+                port,
+                up,
+                ..
+            } => {
+                let found = self
+                    .oracle
+                    .real_server_changed(now, d, (vs, address, port), up);
+                if let Some(f) = found {
+                    self.violation(f.director, f.rule, f.detail);
+                }
                 self.incidents.detected(now);
                 self.dirty = true;
             }

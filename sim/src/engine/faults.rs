@@ -246,7 +246,8 @@ impl Sim {
         };
         match node.reload(now, &cfg, &dir.interfaces) {
             Ok(()) => {
-                self.oracle.reloaded(d, Facts::of(&cfg, &dir.interfaces));
+                self.oracle
+                    .reloaded(now, d, Facts::of(&cfg, &dir.interfaces));
                 // States carry over by name; new instances start from Initialize.
                 let states = info
                     .iter()

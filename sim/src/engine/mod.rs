@@ -276,7 +276,7 @@ impl Sim {
             }
         })?;
         self.oracle
-            .booted(d, Facts::of(&dir.config, &dir.interfaces));
+            .booted(now, d, &dir.config, Facts::of(&dir.config, &dir.interfaces));
         dir.node = Some(node);
         dir.seed = seed;
         dir.life += 1;
@@ -496,12 +496,16 @@ impl Sim {
         if let Input::Packet {
             interface,
             src,
+            dst,
             ttl,
             bytes,
-            ..
         } = &input
         {
-            self.oracle.packet(now, d, interface, *src, *ttl, bytes);
+            self.oracle
+                .packet(now, d, interface, (*src, *dst), *ttl, bytes);
+        }
+        if let Input::ProbeDone { id, .. } = &input {
+            self.oracle.probe_done(now, d, *id);
         }
         if let Some(n) = &mut self.world.directors[d].node {
             n.handle(now, input);

@@ -65,6 +65,21 @@ pub enum Invariant {
     /// The oracle: a Master yields at once to an advert that wins, and
     /// only to one (`oracle/election.rs`).
     MasterYields,
+    /// The oracle: only a Master sends adverts, each laid out from its
+    /// configuration byte by byte, checksum included
+    /// (`oracle/sent.rs`, `oracle/wire.rs`).
+    AdvertFormat,
+    /// The oracle: a Master advertises on becoming Master, every
+    /// advertisement interval after, and at once when it answers
+    /// (`oracle/sent.rs`).
+    AdvertInterval,
+    /// The oracle: a real server goes down at the failure that uses up
+    /// its checker's retries and up at the pass that brings every checker
+    /// back, exactly then (`oracle/checker.rs`).
+    RealServerExact,
+    /// The oracle: each probe starts when its checker's schedule says,
+    /// on the url due (`oracle/checker.rs`).
+    ProbeSchedule,
     /// A run used more events than its budget: something loops (two
     /// directors answering each other without end) instead of settling.
     EventBudget,
@@ -85,6 +100,10 @@ impl Invariant {
             Invariant::TakeoverEarly => "takeover_early",
             Invariant::TakeoverMissing => "takeover_missing",
             Invariant::MasterYields => "master_yields",
+            Invariant::AdvertFormat => "advert_format",
+            Invariant::AdvertInterval => "advert_interval",
+            Invariant::RealServerExact => "real_server_exact",
+            Invariant::ProbeSchedule => "probe_schedule",
             Invariant::EventBudget => "event_budget",
         }
     }

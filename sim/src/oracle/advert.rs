@@ -5,6 +5,8 @@
 
 use std::net::IpAddr;
 
+use super::wire;
+
 /// An advert as the oracle reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Advert {
@@ -22,12 +24,27 @@ pub struct Advert {
     pub auth_type: u8,
     /// v2 authentication data (a type-1 password).
     pub auth_data: [u8; 8],
+    /// Whether its checksum verifies without a pseudo-header, with the
+    /// pseudo-header of its destination, and with that of the multicast
+    /// group in place of a unicast destination (keepalived before 1.3.6).
+    pub sums: Sums,
+}
+
+/// Which checksum variants an advert verifies under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sums {
+    /// No pseudo-header (v2; v3 over IPv4 with `vrrp_v3_checksum_as_v2`).
+    pub plain: bool,
+    /// RFC 5798's pseudo-header.
+    pub pseudo: bool,
+    /// The pseudo-header with 224.0.0.18 as destination.
+    pub legacy: bool,
 }
 
 impl Advert {
-    /// Reads `bytes` (the VRRP message, after the IP header) from `src`;
-    /// `None` if it is not an advertisement of version 2 or 3.
-    pub fn read(src: IpAddr, bytes: &[u8]) -> Option<Advert> {
+    /// Reads `bytes` (the VRRP message, after the IP header) from `src` to
+    /// `dst`; `None` if it is not an advertisement of version 2 or 3.
+    pub fn read(src: IpAddr, dst: IpAddr, bytes: &[u8]) -> Option<Advert> {
         let header = bytes.get(..8)?;
         let version = header[0] >> 4;
         if header[0] & 0x0f != 1 || !(2..=3).contains(&version) {
@@ -46,8 +63,15 @@ impl Advert {
             let field = u16::from_be_bytes([header[4], header[5]]) & 0x0fff;
             (field, 0, [0; 8])
         };
+        let group = IpAddr::V4(std::net::Ipv4Addr::new(224, 0, 0, 18));
+        let sums = Sums {
+            plain: wire::verifies(bytes, true, src, dst),
+            pseudo: wire::verifies(bytes, false, src, dst),
+            legacy: src.is_ipv4() && wire::verifies(bytes, false, src, group),
+        };
         Some(Advert {
             src,
+            sums,
             version,
             vrid: header[1],
             priority: header[2],
@@ -75,16 +99,19 @@ mod tests {
         v2.extend_from_slice(&[192, 168, 200, 10, 192, 168, 200, 11]);
         v2.extend_from_slice(b"k@l!ve1\0");
         let src: IpAddr = "192.168.200.1".parse().unwrap();
-        let a = Advert::read(src, &v2).unwrap();
+        let dst: IpAddr = "224.0.0.18".parse().unwrap();
+        let a = Advert::read(src, dst, &v2).unwrap();
         assert_eq!((a.version, a.vrid, a.priority), (2, 51, 150));
         assert_eq!((a.interval_field, a.auth_type), (1, 1));
         assert_eq!(&a.auth_data, b"k@l!ve1\0");
+        // Its checksum field is zero: it verifies under no variant.
+        assert!(!a.sums.plain && !a.sums.pseudo && !a.sums.legacy);
         // v3, VRID 7, priority 100, max adver int 100 cs (1 s).
         let v3 = [0x31, 7, 100, 0, 0x00, 100, 0, 0];
-        let b = Advert::read(src, &v3).unwrap();
+        let b = Advert::read(src, dst, &v3).unwrap();
         assert_eq!(b.v3_interval(), Some(std::time::Duration::from_secs(1)));
         // Not an advertisement (type 2), or cut short.
-        assert!(Advert::read(src, &[0x22, 7, 100, 0, 0, 100, 0, 0]).is_none());
-        assert!(Advert::read(src, &v3[..5]).is_none());
+        assert!(Advert::read(src, dst, &[0x22, 7, 100, 0, 0, 100, 0, 0]).is_none());
+        assert!(Advert::read(src, dst, &v3[..5]).is_none());
     }
 }

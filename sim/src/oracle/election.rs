@@ -22,11 +22,7 @@ use holdfast_core::vrrp::instance::{Reason, State};
 use crate::invariants::Invariant;
 
 use super::advert::Advert;
-use super::{Finding, Oracle};
-
-fn secs(t: Instant) -> String {
-    format!("{:.6}s", t.as_nanos() as f64 / 1e9)
-}
+use super::{secs, sent, Finding, Oracle};
 
 impl Oracle {
     /// An advert reaches director `d` on `interface` now (before core
@@ -36,11 +32,11 @@ impl Oracle {
         now: Instant,
         d: usize,
         interface: &str,
-        src: IpAddr,
+        (src, dst): (IpAddr, IpAddr),
         ttl: u8,
         bytes: &[u8],
     ) {
-        let Some(a) = Advert::read(src, bytes) else {
+        let Some(a) = Advert::read(src, dst, bytes) else {
             return;
         };
         let dir = &mut self.dirs[d];
@@ -77,6 +73,14 @@ impl Oracle {
                     if a.priority > 0 && f.loses_to(a.priority, a.src) && t.yield_at.is_none() =>
                 {
                     t.yield_at = Some((now, a.v3_interval()));
+                    self.deadlines.push(now);
+                }
+                State::Master if t.yield_at.is_none() => {
+                    // A leaving Master's priority 0, or one it wins
+                    // against: it answers at once (keepalived's
+                    // vrrp_state_master_rx).
+                    let why = format!("priority {} from {}", a.priority, a.src);
+                    sent::at_once(t, now, &why);
                     self.deadlines.push(now);
                 }
                 _ => {}
@@ -148,6 +152,13 @@ impl Oracle {
         t.yield_at = None;
         t.deadline = None;
         t.wants_since = None;
+        t.next_advert = None;
+        t.loose = false;
+        if to == State::Master {
+            t.master_since = Some(now);
+            sent::at_once(t, now, "becoming Master");
+            self.deadlines.push(now);
+        }
         if from != to && !t.judged {
             // A reload's instance is judged again from here.
             t.judged = f.judged;
@@ -222,13 +233,28 @@ impl Oracle {
     /// What has not happened that should have by `now`: a takeover whose
     /// time has passed, a Master that heard a winner and stayed.
     pub fn check(&mut self, now: Instant) -> Vec<Finding> {
-        let mut found = Vec::new();
+        let mut found = self.judge_sends(now);
+        found.extend(self.checkers_missing(now));
         for d in 0..self.dirs.len() {
             let dir = &self.dirs[d];
             if !dir.running || dir.paused {
                 continue;
             }
             for (i, (f, t)) in dir.facts.iter().zip(&dir.tracks).enumerate() {
+                if let Some(due) = t.next_advert.filter(|due| *due < now) {
+                    if t.state == State::Master && self.reported.insert((d, i, due)) {
+                        found.push(Finding {
+                            rule: Invariant::AdvertInterval,
+                            director: d,
+                            detail: format!(
+                                "{} is Master and has sent no advert since {} ({})",
+                                f.name,
+                                secs(due),
+                                t.advert_cause
+                            ),
+                        });
+                    }
+                }
                 if !t.judged {
                     continue;
                 }

@@ -13,12 +13,17 @@
 //! transition.
 
 mod advert;
+mod checker;
 mod election;
+mod sent;
 mod spec;
+pub(crate) mod verdict;
+mod wire;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use holdfast_core::config::model::Config;
 use holdfast_core::time::Instant;
 use holdfast_core::vrrp::instance::State;
 
@@ -55,6 +60,44 @@ struct Track {
     yield_at: Option<(Instant, Option<Duration>)>,
     /// Whether its facts decide everything (see the module's docs).
     judged: bool,
+    /// Master: when its next advert is due, and why then.
+    next_advert: Option<Instant>,
+    advert_cause: String,
+    /// When it last sent an advert.
+    last_sent: Option<Instant>,
+    /// Adverts sent while not Master, judged once their instant is over.
+    sends: Vec<Instant>,
+    /// When it last became Master.
+    master_since: Option<Instant>,
+    /// After a reload: the next advert may come any time until it is due
+    /// (core advertises at once when the instance's settings changed,
+    /// else keeps its timer).
+    loose: bool,
+}
+
+impl Track {
+    fn new(f: &Facts, state: State, judged: bool) -> Track {
+        Track {
+            state,
+            deadline: None,
+            wants_since: None,
+            cause: String::new(),
+            interval: f.advert_int,
+            yield_at: None,
+            judged,
+            next_advert: None,
+            advert_cause: String::new(),
+            last_sent: None,
+            sends: Vec::new(),
+            master_since: None,
+            loose: false,
+        }
+    }
+}
+
+/// A time as the findings print it.
+fn secs(t: Instant) -> String {
+    format!("{:.6}s", t.as_nanos() as f64 / 1e9)
 }
 
 /// One director as the oracle follows it.
@@ -64,6 +107,8 @@ struct Dir {
     tracks: Vec<Track>,
     running: bool,
     paused: bool,
+    /// Its checkers and probes.
+    checkers: checker::Checkers,
     /// When each sync group last went Master, or yielded, together.
     group_master_at: BTreeMap<usize, Instant>,
     group_yield_at: BTreeMap<usize, Instant>,
@@ -89,24 +134,17 @@ impl Oracle {
         }
     }
 
-    /// Director `d` starts with these instances.
-    pub fn booted(&mut self, d: usize, facts: Vec<Facts>) {
+    /// Director `d` starts now with `config`, whose instances have `facts`.
+    pub fn booted(&mut self, now: Instant, d: usize, config: &Config, facts: Vec<Facts>) {
         let tracks = facts
             .iter()
-            .map(|f| Track {
-                state: State::Initialize,
-                deadline: None,
-                wants_since: None,
-                cause: String::new(),
-                interval: f.advert_int,
-                yield_at: None,
-                judged: f.judged,
-            })
+            .map(|f| Track::new(f, State::Initialize, f.judged))
             .collect();
         self.dirs[d] = Dir {
             facts,
             tracks,
             running: true,
+            checkers: checker::Checkers::new(now, config),
             ..Dir::default()
         };
     }
@@ -116,10 +154,11 @@ impl Oracle {
         self.dirs[d] = Dir::default();
     }
 
-    /// Director `d` took a new configuration: its instances keep their
-    /// states, and are judged again from their next transition (core keeps
-    /// a running timer across a reload).
-    pub fn reloaded(&mut self, d: usize, facts: Vec<Facts>) {
+    /// Director `d` took a new configuration now: its instances keep their
+    /// states, and their elections are judged again from their next
+    /// transition (core keeps a running timer across a reload); a Master
+    /// advertises at once with its new settings.
+    pub fn reloaded(&mut self, now: Instant, d: usize, facts: Vec<Facts>) {
         let dir = &mut self.dirs[d];
         let tracks = facts
             .iter()
@@ -129,19 +168,20 @@ impl Oracle {
                     .iter()
                     .position(|o| o.name == f.name)
                     .map(|i| dir.tracks[i].clone());
-                Track {
-                    state: old.map_or(State::Initialize, |t| t.state),
-                    deadline: None,
-                    wants_since: None,
-                    cause: String::new(),
-                    interval: f.advert_int,
-                    yield_at: None,
-                    judged: false,
+                let state = old.map_or(State::Initialize, |t| t.state);
+                let mut t = Track::new(f, state, false);
+                if state == State::Master {
+                    let cause = format!("a reload at {}", secs(now));
+                    t.due_advert(now + f.advert_int, cause);
+                    t.loose = true;
+                    self.deadlines.push(now + f.advert_int);
                 }
+                t
             })
             .collect();
         dir.facts = facts;
         dir.tracks = tracks;
+        self.checkers_reloaded(d);
     }
 
     /// Director `d` stops being scheduled.
@@ -163,7 +203,11 @@ impl Oracle {
             if let Some((at, _)) = &mut t.yield_at {
                 *at = (*at).max(now);
             }
+            if let Some(at) = &mut t.next_advert {
+                *at = (*at).max(now);
+            }
         }
+        dir.checkers.resumed(now);
         self.deadlines.push(now);
     }
 

@@ -40,6 +40,14 @@ pub struct Facts {
     pub unicast: bool,
     /// Its sync group.
     pub group: Option<usize>,
+    /// The virtual addresses its adverts carry, in order.
+    pub addresses: Vec<IpAddr>,
+    /// Where its adverts go: the multicast group, or each unicast peer.
+    pub destinations: Vec<IpAddr>,
+    /// Whether its checksum leaves out the pseudo-header: always for v2;
+    /// for v3 over IPv4 with `vrrp_v3_checksum_as_v2` (RFC 5798 §5.2.8
+    /// otherwise includes it).
+    pub checksum_plain: bool,
     /// Whether the rules here decide everything about its timers: not an
     /// address owner, no `preempt_delay`, no tracker that moves its
     /// priority. The others are left to the other invariants.
@@ -86,6 +94,17 @@ impl Facts {
             return false;
         }
         if !self.unicast && ttl != 255 {
+            return false;
+        }
+        // The variant it sends is the one it takes; a unicast v3 instance
+        // also takes keepalived's pre-1.3.6 unicast checksum.
+        let sums = a.sums;
+        let summed = if self.checksum_plain {
+            sums.plain
+        } else {
+            sums.pseudo || (self.unicast && sums.legacy)
+        };
+        if !summed {
             return false;
         }
         if self.version == 2 {
@@ -145,8 +164,20 @@ fn facts(config: &Config, i: &VrrpInstance, interfaces: &[Interface]) -> Facts {
             (kind, data)
         }
     };
+    let destinations = if i.unicast_peers.is_empty() {
+        vec![match i.family {
+            Family::Ipv4 => IpAddr::V4(config.global.vrrp_mcast_group4),
+            Family::Ipv6 => IpAddr::V6(config.global.vrrp_mcast_group6),
+        }]
+    } else {
+        i.unicast_peers.iter().map(|p| p.address).collect()
+    };
     Facts {
         name: i.name.clone(),
+        addresses: i.virtual_ipaddress.iter().map(|v| v.address).collect(),
+        destinations,
+        checksum_plain: i.version == 2
+            || (i.family == Family::Ipv4 && config.global.v3_checksum_as_v2),
         interface,
         family: i.family,
         vrid: i.virtual_router_id,
