@@ -189,6 +189,17 @@ impl Sim {
         None
     }
 
+    /// Compares director `d`'s counters with the oracle's, while its
+    /// process still runs.
+    pub(super) fn compare_counters(&mut self, d: usize) {
+        let Some(node) = &self.world.directors[d].node else {
+            return;
+        };
+        for f in self.oracle.counters(d, &node.status()) {
+            self.violation(f.director, f.rule, f.detail);
+        }
+    }
+
     /// Reports a violation found while carrying out director `d`'s
     /// outputs, and records it.
     pub(super) fn violation(&mut self, d: usize, invariant: Invariant, detail: String) {

@@ -194,6 +194,7 @@ impl Sim {
     /// Director `d`'s process is gone (`reason` in the trace): no node,
     /// no addresses, no kernel table.
     fn end(&mut self, d: usize, reason: &str) {
+        self.compare_counters(d);
         self.oracle.ended(d);
         let dir = &mut self.world.directors[d];
         if dir.node.take().is_none() {

@@ -30,7 +30,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::incidents::Incidents;
 use crate::invariants::{Invariant, Monitor};
-use crate::oracle::{Facts, Oracle};
+use crate::oracle::Oracle;
 use crate::scenario::{seconds, Fault, Scenario, ScenarioError};
 use crate::setup::Setup;
 use crate::world::{Client, Director, InstInfo, Server, World};
@@ -275,8 +275,7 @@ impl Sim {
                 message: e.to_string(),
             }
         })?;
-        self.oracle
-            .booted(now, d, &dir.config, Facts::of(&dir.config, &dir.interfaces));
+        self.oracle.booted(now, d, &dir.config, &dir.interfaces);
         dir.node = Some(node);
         dir.seed = seed;
         dir.life += 1;
@@ -327,6 +326,9 @@ impl Sim {
         }
         self.world.now = self.end;
         self.check();
+        for d in 0..self.world.directors.len() {
+            self.compare_counters(d);
+        }
         self.monitor.finish(self.end, &mut self.incidents);
         let incidents = std::mem::take(&mut self.incidents).into_list();
         // The figures close the trace, so a report needs nothing else.
@@ -504,8 +506,10 @@ impl Sim {
             self.oracle
                 .packet(now, d, interface, (*src, *dst), *ttl, bytes);
         }
-        if let Input::ProbeDone { id, .. } = &input {
-            self.oracle.probe_done(now, d, *id);
+        match &input {
+            Input::ProbeDone { id, .. } => self.oracle.probe_done(now, d, *id),
+            Input::Link { interface, up } => self.oracle.link(now, d, interface, *up),
+            _ => {}
         }
         if let Some(n) = &mut self.world.directors[d].node {
             n.handle(now, input);

@@ -80,6 +80,15 @@ pub enum Invariant {
     /// The oracle: each probe starts when its checker's schedule says,
     /// on the url due (`oracle/checker.rs`).
     ProbeSchedule,
+    /// The oracle: keepalived's per-instance counters (adverts received
+    /// and sent, priority 0 among them, times it became and left Master)
+    /// are what the director received, sent and did
+    /// (`oracle/counters.rs`).
+    CountersAgree,
+    /// The oracle: an instance is in Fault exactly while a link that
+    /// faults it (or a member of its sync group) is down
+    /// (`oracle/fault.rs`).
+    FaultExact,
     /// A run used more events than its budget: something loops (two
     /// directors answering each other without end) instead of settling.
     EventBudget,
@@ -104,6 +113,8 @@ impl Invariant {
             Invariant::AdvertInterval => "advert_interval",
             Invariant::RealServerExact => "real_server_exact",
             Invariant::ProbeSchedule => "probe_schedule",
+            Invariant::CountersAgree => "counters_agree",
+            Invariant::FaultExact => "fault_exact",
             Invariant::EventBudget => "event_budget",
         }
     }

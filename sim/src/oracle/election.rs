@@ -47,6 +47,8 @@ impl Oracle {
             if !f.accepts(interface, ttl, &a) {
                 continue;
             }
+            t.counts.advert_rcvd += 1;
+            t.counts.pri_zero_rcvd += u64::from(a.priority == 0);
             // An interval that ran out before this advert: it has wanted
             // Master since then.
             if t.state == State::Backup {
@@ -148,6 +150,8 @@ impl Oracle {
         let dir = &mut self.dirs[d];
         let (f, t) = (&dir.facts[i], &mut dir.tracks[i]);
         let learned = t.yield_at.and_then(|(_, v)| v);
+        t.counts.become_master += u64::from(to == State::Master);
+        t.counts.release_master += u64::from(from == State::Master && to != State::Master);
         t.state = to;
         t.yield_at = None;
         t.deadline = None;
@@ -235,6 +239,7 @@ impl Oracle {
     pub fn check(&mut self, now: Instant) -> Vec<Finding> {
         let mut found = self.judge_sends(now);
         found.extend(self.checkers_missing(now));
+        found.extend(self.faults(now));
         for d in 0..self.dirs.len() {
             let dir = &self.dirs[d];
             if !dir.running || dir.paused {

@@ -14,7 +14,9 @@
 
 mod advert;
 mod checker;
+mod counters;
 mod election;
+mod fault;
 mod sent;
 mod spec;
 pub(crate) mod verdict;
@@ -24,6 +26,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use holdfast_core::config::model::Config;
+use holdfast_core::node::Interface;
 use holdfast_core::time::Instant;
 use holdfast_core::vrrp::instance::State;
 
@@ -69,6 +72,8 @@ struct Track {
     sends: Vec<Instant>,
     /// When it last became Master.
     master_since: Option<Instant>,
+    /// keepalived's counters, as the oracle counts them.
+    counts: counters::Counts,
     /// After a reload: the next advert may come any time until it is due
     /// (core advertises at once when the instance's settings changed,
     /// else keeps its timer).
@@ -90,6 +95,7 @@ impl Track {
             last_sent: None,
             sends: Vec::new(),
             master_since: None,
+            counts: counters::Counts::default(),
             loose: false,
         }
     }
@@ -107,6 +113,10 @@ struct Dir {
     tracks: Vec<Track>,
     running: bool,
     paused: bool,
+    /// It took a reload (its counters are no longer compared).
+    reloaded: bool,
+    /// Its links as core was told of them.
+    links: fault::Links,
     /// Its checkers and probes.
     checkers: checker::Checkers,
     /// When each sync group last went Master, or yielded, together.
@@ -123,6 +133,8 @@ pub struct Oracle {
     deadlines: Vec<Instant>,
     /// (director, instance, deadline) already reported.
     reported: BTreeSet<(usize, usize, Instant)>,
+    /// (director, instance, link change) whose Fault was reported.
+    fault_reported: BTreeSet<(usize, usize, Instant)>,
 }
 
 impl Oracle {
@@ -134,8 +146,9 @@ impl Oracle {
         }
     }
 
-    /// Director `d` starts now with `config`, whose instances have `facts`.
-    pub fn booted(&mut self, now: Instant, d: usize, config: &Config, facts: Vec<Facts>) {
+    /// Director `d` starts now with `config` on `interfaces`.
+    pub fn booted(&mut self, now: Instant, d: usize, config: &Config, interfaces: &[Interface]) {
+        let facts = Facts::of(config, interfaces);
         let tracks = facts
             .iter()
             .map(|f| Track::new(f, State::Initialize, f.judged))
@@ -145,6 +158,10 @@ impl Oracle {
             tracks,
             running: true,
             checkers: checker::Checkers::new(now, config),
+            links: interfaces
+                .iter()
+                .map(|i| (i.name.clone(), (i.up, now)))
+                .collect(),
             ..Dir::default()
         };
     }
@@ -181,6 +198,7 @@ impl Oracle {
             .collect();
         dir.facts = facts;
         dir.tracks = tracks;
+        dir.reloaded = true;
         self.checkers_reloaded(d);
     }
 

@@ -42,6 +42,10 @@ impl Oracle {
         };
         let (f, track) = (&dir.facts[i], &mut dir.tracks[i]);
         let priority = t.bytes.get(2).copied().unwrap_or(0);
+        if f.destinations.first() == Some(&t.dst) {
+            track.counts.advert_sent += 1;
+            track.counts.pri_zero_sent += u64::from(priority == 0);
+        }
         let mut wrong = wire::wrong(f, t.src, t.dst, t.ttl, &t.bytes);
         if wrong.is_none() && track.judged && priority != 0 && priority != f.priority {
             wrong = Some(format!(

@@ -44,6 +44,13 @@ pub struct Facts {
     pub addresses: Vec<IpAddr>,
     /// Where its adverts go: the multicast group, or each unicast peer.
     pub destinations: Vec<IpAddr>,
+    /// The links that put it in Fault while down (up, when `reverse`d):
+    /// its own interface unless `dont_track_primary`, and each tracked
+    /// interface without a weight (any, in a sync group without
+    /// `sync_group_tracking_weight`) that existed when it was built.
+    /// `None` when something the oracle does not follow can also fault it:
+    /// a script, or no address to send from.
+    pub fault_links: Option<Vec<(String, bool)>>,
     /// Whether its checksum leaves out the pseudo-header: always for v2;
     /// for v3 over IPv4 with `vrrp_v3_checksum_as_v2` (RFC 5798 §5.2.8
     /// otherwise includes it).
@@ -143,6 +150,25 @@ fn facts(config: &Config, i: &VrrpInstance, interfaces: &[Interface]) -> Facts {
                 g.track_interfaces.iter().any(|t| t.weight != 0) || !g.track_scripts.is_empty()
             }));
     let interface = i.interface.clone().unwrap_or_default();
+    let unweighted = g.is_some_and(|g| !g.sync_group_tracking_weight);
+    let faults = |weight: i32| weight == 0 || unweighted;
+    let exists = |name: &str| interfaces.iter().any(|x| x.name == name);
+    let group_scripts = g.map_or(&[][..], |g| &g.track_scripts[..]);
+    let group_links = g.map_or(&[][..], |g| &g.track_interfaces[..]);
+    let script_faults = i
+        .track_scripts
+        .iter()
+        .chain(group_scripts)
+        .any(|t| faults(t.weight));
+    let mut links: Vec<(String, bool)> = Vec::new();
+    if !i.dont_track_primary && exists(&interface) {
+        links.push((interface.clone(), false));
+    }
+    for t in i.track_interfaces.iter().chain(group_links) {
+        if faults(t.weight) && exists(&t.name) {
+            links.push((t.name.clone(), t.reverse));
+        }
+    }
     let primary = i.unicast_src_ip.or(i.mcast_src_ip).or_else(|| {
         let iface = interfaces.iter().find(|x| x.name == interface)?;
         match i.family {
@@ -172,8 +198,10 @@ fn facts(config: &Config, i: &VrrpInstance, interfaces: &[Interface]) -> Facts {
     } else {
         i.unicast_peers.iter().map(|p| p.address).collect()
     };
+    let fault_links = (!script_faults && primary.is_some()).then_some(links);
     Facts {
         name: i.name.clone(),
+        fault_links,
         addresses: i.virtual_ipaddress.iter().map(|v| v.address).collect(),
         destinations,
         checksum_plain: i.version == 2

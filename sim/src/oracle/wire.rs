@@ -186,6 +186,7 @@ mod tests {
             addresses: vec!["192.168.200.10".parse().unwrap()],
             destinations: vec!["224.0.0.18".parse().unwrap()],
             checksum_plain: version == 2,
+            fault_links: Some(vec![("eth0".into(), false)]),
             judged: true,
         }
     }
