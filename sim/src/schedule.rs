@@ -2,18 +2,22 @@
 //! trouble rather than replay a story (`holdfast sweep --generate`). From
 //! the seed alone: the network's conditions, the configurations' settings
 //! that decide elections (priorities, ties included, `nopreempt`,
-//! `preempt_delay`, advert intervals, checker retries), and a timeline of
+//! `preempt_delay`, advert intervals, weighted tracked links, sync groups'
+//! tracking weight, checker schedules, real servers' weights and
+//! `inhibit_on_failure`, quorum and hysteresis), and a timeline of
 //! faults drawn from the topology: crashes and graceful stops with their
 //! restarts, pauses, link flaps (some faster than the advert interval),
 //! partitions and one-way splits that heal during a master-down countdown,
 //! loss bursts, reloads, real-server faults shorter than the retry window
-//! and longer than the pool's bound.
+//! and longer than the pool's bound, with every kind of answer a
+//! simulated server gives; checkers' schedules and what their urls accept
+//! are varied too.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use holdfast_core::config::model::InitialState;
+use holdfast_core::config::model::{Checker, CheckerKind, InitialState, TrackInterface};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -25,10 +29,18 @@ use crate::swarm::draw_net;
 /// swarm's.
 const STREAM: u64 = 0x5343_4845_4455_4c45;
 
+/// A second stream for what later versions of the generator vary (weighted
+/// trackers, checker schedules, pools, kinds of answers): the first one
+/// draws exactly what it drew before, so a seed keeps its timeline and its
+/// priorities, and the corpus of schedules that found bugs keeps meaning
+/// what it found.
+const MORE: u64 = 0x4d4f_5245_5641_5259;
+
 /// Replaces `setup`'s timeline (over `duration`) and varies its network
 /// and configurations, all from `seed`.
 pub fn generate(setup: &mut Setup, seed: u64, duration: Duration) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ STREAM);
+    let mut more = ChaCha8Rng::seed_from_u64(seed ^ MORE);
     let base: Vec<NetSpec> = setup
         .topo
         .segments
@@ -43,18 +55,44 @@ pub fn generate(setup: &mut Setup, seed: u64, duration: Duration) {
     // peer, and each would drop the other's adverts (two Masters, by the
     // configuration, not a bug). A seed varies the intervals or reloads.
     let reloads = rng.random::<f64>() < 0.5;
-    vary_configs(setup, &mut rng, !reloads);
-    setup.timeline = faults(setup, &mut rng, duration, &base, reloads);
+    vary_configs(setup, &mut rng, &mut more, !reloads);
+    setup.timeline = faults(setup, &mut rng, &mut more, duration, &base, reloads);
 }
 
 /// The settings that decide elections and checks, drawn per VRID (both
 /// directors of one virtual router share its interval, as they must) and
 /// per instance.
-fn vary_configs(setup: &mut Setup, rng: &mut ChaCha8Rng, intervals_too: bool) {
+fn vary_configs(
+    setup: &mut Setup,
+    rng: &mut ChaCha8Rng,
+    more: &mut ChaCha8Rng,
+    intervals_too: bool,
+) {
     let mut intervals: BTreeMap<u8, Duration> = BTreeMap::new();
     let mut priorities: BTreeMap<u8, u8> = BTreeMap::new();
     for d in &mut setup.directors {
+        let names: Vec<String> = d.interfaces.iter().map(|i| i.name.clone()).collect();
+        for g in &mut d.config.sync_groups {
+            g.sync_group_tracking_weight = more.random::<f64>() < 0.5;
+        }
         for i in &mut d.config.instances {
+            // A weighted link: the priority moves with it (in a sync group
+            // without tracking weight, it faults instead).
+            let others: Vec<&String> = names
+                .iter()
+                .filter(|n| Some(n.as_str()) != i.interface.as_deref())
+                .collect();
+            if !others.is_empty() && more.random::<f64>() < 0.3 {
+                let weight = match more.random_range(-60..=60) {
+                    0 => 10,
+                    w => w,
+                };
+                i.track_interfaces.push(TrackInterface {
+                    name: others[more.random_range(0..others.len())].clone(),
+                    weight,
+                    reverse: more.random::<f64>() < 0.2,
+                });
+            }
             let vrid = i.virtual_router_id;
             let secs = *intervals
                 .entry(vrid)
@@ -83,11 +121,72 @@ fn vary_configs(setup: &mut Setup, rng: &mut ChaCha8Rng, intervals_too: bool) {
         }
         for vs in &mut d.config.virtual_servers {
             for rs in &mut vs.real_servers {
+                rs.weight = more.random_range(1..=3);
+                rs.inhibit_on_failure = more.random::<f64>() < 0.3;
                 for ch in &mut rs.checkers {
                     ch.retry = rng.random_range(0..=3);
+                    vary_checker(ch, more);
                 }
             }
+            // keepalived lowers a quorum above the total weight to it, and
+            // a hysteresis at or above the quorum below it; a pool whose
+            // quorum plus hysteresis is above its weight never gets its
+            // quorum back, which no schedule needs to show again.
+            let total: u32 = vs.real_servers.iter().map(|r| r.weight).sum();
+            vs.quorum = more.random_range(1..=total.max(1));
+            vs.hysteresis = more.random_range(0..vs.quorum.min(total - vs.quorum + 1));
+            if let Some(s) = &mut vs.sorry_server {
+                s.inhibit = more.random::<f64>() < 0.3;
+            }
         }
+    }
+}
+
+/// A checker's schedule and, for HTTP, what counts as a good answer:
+/// intervals, `alpha`, `warmup`, `fast_recovery`, and per url
+/// the accepted status codes, with or without its digest (a url without
+/// one passes on its status alone, so a served status decides).
+fn vary_checker(ch: &mut Checker, rng: &mut ChaCha8Rng) {
+    ch.delay_loop = secs(rng, 1.0, 30.0);
+    ch.delay_before_retry = secs(rng, 0.2, 5.0);
+    ch.warmup = secs(rng, 0.0, 1.0) * rng.random_range(0..=1);
+    // At least 1.5 s: a probe's lost segment costs TCP's 1 s
+    // retransmission, which the bound-based pool invariant does not count.
+    ch.connect_timeout = secs(rng, 1.5, 5.0);
+    ch.alpha = rng.random::<f64>() < 0.2;
+    if let CheckerKind::HttpGet(h) | CheckerKind::SslGet(h) = &mut ch.kind {
+        h.fast_recovery = rng.random::<f64>() < 0.3;
+        for u in &mut h.urls {
+            if rng.random::<f64>() < 0.5 {
+                u.digest = None;
+            }
+            u.status_codes = match rng.random_range(0..4) {
+                0 => vec![(200, 299)], // keepalived's default
+                1 => vec![(200, 200)],
+                2 => vec![(200, 204), (301, 302)],
+                _ => vec![(500, 503)],
+            };
+        }
+    }
+}
+
+/// An answer a real server may give: refusing, hanging, a status (some
+/// accepted by some urls), a page (its digest never the configured one),
+/// or a slow answer (well inside the checker's budget, or past it).
+fn behaviour(rng: &mut ChaCha8Rng, more: &mut ChaCha8Rng) -> Behaviour {
+    // The first stream's draw as it always was; the second refines an
+    // answer into a status, a page or a slow answer.
+    match rng.random_range(0..3) {
+        0 => Behaviour::Refuse,
+        1 => Behaviour::Hang,
+        _ => match more.random_range(0..4) {
+            0 => Behaviour::Status([200, 204, 302, 404, 500, 503][more.random_range(0..6)]),
+            1 => Behaviour::Body("simulated page".into()),
+            // Well inside every probe budget (3 to 10 s), or past all.
+            2 if more.random::<f64>() < 0.5 => Behaviour::SlowMs(more.random_range(0.0..1000.0)),
+            2 => Behaviour::SlowMs(more.random_range(12_000.0..15_000.0)),
+            _ => Behaviour::Status(500),
+        },
     }
 }
 
@@ -101,6 +200,7 @@ fn secs(rng: &mut ChaCha8Rng, lo: f64, hi: f64) -> Duration {
 fn faults(
     setup: &Setup,
     rng: &mut ChaCha8Rng,
+    more: &mut ChaCha8Rng,
     duration: Duration,
     base: &[NetSpec],
     reloads: bool,
@@ -189,16 +289,14 @@ fn faults(
             }
             7 if !servers.is_empty() => {
                 let server = servers[rng.random_range(0..servers.len())];
-                let behaviour = match rng.random_range(0..3) {
-                    0 => Behaviour::Refuse,
-                    1 => Behaviour::Hang,
-                    _ => Behaviour::Status(500),
-                };
+                let behaviour = behaviour(rng, more);
+                // One port of it, or all.
+                let port = [None, Some(80), Some(443)][more.random_range(0..3)];
                 out.push((
                     at,
                     Fault::Serve {
                         server,
-                        port: None,
+                        port,
                         behaviour,
                     },
                 ));
@@ -212,7 +310,7 @@ fn faults(
                     at + back,
                     Fault::Serve {
                         server,
-                        port: None,
+                        port,
                         behaviour: Behaviour::Ok,
                     },
                 ));

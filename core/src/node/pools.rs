@@ -126,10 +126,12 @@ impl Pools {
             .zip(alive.iter().zip(&weights))
             .map(|(vs, (a, w))| lvs::pool::quorum(vs, live_weight(a, w), false))
             .collect();
-        // Dynamic weights and quorum states carry over a reload.
+        // Dynamic weights and quorum states carry over a reload; the quorum
+        // is then judged again with the new settings, from the state it
+        // had (keepalived's init_service_vs: "we may have got/lost quorum
+        // due to quorum setting changed").
         for (v, vs) in config.virtual_servers.iter().enumerate() {
             if let Some((p, ov)) = old_vs(vs) {
-                quorum[v] = p.quorum[ov];
                 for (r, rs) in vs.real_servers.iter().enumerate() {
                     let old = &p.config.virtual_servers[ov].real_servers;
                     if let Some(or) = old.iter().position(|o| {
@@ -138,6 +140,8 @@ impl Pools {
                         weights[v][r] = p.weights[ov][or];
                     }
                 }
+                let live = live_weight(&alive[v], &weights[v]);
+                quorum[v] = lvs::pool::quorum(vs, live, p.quorum[ov]);
             }
         }
         Pools {
@@ -434,6 +438,28 @@ mod tests {
         // Nothing runs twice.
         p.pump(&mut out);
         assert!(drain(&mut out).is_empty());
+    }
+
+    #[test]
+    fn a_reload_judges_the_quorum_again_with_its_new_settings() {
+        // One of two servers fails: live weight 1, below quorum 2.
+        let cfg = config(CONF);
+        let mut out = Outbox::default();
+        let mut p = Pools::new(at(0), &cfg, 7);
+        p.sync_table(&mut out);
+        let sent = probes(&mut p, at(1), &mut out);
+        p.sched
+            .probe_done(at(1), sent[0].1, Outcome::Fail("timed out".into()));
+        p.pump(&mut out);
+        assert!(!p.quorum[0]);
+        // The new file asks for quorum 1: the live weight (1) holds it at
+        // once, as keepalived's init_service_vs re-judges it on a reload.
+        let lower = config(&CONF.replacen("    quorum 2\n", "    quorum 1\n", 1));
+        let q = Pools::carry(at(5), &lower, 7, Some(&p));
+        assert!(q.quorum[0], "live weight 1 holds quorum 1");
+        // The same file: nothing changes, the quorum stays lost.
+        let same = Pools::carry(at(5), &cfg, 7, Some(&p));
+        assert!(!same.quorum[0]);
     }
 
     #[test]

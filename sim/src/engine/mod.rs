@@ -379,6 +379,11 @@ impl Sim {
         for f in self.oracle.check(self.world.now) {
             self.violation(f.director, f.rule, f.detail);
         }
+        for d in 0..self.world.directors.len() {
+            for f in self.oracle.pools(d, &self.world.directors[d].table) {
+                self.violation(f.director, f.rule, f.detail);
+            }
+        }
         let oracle_deadlines = self.oracle.take_deadlines();
         for t in self.monitor.take_deadlines(self.world.now) {
             // A deadline just after the bound: the check is "longer than".

@@ -89,6 +89,10 @@ pub enum Invariant {
     /// faults it (or a member of its sync group) is down
     /// (`oracle/fault.rs`).
     FaultExact,
+    /// The oracle: each virtual server's service holds exactly the
+    /// destinations, at their weights, that its real servers' lives, its
+    /// quorum and its sorry server make (`oracle/pool.rs`).
+    PoolExact,
     /// A run used more events than its budget: something loops (two
     /// directors answering each other without end) instead of settling.
     EventBudget,
@@ -115,6 +119,7 @@ impl Invariant {
             Invariant::ProbeSchedule => "probe_schedule",
             Invariant::CountersAgree => "counters_agree",
             Invariant::FaultExact => "fault_exact",
+            Invariant::PoolExact => "pool_exact",
             Invariant::EventBudget => "event_budget",
         }
     }

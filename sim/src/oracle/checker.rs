@@ -4,7 +4,8 @@
 //!
 //! - the first probe comes 1 s (keepalived's BOOTSTRAP_DELAY) plus up to
 //!   `warmup` after the start; a checker starts passing (failed with
-//!   `alpha`), with its retries used up, so one failure takes it down;
+//!   `alpha`, and then checking every url from the first), with its
+//!   retries used up, so one failure takes it down;
 //! - while up: a pass gives it its `retry` retries back, moves HTTP to the
 //!   next url, and the next probe comes `delay_loop` later; a failure with
 //!   retries left is retried after `delay_before_retry`; the `retry + 1`-th
@@ -29,11 +30,12 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use holdfast_core::check::schedule::ProbeId;
-use holdfast_core::config::model::{Checker, CheckerKind, Config};
+use holdfast_core::config::model::{Checker, CheckerKind, Config, RealServer};
 use holdfast_core::time::Instant;
 
 use crate::invariants::Invariant;
 
+use super::pool::Quorum;
 use super::{secs, Finding, Oracle};
 
 /// A real server: its virtual server's place, address and port.
@@ -99,10 +101,14 @@ pub(super) struct Probe {
 pub(super) struct Checkers {
     /// Judged at all (false after a reload).
     judged: bool,
+    /// Real servers whose every checker the model can follow.
+    followed: BTreeMap<RsKey, bool>,
+    /// What the pool oracle knows of each virtual server's quorum.
+    quorums: BTreeMap<usize, Quorum>,
     /// When the director started, and last ran again after a pause.
     booted: Instant,
     resumed: Instant,
-    config: Option<Config>,
+    pub(super) config: Option<Config>,
     models: BTreeMap<u64, Model>,
     probes: BTreeMap<u64, Probe>,
     /// Real servers whose change is due now: (server, alive, when, why).
@@ -112,13 +118,62 @@ pub(super) struct Checkers {
 impl Checkers {
     /// The checkers of a director that starts with `config` at `now`.
     pub(super) fn new(now: Instant, config: &Config) -> Checkers {
-        Checkers {
+        let mut c = Checkers {
             judged: true,
             booted: now,
             resumed: now,
             config: Some(config.clone()),
             ..Checkers::default()
+        };
+        for (v, vs) in config.virtual_servers.iter().enumerate() {
+            for rs in &vs.real_servers {
+                let key = (v, rs.address, rs.port);
+                let all = rs.checkers.iter().all(|ch| {
+                    let at = ch.connect.ip.unwrap_or(rs.address);
+                    let on = ch.connect.port.or(rs.port).unwrap_or(0);
+                    c.owner(ch, at, on) == Some((key, true))
+                });
+                c.followed.insert(key, all);
+            }
+            // keepalived's set_quorum_states: at the start, held when the
+            // servers alive then (those without `alpha`) weigh at least
+            // quorum + hysteresis.
+            let live: u64 = vs
+                .real_servers
+                .iter()
+                .filter(|rs| rs.checkers.iter().all(|ch| !ch.alpha))
+                .map(|rs| u64::from(rs.weight))
+                .sum();
+            let held = live >= u64::from(vs.quorum) + u64::from(vs.hysteresis);
+            c.quorums
+                .insert(v, if held { Quorum::Held } else { Quorum::Lost });
         }
+        c
+    }
+
+    /// Whether real server `rs` (`key`) is alive as the model has it;
+    /// `None` when the model does not follow all its checkers.
+    pub(super) fn alive_of(&self, key: RsKey, rs: &RealServer) -> Option<bool> {
+        if !self.judged || self.followed.get(&key) != Some(&true) {
+            return None;
+        }
+        let models: Vec<&Model> = self.models.values().filter(|m| m.rs == key).collect();
+        // A checker that has not probed yet is as it started: up, unless
+        // `alpha` (which one that is, the model cannot tell).
+        if models.len() < rs.checkers.len() && rs.checkers.iter().any(|c| c.alpha) {
+            return None;
+        }
+        Some(models.iter().all(|m| m.up))
+    }
+
+    /// What is known of virtual server `v`'s quorum.
+    pub(super) fn quorum(&self, v: usize) -> Quorum {
+        self.quorums.get(&v).copied().unwrap_or(Quorum::Unknown)
+    }
+
+    /// Virtual server `v`'s quorum is now `q`.
+    pub(super) fn set_quorum(&mut self, v: usize, q: Quorum) {
+        self.quorums.insert(v, q);
     }
 
     /// The real server `checker` (probing `address`:`port`) belongs to,
@@ -206,7 +261,9 @@ impl Oracle {
                     retry: checker.retry,
                     url: 0,
                     urls,
-                    recovering: false,
+                    // Down from the start (`alpha`), every url is checked
+                    // once from the first before it is up.
+                    recovering: checker.alpha,
                     http,
                     fast_recovery,
                     delay_loop: checker.delay_loop,

@@ -58,21 +58,23 @@ impl Oracle {
             }
             match t.state {
                 State::Backup if a.priority == 0 => {
-                    t.deadline = Some(now + f.skew(t.interval));
+                    t.deadline = Some(now + f.skew(t.priority, t.interval));
                     t.cause = format!("priority 0 from {} at {}", a.src, secs(now));
                     self.deadlines.extend(t.deadline);
                 }
-                State::Backup if f.nopreempt || a.priority >= f.priority => {
+                State::Backup if f.nopreempt || a.priority >= t.priority => {
                     if f.version == 3 {
                         t.interval = a.v3_interval().unwrap_or(t.interval);
                     }
-                    t.deadline = Some(now + f.master_down(t.interval));
+                    t.deadline = Some(now + f.master_down(t.priority, t.interval));
                     t.wants_since = None;
                     t.cause = format!("priority {} from {} at {}", a.priority, a.src, secs(now));
                     self.deadlines.extend(t.deadline);
                 }
                 State::Master
-                    if a.priority > 0 && f.loses_to(a.priority, a.src) && t.yield_at.is_none() =>
+                    if a.priority > 0
+                        && f.loses_to(t.priority, a.priority, a.src)
+                        && t.yield_at.is_none() =>
                 {
                     t.yield_at = Some((now, a.v3_interval()));
                     self.deadlines.push(now);
@@ -172,7 +174,7 @@ impl Oracle {
                 (State::Master, Some(v)) if f.version == 3 => v,
                 _ => f.advert_int,
             };
-            t.deadline = Some(now + f.master_down(t.interval));
+            t.deadline = Some(now + f.master_down(t.priority, t.interval));
             t.cause = format!("entering Backup ({reason}) at {}", secs(now));
             self.deadlines.extend(t.deadline);
         }
@@ -191,7 +193,7 @@ impl Oracle {
                     "{} became Master at {} but its master-down interval ({:.6}s, last restarted by {}) runs out at {}",
                     f.name,
                     secs(now),
-                    f.master_down(t.interval).as_secs_f64(),
+                    f.master_down(t.priority, t.interval).as_secs_f64(),
                     t.cause,
                     secs(due)
                 )),

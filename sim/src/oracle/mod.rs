@@ -16,9 +16,10 @@ mod advert;
 mod checker;
 mod counters;
 mod election;
-mod fault;
+mod pool;
 mod sent;
 mod spec;
+mod trackers;
 pub(crate) mod verdict;
 mod wire;
 
@@ -63,6 +64,8 @@ struct Track {
     yield_at: Option<(Instant, Option<Duration>)>,
     /// Whether its facts decide everything (see the module's docs).
     judged: bool,
+    /// Its effective priority (its weighted trackers').
+    priority: u8,
     /// Master: when its next advert is due, and why then.
     next_advert: Option<Instant>,
     advert_cause: String,
@@ -90,6 +93,7 @@ impl Track {
             interval: f.advert_int,
             yield_at: None,
             judged,
+            priority: f.priority,
             next_advert: None,
             advert_cause: String::new(),
             last_sent: None,
@@ -116,7 +120,7 @@ struct Dir {
     /// It took a reload (its counters are no longer compared).
     reloaded: bool,
     /// Its links as core was told of them.
-    links: fault::Links,
+    links: trackers::Links,
     /// Its checkers and probes.
     checkers: checker::Checkers,
     /// When each sync group last went Master, or yielded, together.
@@ -135,6 +139,8 @@ pub struct Oracle {
     reported: BTreeSet<(usize, usize, Instant)>,
     /// (director, instance, link change) whose Fault was reported.
     fault_reported: BTreeSet<(usize, usize, Instant)>,
+    /// (director, virtual server) whose pool differs, reported.
+    pool_reported: BTreeSet<(usize, usize)>,
 }
 
 impl Oracle {
@@ -164,6 +170,7 @@ impl Oracle {
                 .collect(),
             ..Dir::default()
         };
+        self.reprioritise(now, d);
     }
 
     /// Director `d`'s process is gone.
@@ -200,6 +207,7 @@ impl Oracle {
         dir.tracks = tracks;
         dir.reloaded = true;
         self.checkers_reloaded(d);
+        self.reprioritise(now, d);
     }
 
     /// Director `d` stops being scheduled.

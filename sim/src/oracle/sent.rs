@@ -47,10 +47,10 @@ impl Oracle {
             track.counts.pri_zero_sent += u64::from(priority == 0);
         }
         let mut wrong = wire::wrong(f, t.src, t.dst, t.ttl, &t.bytes);
-        if wrong.is_none() && track.judged && priority != 0 && priority != f.priority {
+        if wrong.is_none() && track.judged && priority != 0 && priority != track.priority {
             wrong = Some(format!(
-                "advertised priority {priority}, configured {} and no tracker moves it",
-                f.priority
+                "advertised priority {priority}; configured {}, with its trackers {}",
+                f.priority, track.priority
             ));
         }
         if let Some(w) = wrong {

@@ -51,6 +51,10 @@ pub struct Facts {
     /// `None` when something the oracle does not follow can also fault it:
     /// a script, or no address to send from.
     pub fault_links: Option<Vec<(String, bool)>>,
+    /// The links that move its priority: (interface, weight, reverse),
+    /// each existing when it was built, with weights that count (outside a
+    /// sync group, or in one with `sync_group_tracking_weight`).
+    pub weights: Vec<(String, i32, bool)>,
     /// Whether its checksum leaves out the pseudo-header: always for v2;
     /// for v3 over IPv4 with `vrrp_v3_checksum_as_v2` (RFC 5798 §5.2.8
     /// otherwise includes it).
@@ -71,12 +75,12 @@ impl Facts {
             .collect()
     }
 
-    /// Skew_Time (RFC 3768 §6.1, RFC 5798 §6.1) as keepalived's timers
-    /// hold it, in whole microseconds: (256 − priority) / 256 s for v2;
+    /// Skew_Time (RFC 3768 §6.1, RFC 5798 §6.1) at `priority` (the
+    /// effective one: keepalived's timers count with it) as they hold it, in whole microseconds: (256 − priority) / 256 s for v2;
     /// (256 − priority) × interval / 256 for v3, the interval taken in
     /// whole centiseconds.
-    pub fn skew(&self, interval: Duration) -> Duration {
-        let weight = 256 - u64::from(self.priority);
+    pub fn skew(&self, priority: u8, interval: Duration) -> Duration {
+        let weight = 256 - u64::from(priority);
         let micros = if self.version == 3 {
             let centis = interval.as_millis() as u64 / 10;
             weight * centis * 10_000 / 256
@@ -86,9 +90,33 @@ impl Facts {
         Duration::from_micros(micros)
     }
 
-    /// Master_Down_Interval with the master's advertisement interval.
-    pub fn master_down(&self, interval: Duration) -> Duration {
-        interval * self.down_adverts + self.skew(interval)
+    /// Master_Down_Interval at `priority` with the master's advertisement
+    /// interval.
+    pub fn master_down(&self, priority: u8, interval: Duration) -> Duration {
+        interval * self.down_adverts + self.skew(priority, interval)
+    }
+
+    /// Its effective priority with `links` (up or not, by name): the
+    /// configured one plus the weights of the links that count (a positive
+    /// weight while up, a negative one while down, `reverse` swapping up
+    /// and down), kept within 1..=254; an owner's 255 never moves.
+    pub fn effective(&self, links: &dyn Fn(&str) -> bool) -> u8 {
+        if self.priority == 255 {
+            return 255;
+        }
+        let moved: i32 = self
+            .weights
+            .iter()
+            .map(|(name, w, reverse)| {
+                let up = links(name) != *reverse;
+                match *w {
+                    w if w > 0 && up => w,
+                    w if w < 0 && !up => w,
+                    _ => 0,
+                }
+            })
+            .sum();
+        (i32::from(self.priority) + moved).clamp(1, 254) as u8
     }
 
     /// Whether this instance takes `a`, arrived on `interface` with IP TTL
@@ -129,10 +157,10 @@ impl Facts {
     }
 
     /// Whether an advert of priority `p` from `src` wins against this
-    /// instance as Master: a higher priority, or an equal one from a higher
+    /// instance as Master at priority `mine`: a higher priority, or an equal one from a higher
     /// address (RFC 5798 §6.4.3).
-    pub fn loses_to(&self, p: u8, src: IpAddr) -> bool {
-        p > self.priority || (p == self.priority && self.primary.is_some_and(|me| src > me))
+    pub fn loses_to(&self, mine: u8, p: u8, src: IpAddr) -> bool {
+        p > mine || (p == mine && self.primary.is_some_and(|me| src > me))
     }
 }
 
@@ -143,12 +171,11 @@ fn facts(config: &Config, i: &VrrpInstance, interfaces: &[Interface]) -> Facts {
         .position(|g| g.members.contains(&i.name));
     let g = group.map(|g| &config.sync_groups[g]);
     let weighted = g.is_none_or(|g| g.sync_group_tracking_weight);
-    let moves_priority = weighted
-        && (i.track_interfaces.iter().any(|t| t.weight != 0)
-            || !i.track_scripts.is_empty()
-            || g.is_some_and(|g| {
-                g.track_interfaces.iter().any(|t| t.weight != 0) || !g.track_scripts.is_empty()
-            }));
+    // Scripts that move the priority: not followed (their results come
+    // after rise / fall runs the oracle does not model).
+    let scripts_move = weighted
+        && (i.track_scripts.iter().any(|t| t.weight != 0)
+            || g.is_some_and(|g| g.track_scripts.iter().any(|t| t.weight != 0)));
     let interface = i.interface.clone().unwrap_or_default();
     let unweighted = g.is_some_and(|g| !g.sync_group_tracking_weight);
     let faults = |weight: i32| weight == 0 || unweighted;
@@ -199,6 +226,16 @@ fn facts(config: &Config, i: &VrrpInstance, interfaces: &[Interface]) -> Facts {
         i.unicast_peers.iter().map(|p| p.address).collect()
     };
     let fault_links = (!script_faults && primary.is_some()).then_some(links);
+    let weights = if weighted {
+        i.track_interfaces
+            .iter()
+            .chain(group_links)
+            .filter(|t| t.weight != 0 && exists(&t.name))
+            .map(|t| (t.name.clone(), t.weight, t.reverse))
+            .collect()
+    } else {
+        Vec::new()
+    };
     Facts {
         name: i.name.clone(),
         fault_links,
@@ -218,6 +255,7 @@ fn facts(config: &Config, i: &VrrpInstance, interfaces: &[Interface]) -> Facts {
         auth,
         unicast: !i.unicast_peers.is_empty(),
         group,
-        judged: i.priority != 255 && i.preempt_delay.is_zero() && !moves_priority,
+        weights,
+        judged: i.priority != 255 && i.preempt_delay.is_zero() && !scripts_move,
     }
 }

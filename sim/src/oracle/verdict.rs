@@ -12,9 +12,6 @@ use holdfast_core::config::model::{Checker, CheckerKind};
 
 use crate::scenario::Behaviour;
 
-/// keepalived's accepted status codes when a url names none.
-const DEFAULT_STATUS: (u16, u16) = (200, 299);
-
 /// Whether a probe of `checker`'s url `url` against a server behaving as
 /// `behaviour` passes, when its answer (as the network delivers it) comes
 /// `after` the start and the probe is given up at `timeout`.
@@ -44,12 +41,12 @@ pub fn passes(
                 Behaviour::Body(text) => (200, text.as_str()),
                 Behaviour::Refuse | Behaviour::Hang => unreachable!("matched above"),
             };
-            let ranges: &[(u16, u16)] = if u.status_codes.is_empty() {
-                &[DEFAULT_STATUS]
-            } else {
-                &u.status_codes
-            };
-            let status_ok = ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&status));
+            // The configuration holds keepalived's default (200-299) when
+            // a url names no status.
+            let status_ok = u
+                .status_codes
+                .iter()
+                .any(|&(lo, hi)| (lo..=hi).contains(&status));
             let digest_ok = u
                 .digest
                 .is_none_or(|d| d.0[..] == Md5::digest(body.as_bytes())[..]);
@@ -91,7 +88,7 @@ mod tests {
     fn judges_status_digest_and_time() {
         let ms = Duration::from_millis;
         let t = ms(6000);
-        let plain = http(None, vec![]);
+        let plain = http(None, vec![(200, 299)]);
         assert!(passes(&Behaviour::Status(204), &plain, 0, true, ms(2), t));
         assert!(!passes(&Behaviour::Status(500), &plain, 0, true, ms(2), t));
         assert!(!passes(&Behaviour::Ok, &plain, 0, true, t, t));
@@ -110,7 +107,7 @@ mod tests {
             0x5d, 0x41, 0x40, 0x2a, 0xbc, 0x4b, 0x2a, 0x76, 0xb9, 0x71, 0x9d, 0x91, 0x10, 0x17,
             0xc5, 0x92,
         ]);
-        let digested = http(Some(d), vec![]);
+        let digested = http(Some(d), vec![(200, 299)]);
         let body = |s: &str| Behaviour::Body(s.into());
         assert!(passes(&body("hello"), &digested, 0, true, ms(2), t));
         assert!(!passes(&body("hello!"), &digested, 0, true, ms(2), t));

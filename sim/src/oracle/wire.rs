@@ -187,6 +187,7 @@ mod tests {
             destinations: vec!["224.0.0.18".parse().unwrap()],
             checksum_plain: version == 2,
             fault_links: Some(vec![("eth0".into(), false)]),
+            weights: Vec::new(),
             judged: true,
         }
     }

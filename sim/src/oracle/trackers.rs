@@ -1,6 +1,13 @@
-//! Fault, exactly while a tracked fault holds (keepalived's trackers and
-//! sync groups; docs/keepalived.md, "Trackers and Fault" and "Sync
-//! groups"): an instance is in Fault while one of the links that fault it
+//! What tracked links do (keepalived's trackers and sync groups;
+//! docs/keepalived.md, "Trackers and Fault" and "Sync groups").
+//!
+//! Weights: an instance's effective priority is its configured one moved
+//! by its weighted links (`Facts::effective`); its timers, its elections
+//! and its adverts use it, and a change moves a running master-down
+//! deadline by the change in the interval (`election.rs` and `sent.rs`
+//! judge with it).
+//!
+//! Fault, exactly while a tracked fault holds: an instance is in Fault while one of the links that fault it
 //! is down (`Facts::fault_links`), and a sync group's members are all in
 //! Fault while any member's fault holds; once the instant of a link change
 //! is over, the states must say so (`fault_exact`). An instance that a
@@ -26,6 +33,42 @@ impl Oracle {
         if dir.links.get(interface).is_none_or(|(was, _)| *was != up) {
             dir.links.insert(interface.to_string(), (up, now));
             self.deadlines.push(now);
+            self.reprioritise(now, d);
+        }
+    }
+
+    /// Takes director `d`'s instances' effective priorities from its links
+    /// now; a Backup's running master-down deadline moves by the change in
+    /// its interval (not before now), as keepalived moves it.
+    pub(super) fn reprioritise(&mut self, now: Instant, d: usize) {
+        let dir = &mut self.dirs[d];
+        let links = &dir.links;
+        let up = |name: &str| links.get(name).is_none_or(|(up, _)| *up);
+        for (f, t) in dir.facts.iter().zip(&mut dir.tracks) {
+            let p = f.effective(&up);
+            if p == t.priority {
+                continue;
+            }
+            if let (State::Backup, Some(due)) = (t.state, t.deadline) {
+                let before = f.master_down(t.priority, t.interval);
+                let after = f.master_down(p, t.interval);
+                let moved = if after >= before {
+                    due + (after - before)
+                } else {
+                    Instant::from_nanos(
+                        due.as_nanos()
+                            .saturating_sub((before - after).as_nanos() as u64),
+                    )
+                };
+                t.deadline = Some(moved.max(now));
+                t.cause.push_str(&format!(
+                    ", moved by priority {} -> {p} at {}",
+                    t.priority,
+                    secs(now)
+                ));
+                self.deadlines.push(moved.max(now));
+            }
+            t.priority = p;
         }
     }
 
