@@ -112,6 +112,10 @@ pub struct NetSpec {
     /// Probability that a frame arrives twice, 0..=1.
     #[serde(default)]
     pub duplicate: f64,
+    /// Probability that a frame arrives with one bit flipped, 0..=1 (a bad
+    /// cable, a broken NIC): the receiver must drop it and count it.
+    #[serde(default)]
+    pub corrupt: f64,
 }
 
 fn default_delay_ms() -> f64 {
@@ -125,6 +129,7 @@ impl Default for NetSpec {
             delay_ms: default_delay_ms(),
             jitter_ms: 0.0,
             duplicate: 0.0,
+            corrupt: 0.0,
         }
     }
 }
@@ -322,10 +327,17 @@ impl Fault {
                 format!("{segment} one-way {} -/-> {}", from.join(","), to.join(","))
             }
             Fault::Heal { segment } => format!("{segment} healed"),
-            Fault::Net { segment, net } => format!(
-                "{segment} loss {} delay {} ms jitter {} ms dup {}",
-                net.loss, net.delay_ms, net.jitter_ms, net.duplicate
-            ),
+            Fault::Net { segment, net } => {
+                let corrupt = if net.corrupt > 0.0 {
+                    format!(" corrupt {}", net.corrupt)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{segment} loss {} delay {} ms jitter {} ms dup {}{corrupt}",
+                    net.loss, net.delay_ms, net.jitter_ms, net.duplicate
+                )
+            }
             Fault::Serve {
                 server,
                 port,

@@ -2,13 +2,13 @@
 //! trouble rather than replay a story (`holdfast sweep --generate`). From
 //! the seed alone: the network's conditions, the configurations' settings
 //! that decide elections (priorities, ties included, `nopreempt`,
-//! `preempt_delay`, advert intervals, weighted tracked links, sync groups'
+//! `preempt_delay`, advert intervals, VRRPv3, weighted tracked links, sync groups'
 //! tracking weight, checker schedules, real servers' weights and
 //! `inhibit_on_failure`, quorum and hysteresis), and a timeline of
 //! faults drawn from the topology: crashes and graceful stops with their
 //! restarts, pauses, link flaps (some faster than the advert interval),
 //! partitions and one-way splits that heal during a master-down countdown,
-//! loss bursts, reloads, real-server faults shorter than the retry window
+//! loss bursts (some flipping bits), reloads, real-server faults shorter than the retry window
 //! and longer than the pool's bound, with every kind of answer a
 //! simulated server gives; checkers' schedules and what their urls accept
 //! are varied too.
@@ -70,6 +70,7 @@ fn vary_configs(
 ) {
     let mut intervals: BTreeMap<u8, Duration> = BTreeMap::new();
     let mut priorities: BTreeMap<u8, u8> = BTreeMap::new();
+    let mut v3: BTreeMap<u8, bool> = BTreeMap::new();
     for d in &mut setup.directors {
         let names: Vec<String> = d.interfaces.iter().map(|i| i.name.clone()).collect();
         for g in &mut d.config.sync_groups {
@@ -99,6 +100,13 @@ fn vary_configs(
                 .or_insert_with(|| Duration::from_secs(rng.random_range(1..=2)));
             if intervals_too {
                 i.advert_int = secs;
+                // VRRPv3 for half the virtual routers (both directors:
+                // versions must match), each director at its own interval
+                // in centiseconds, which a Backup adopts from its Master.
+                if *v3.entry(vrid).or_insert_with(|| more.random::<f64>() < 0.5) {
+                    i.version = 3;
+                    i.advert_int = Duration::from_millis(10 * more.random_range(30..=200));
+                }
             }
             if i.priority == 255 {
                 continue;
@@ -269,6 +277,12 @@ fn faults(
                 let s = rng.random_range(0..segments.len());
                 let burst = NetSpec {
                     loss: rng.random_range(0.2..0.9),
+                    // Half the bursts also flip bits in what gets through.
+                    corrupt: if more.random::<f64>() < 0.5 {
+                        more.random_range(0.05..0.5)
+                    } else {
+                        0.0
+                    },
                     ..base[s]
                 };
                 let segment = segments[s].clone();

@@ -32,6 +32,7 @@ pub fn draw_net(rng: &mut ChaCha8Rng) -> NetSpec {
         delay_ms: rng.random_range(0.05..1.0),
         jitter_ms: rng.random_range(0.0..2.0),
         duplicate: rng.random_range(0.0..0.01),
+        corrupt: 0.0,
     }
 }
 

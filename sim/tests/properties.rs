@@ -82,6 +82,7 @@ fn fault() -> impl Strategy<Value = Fault> {
                     delay_ms: (delay * 100.0).round() / 100.0,
                     jitter_ms: (jitter * 100.0).round() / 100.0,
                     duplicate: 0.0,
+                    corrupt: 0.0,
                 }
             }
         ),

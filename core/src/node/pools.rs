@@ -440,17 +440,24 @@ mod tests {
         assert!(drain(&mut out).is_empty());
     }
 
-    #[test]
-    fn a_reload_judges_the_quorum_again_with_its_new_settings() {
-        // One of two servers fails: live weight 1, below quorum 2.
-        let cfg = config(CONF);
+    /// `CONF`'s pools after the first server's first probe failed (live
+    /// weight 1, below quorum 2), with what that put out drained.
+    fn one_failed(cfg: &Config) -> (Pools, Outbox) {
         let mut out = Outbox::default();
-        let mut p = Pools::new(at(0), &cfg, 7);
+        let mut p = Pools::new(at(0), cfg, 7);
         p.sync_table(&mut out);
         let sent = probes(&mut p, at(1), &mut out);
         p.sched
             .probe_done(at(1), sent[0].1, Outcome::Fail("timed out".into()));
         p.pump(&mut out);
+        drain(&mut out);
+        (p, out)
+    }
+
+    #[test]
+    fn a_reload_judges_the_quorum_again_with_its_new_settings() {
+        let cfg = config(CONF);
+        let (p, _) = one_failed(&cfg);
         assert!(!p.quorum[0]);
         // The new file asks for quorum 1: the live weight (1) holds it at
         // once, as keepalived's init_service_vs re-judges it on a reload.
@@ -465,14 +472,7 @@ mod tests {
     #[test]
     fn a_reload_keeps_a_failed_server_out_and_omega_runs_only_with_the_flag() {
         let cfg = config(CONF);
-        let mut out = Outbox::default();
-        let mut p = Pools::new(at(0), &cfg, 7);
-        p.sync_table(&mut out);
-        let sent = probes(&mut p, at(1), &mut out);
-        p.sched
-            .probe_done(at(1), sent[0].1, Outcome::Fail("timed out".into()));
-        p.pump(&mut out);
-        drain(&mut out);
+        let (p, mut out) = one_failed(&cfg);
         // The same file again: the failed server stays out.
         let mut q = Pools::carry(at(5), &cfg, 7, Some(&p));
         q.table = p.table.clone();

@@ -48,6 +48,25 @@ impl Sim {
         }
         let now = self.world.now;
         let duplicate = net.duplicate > 0.0 && self.rng.random::<f64>() < net.duplicate;
+        // One bit of the frame's VRRP message flipped (drawn only on a
+        // segment that corrupts, so other runs keep their random stream).
+        let flip = (net.corrupt > 0.0 && self.rng.random::<f64>() < net.corrupt)
+            .then(|| self.rng.random::<u32>());
+        let mut evs = evs;
+        if let Some(bits) = flip {
+            for ev in &mut evs {
+                if let Ev::Deliver {
+                    input: Input::Packet { bytes, .. },
+                    ..
+                } = ev
+                {
+                    let bit = bits as usize % (bytes.len() * 8).max(1);
+                    if let Some(b) = bytes.get_mut(bit / 8) {
+                        *b ^= 1 << (bit % 8);
+                    }
+                }
+            }
+        }
         for ev in evs {
             if duplicate {
                 self.push(now + delay + DUPLICATE_GAP, ev.clone());

@@ -67,9 +67,19 @@ impl Monitor {
                                 + DUPLICATE_GAP
                         })
                     };
+                    // VRRPv3: a Backup counts with the interval its Master
+                    // advertised, which may be another director's.
+                    let down = |m: &crate::world::InstInfo| {
+                        w.directors
+                            .iter()
+                            .flat_map(|x| &x.info)
+                            .filter(|o| o.vrid == m.vrid && o.family == m.family)
+                            .map(|o| o.master_down)
+                            .fold(m.master_down, Duration::max)
+                    };
                     let bound = mates
                         .iter()
-                        .map(|&j| dir.info[j].master_down + in_flight(dir.info[j].segment))
+                        .map(|&j| down(&dir.info[j]) + in_flight(dir.info[j].segment))
                         .max()
                         .unwrap_or(info.master_down)
                         + slack;

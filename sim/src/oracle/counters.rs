@@ -3,7 +3,8 @@
 //! adverts received that pass the receive checks (priority 0 among them),
 //! adverts sent (an advert to several unicast peers counts once, with the
 //! first peer, as keepalived counts it; priority 0 among them), times it
-//! became Master and left Master. Compared with core's counters whenever a
+//! became Master and left Master, and packets meant for it that it
+//! dropped (a bit flipped on the way, ...). Compared with core's counters whenever a
 //! director's process ends and at the end of the run
 //! (`counters_agree`); from a reload on, a director's are not compared.
 
@@ -22,6 +23,9 @@ pub(super) struct Counts {
     pub release_master: u64,
     pub pri_zero_rcvd: u64,
     pub pri_zero_sent: u64,
+    /// Packets meant for it (interface, family, VRID) that it dropped,
+    /// whatever the reason (core's per-instance `rejected`).
+    pub rejected: u64,
 }
 
 impl Oracle {
@@ -45,6 +49,7 @@ impl Oracle {
                 release_master: s.release_master,
                 pri_zero_rcvd: s.pri_zero_rcvd,
                 pri_zero_sent: s.pri_zero_sent,
+                rejected: i.rejected.values().sum(),
             };
             if core != t.counts {
                 found.push(Finding {

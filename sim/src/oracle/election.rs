@@ -16,6 +16,7 @@
 
 use std::net::IpAddr;
 
+use holdfast_core::config::model::Family;
 use holdfast_core::time::Instant;
 use holdfast_core::vrrp::instance::{Reason, State};
 
@@ -36,17 +37,21 @@ impl Oracle {
         ttl: u8,
         bytes: &[u8],
     ) {
-        let Some(a) = Advert::read(src, dst, bytes) else {
-            return;
-        };
+        let advert = Advert::read(src, dst, bytes);
         let dir = &mut self.dirs[d];
         if !dir.running {
             return;
         }
         for (f, t) in dir.facts.iter().zip(&mut dir.tracks) {
-            if !f.accepts(interface, ttl, &a) {
+            // Meant for it (its interface, family and the VRID in byte 1,
+            // whatever else the packet says) but not taken: a reject.
+            let meant = f.interface == interface
+                && Some(&f.vrid) == bytes.get(1)
+                && Family::of(&src) == f.family;
+            let Some(a) = advert.as_ref().filter(|a| f.accepts(interface, ttl, a)) else {
+                t.counts.rejected += u64::from(meant);
                 continue;
-            }
+            };
             t.counts.advert_rcvd += 1;
             t.counts.pri_zero_rcvd += u64::from(a.priority == 0);
             // An interval that ran out before this advert: it has wanted
