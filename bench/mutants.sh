@@ -28,28 +28,45 @@ files=(-f 'core/src/vrrp/*.rs' -f 'core/src/check/*.rs' -f 'core/src/lvs/*.rs'
 # The baseline would test only the mutated package (core), where the
 # swarm judge does not live: it is skipped (the tests pass on main; CI
 # says so). Exit codes: 2 = some mutants missed, 3 = some timed out.
-common=(--workspace "${files[@]}" --shard "$shard" --sharding round-robin
-    --no-shuffle -j 1 --timeout 300 --baseline skip --profile mutants)
+common=(--workspace "${files[@]}" --no-shuffle -j 1 --timeout 300 --baseline skip
+    --profile mutants)
 # The swarm judge: two test targets of the simulator, built and run alone.
-cargo mutants "${common[@]}" --test-package holdfast-sim \
+cargo mutants "${common[@]}" --shard "$shard" --sharding round-robin \
+    --test-package holdfast-sim \
     --cargo-arg=--test=swarm_judge --cargo-arg=--test=properties \
     -o "$out/swarm" || true
 # Everything: every test of core and the simulator. What the swarm caught,
-# everything catches (the swarm is part of it), so only the rest is run:
-# --iterate skips the mutants the swarm's run caught or found unviable.
+# everything catches (the swarm is part of it), so only the rest of the
+# sample is run, named one by one (cargo-mutants shards after its own
+# filters, so --shard with --iterate would draw another sample).
+sample=$(cargo mutants "${common[@]}" --shard "$shard" --sharding round-robin --list)
+done_by_swarm=$(cat "$out/swarm/mutants.out/caught.txt" "$out/swarm/mutants.out/timeout.txt" \
+    "$out/swarm/mutants.out/unviable.txt" 2>/dev/null || true)
+rest=$(grep -vxF -f <(printf '%s\n' "$done_by_swarm") <<<"$sample" || true)
 rm -rf "$out/all"
 mkdir -p "$out/all"
-cp -r "$out/swarm/mutants.out" "$out/all/"
-cargo mutants "${common[@]}" --test-package holdfast-core,holdfast-sim --iterate \
-    -o "$out/all" || true
-count() { cat "$@" 2>/dev/null | sort -u | wc -l; }
-for judge in swarm all; do
-    dir="$out/$judge/mutants.out"
-    caught=$(count "$dir/caught.txt" "$dir/previously_caught.txt")
-    missed=$(count "$dir/missed.txt")
-    timeout=$(count "$dir/timeout.txt")
-    unviable=$(count "$dir/unviable.txt")
-    awk -v j="$judge" -v c="$caught" -v m="$missed" -v t="$timeout" -v u="$unviable" -v s="$shard" \
+printf '%s\n' "$rest" >"$out/all/rest.txt"
+if [ -n "$rest" ]; then
+    mapfile -t only < <(python3 -c 'import re, sys
+for line in sys.stdin:
+    if line.strip():
+        print("--re=^" + re.escape(line.rstrip("\n")) + "$")' <"$out/all/rest.txt")
+    cargo mutants "${common[@]}" "${only[@]}" --test-package holdfast-core,holdfast-sim \
+        -o "$out/all" || true
+fi
+# Counts within the sample (a name pattern may also match a mutant outside it).
+count() {
+    { cat "${@:2}" 2>/dev/null || true; } | { grep -xF -f <(printf '%s\n' "$1") || true; } |
+        sort -u | wc -l
+}
+s="$out/swarm/mutants.out" a="$out/all/mutants.out"
+score() {
+    awk -v j="$1" -v c="$2" -v m="$3" -v t="$4" -v u="$5" -v s="$shard" \
         'BEGIN { n = c + m + t; printf "%s (shard %s): caught %d, missed %d, timed out %d, unviable %d: score %.1f %%\n", j, s, c, m, t, u, n ? 100 * (c + t) / n : 0 }'
-done
-echo "missed by the swarm: $out/swarm/mutants.out/missed.txt; by everything: $out/all/mutants.out/missed.txt"
+}
+unviable=$(count "$sample" "$s/unviable.txt" "$a/unviable.txt")
+score swarm "$(count "$sample" "$s/caught.txt")" "$(count "$sample" "$s/missed.txt")" \
+    "$(count "$sample" "$s/timeout.txt")" "$(count "$sample" "$s/unviable.txt")"
+score all "$(count "$sample" "$s/caught.txt" "$a/caught.txt")" "$(count "$sample" "$a/missed.txt")" \
+    "$(count "$sample" "$s/timeout.txt" "$a/timeout.txt")" "$unviable"
+echo "missed by the swarm: $s/missed.txt; by everything: $a/missed.txt"

@@ -116,28 +116,29 @@ impl Sim {
                 url,
                 timeout,
             } => {
-                let (result, pass) = match self.world.servers.get(&address) {
+                let (result, said) = match self.world.servers.get(&address) {
                     Some(server) => {
                         let (host, behaviour) = (server.host, server.on(port).clone());
                         let rtt = self.probe_rtt(host);
                         let reachable = self.world.server_reachable(d, host);
                         let r =
                             behaviour::probe(&behaviour, &checker, url, rtt, timeout, reachable);
-                        let pass =
-                            verdict::passes(&behaviour, &checker, url, reachable, r.after, timeout);
-                        (r, pass)
+                        let said = verdict::verdict(
+                            &behaviour, &checker, url, reachable, r.after, timeout,
+                        );
+                        (r, said)
                     }
                     None => {
                         let r = behaviour::ProbeResult {
                             after: timeout,
                             outcome: Outcome::Fail("no route to host".into()),
                         };
-                        (r, false)
+                        (r, Err(String::new()))
                     }
                 };
                 let found = self
                     .oracle
-                    .probe_started(now, d, id, &checker, address, port, url, timeout, pass);
+                    .probe_started(now, d, id, &checker, address, port, url, timeout, said);
                 if let Some(f) = found {
                     self.violation(f.director, f.rule, f.detail);
                 }
@@ -160,11 +161,11 @@ impl Sim {
                 address,
                 port,
                 up,
-                ..
+                reason,
             } => {
-                let found = self
-                    .oracle
-                    .real_server_changed(now, d, (vs, address, port), up);
+                let found =
+                    self.oracle
+                        .real_server_changed(now, d, (vs, address, port), up, &reason);
                 if let Some(f) = found {
                     self.violation(f.director, f.rule, f.detail);
                 }

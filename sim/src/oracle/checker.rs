@@ -65,6 +65,8 @@ struct Model {
     /// When the next probe may start: from, until (inclusive); `None`
     /// while one is under way.
     next: Option<(Instant, Instant)>,
+    /// What its last failure's reason must mention.
+    why: String,
 }
 
 impl Model {
@@ -87,13 +89,15 @@ impl Model {
     }
 }
 
-/// A probe under way: when it gives up, and what it should say.
+/// A probe under way: when it gives up, and what it should say (a
+/// failure: what the reason must mention, "" for anything).
 #[derive(Debug, Clone)]
 pub(super) struct Probe {
     checker: u64,
     url: usize,
     gives_up: Instant,
     pass: bool,
+    why: String,
 }
 
 /// The checkers of one director.
@@ -218,9 +222,9 @@ impl Checkers {
 }
 
 impl Oracle {
-    /// Director `d` starts a probe now; `pass` is whether it should pass
-    /// (`verdict.rs`), `timeout` when core gives it up. A probe out of
-    /// its schedule is a finding.
+    /// Director `d` starts a probe now; `said` is whether it should pass,
+    /// or what its failure's reason must mention (`verdict.rs`); `timeout`
+    /// is when core gives it up. A probe out of its schedule is a finding.
     #[allow(clippy::too_many_arguments)]
     pub fn probe_started(
         &mut self,
@@ -232,7 +236,7 @@ impl Oracle {
         port: u16,
         url: usize,
         timeout: Duration,
-        pass: bool,
+        said: Result<(), String>,
     ) -> Option<Finding> {
         let c = &mut self.dirs[d].checkers;
         if !c.judged {
@@ -269,6 +273,7 @@ impl Oracle {
                     delay_loop: checker.delay_loop,
                     delay_before_retry: checker.delay_before_retry,
                     next: Some((first, last)),
+                    why: String::new(),
                 },
             );
         }
@@ -281,7 +286,8 @@ impl Oracle {
                 checker: number,
                 url,
                 gives_up: now + timeout,
-                pass,
+                pass: said.is_ok(),
+                why: said.err().unwrap_or_default(),
             },
         );
         let m = c.models.get_mut(&number).expect("inserted above");
@@ -327,6 +333,7 @@ impl Oracle {
         d: usize,
         rs: RsKey,
         alive: bool,
+        reason: &str,
     ) -> Option<Finding> {
         let c = &mut self.dirs[d].checkers;
         if !c.judged || !c.models.values().any(|m| m.rs == rs) {
@@ -340,7 +347,28 @@ impl Oracle {
         match c.due.iter().position(|x| x.0 == rs && x.1 == alive) {
             Some(k) => {
                 c.due.remove(k);
-                None
+                // Going down, it says why: what its failing probe met.
+                let whys: Vec<&str> = c
+                    .models
+                    .values()
+                    .filter(|m| m.rs == rs && !m.up)
+                    .map(|m| m.why.as_str())
+                    .collect();
+                let said = whys.is_empty() || whys.iter().any(|w| reason.contains(w));
+                match whys.first() {
+                    Some(w) if !alive && !said => Some(Finding {
+                        rule: Invariant::RealServerExact,
+                        director: d,
+                        detail: format!(
+                            "real server {}:{} of virtual server #{} went down at {} saying {reason:?}, not why its probe failed ({w:?})",
+                            rs.1,
+                            rs.2.unwrap_or(0),
+                            rs.0,
+                            secs(now)
+                        ),
+                    }),
+                    _ => None,
+                }
             }
             None => Some(Finding {
                 rule: Invariant::RealServerExact,
@@ -436,6 +464,7 @@ fn count(c: &mut Checkers, now: Instant, p: Probe) {
     let why = if p.pass {
         format!("url {} passed", p.url)
     } else {
+        m.why = p.why.clone();
         format!("a failure with {} retries left", m.retries)
     };
     let wait = match (m.up, p.pass) {

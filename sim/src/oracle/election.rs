@@ -115,6 +115,20 @@ impl Oracle {
         let judged = self.dirs[d].tracks[i].judged;
         let group = self.dirs[d].facts[i].group;
         match (from, to) {
+            // Only an address owner is Master from the start (RFC 5798
+            // §6.4.1); everyone else starts as Backup.
+            (State::Initialize, State::Master)
+                if judged && self.dirs[d].facts[i].priority != 255 =>
+            {
+                found.push(Finding {
+                    rule: Invariant::TakeoverEarly,
+                    director: d,
+                    detail: format!(
+                        "{name} became Master at {} from Initialize ({reason}), which only an address owner does",
+                        secs(now)
+                    ),
+                });
+            }
             (State::Backup, State::Master) if judged => {
                 if let Some(detail) = self.early(now, d, i, group) {
                     found.push(Finding {
@@ -179,7 +193,15 @@ impl Oracle {
                 (State::Master, Some(v)) if f.version == 3 => v,
                 _ => f.advert_int,
             };
-            t.deadline = Some(now + f.master_down(t.priority, t.interval));
+            // An address owner coming up (from Initialize in a sync group,
+            // or out of Fault) waits one interval and its skew
+            // (keepalived's vrrp_init_state and try_up_instance).
+            let wait = if f.priority == 255 && matches!(from, State::Initialize | State::Fault) {
+                t.interval + f.skew(255, t.interval)
+            } else {
+                f.master_down(t.priority, t.interval)
+            };
+            t.deadline = Some(now + wait);
             t.cause = format!("entering Backup ({reason}) at {}", secs(now));
             self.deadlines.extend(t.deadline);
         }

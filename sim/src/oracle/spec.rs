@@ -60,8 +60,9 @@ pub struct Facts {
     /// otherwise includes it).
     pub checksum_plain: bool,
     /// Whether the rules here decide everything about its timers: not an
-    /// address owner, no `preempt_delay`, no tracker that moves its
-    /// priority. The others are left to the other invariants.
+    /// address owner (its sync group's timing around it is not modelled),
+    /// no `preempt_delay`, no script that moves its priority. The others
+    /// are left to the other invariants.
     pub judged: bool,
 }
 

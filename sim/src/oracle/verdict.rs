@@ -14,46 +14,53 @@ use crate::scenario::Behaviour;
 
 /// Whether a probe of `checker`'s url `url` against a server behaving as
 /// `behaviour` passes, when its answer (as the network delivers it) comes
-/// `after` the start and the probe is given up at `timeout`.
-pub fn passes(
+/// `after` the start and the probe is given up at `timeout`; when it
+/// fails, what the reason a real server gives for going down must say.
+pub fn verdict(
     behaviour: &Behaviour,
     checker: &Checker,
     url: usize,
     reachable: bool,
     after: Duration,
     timeout: Duration,
-) -> bool {
+) -> Result<(), String> {
+    let timed_out = || Err("timed out".to_string());
     if !reachable || after >= timeout {
-        return false;
+        return timed_out();
     }
+    let misc = matches!(checker.kind, CheckerKind::MiscCheck(_));
     match (&checker.kind, behaviour) {
-        (_, Behaviour::Hang) => false,
-        // A MISC_CHECK script fails (exit 1) against a server that
-        // refuses; a TCP or HTTP connection is refused.
-        (_, Behaviour::Refuse) => false,
+        (_, Behaviour::Hang) => timed_out(),
+        // A MISC_CHECK script exits 1 against a server that refuses; a
+        // TCP or HTTP connection is refused.
+        (_, Behaviour::Refuse) if misc => Err("exit status 1".into()),
+        (_, Behaviour::Refuse) => Err("refused".into()),
         (CheckerKind::HttpGet(h) | CheckerKind::SslGet(h), b) => {
             let Some(u) = h.urls.get(url) else {
-                return true;
+                return Ok(());
             };
             let (status, body) = match b {
-                Behaviour::Ok | Behaviour::SlowMs(_) => return true,
+                Behaviour::Ok | Behaviour::SlowMs(_) => return Ok(()),
                 Behaviour::Status(code) => (*code, ""),
                 Behaviour::Body(text) => (200, text.as_str()),
                 Behaviour::Refuse | Behaviour::Hang => unreachable!("matched above"),
             };
             // The configuration holds keepalived's default (200-299) when
             // a url names no status.
-            let status_ok = u
+            if !u
                 .status_codes
                 .iter()
-                .any(|&(lo, hi)| (lo..=hi).contains(&status));
-            let digest_ok = u
-                .digest
-                .is_none_or(|d| d.0[..] == Md5::digest(body.as_bytes())[..]);
-            status_ok && digest_ok
+                .any(|&(lo, hi)| (lo..=hi).contains(&status))
+            {
+                return Err(status.to_string());
+            }
+            match u.digest {
+                Some(d) if d.0[..] != Md5::digest(body.as_bytes())[..] => Err("digest".into()),
+                _ => Ok(()),
+            }
         }
         // TCP_CHECK connects; MISC_CHECK's script exits 0.
-        _ => true,
+        _ => Ok(()),
     }
 }
 
@@ -61,6 +68,17 @@ pub fn passes(
 mod tests {
     use super::*;
     use holdfast_core::config::model::{Connect, Digest, HttpCheck, Url};
+
+    fn passes(
+        b: &Behaviour,
+        c: &Checker,
+        url: usize,
+        up: bool,
+        after: Duration,
+        t: Duration,
+    ) -> bool {
+        verdict(b, c, url, up, after, t).is_ok()
+    }
 
     fn http(digest: Option<Digest>, status_codes: Vec<(u16, u16)>) -> Checker {
         Checker {
@@ -91,6 +109,8 @@ mod tests {
         let plain = http(None, vec![(200, 299)]);
         assert!(passes(&Behaviour::Status(204), &plain, 0, true, ms(2), t));
         assert!(!passes(&Behaviour::Status(500), &plain, 0, true, ms(2), t));
+        let said = verdict(&Behaviour::Status(500), &plain, 0, true, ms(2), t);
+        assert_eq!(said, Err("500".to_string()));
         assert!(!passes(&Behaviour::Ok, &plain, 0, true, t, t));
         assert!(!passes(&Behaviour::Ok, &plain, 0, false, ms(2), t));
         let only_500 = http(None, vec![(500, 500)]);
