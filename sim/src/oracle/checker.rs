@@ -360,10 +360,8 @@ impl Oracle {
                         rule: Invariant::RealServerExact,
                         director: d,
                         detail: format!(
-                            "real server {}:{} of virtual server #{} went down at {} saying {reason:?}, not why its probe failed ({w:?})",
-                            rs.1,
-                            rs.2.unwrap_or(0),
-                            rs.0,
+                            "{} went down at {} saying {reason:?}, not why its probe failed ({w:?})",
+                            named(rs),
                             secs(now)
                         ),
                     }),
@@ -374,10 +372,8 @@ impl Oracle {
                 rule: Invariant::RealServerExact,
                 director: d,
                 detail: format!(
-                    "real server {}:{} of virtual server #{} went {} at {}, which its probes do not say (model: {})",
-                    rs.1,
-                    rs.2.unwrap_or(0),
-                    rs.0,
+                    "{} went {} at {}, which its probes do not say (model: {})",
+                    named(rs),
                     if alive { "up" } else { "down" },
                     secs(now),
                     describe(c, rs)
@@ -416,10 +412,8 @@ impl Oracle {
                     rule: Invariant::RealServerExact,
                     director: d,
                     detail: format!(
-                        "real server {}:{} of virtual server #{} should have gone {} at {} ({why}) and did not",
-                        rs.1,
-                        rs.2.unwrap_or(0),
-                        rs.0,
+                        "{} should have gone {} at {} ({why}) and did not",
+                        named(rs),
                         if alive { "up" } else { "down" },
                         secs(at)
                     ),
@@ -507,6 +501,16 @@ fn count(c: &mut Checkers, now: Instant, p: Probe) {
     if before != after {
         c.due.push((rs, after, now, why));
     }
+}
+
+/// A real server as findings name it.
+fn named(rs: RsKey) -> String {
+    format!(
+        "real server {}:{} of virtual server #{}",
+        rs.1,
+        rs.2.unwrap_or(0),
+        rs.0
+    )
 }
 
 fn describe(c: &Checkers, rs: RsKey) -> String {
