@@ -1,6 +1,8 @@
 //! The desired LVS table for the case study as its real servers fail and
 //! return: the sorry server exactly when the quorum is lost.
 
+mod common;
+
 use std::net::IpAddr;
 use std::path::Path;
 
@@ -182,4 +184,32 @@ fn a_sorry_server_that_is_a_real_server_keeps_its_weight_while_the_quorum_holds(
             ("192.168.100.3".to_string(), 1)
         ]
     );
+}
+
+#[test]
+fn a_virtual_server_group_stands_for_each_address_of_its_ranges_up_to_a_limit() {
+    use holdfast_core::lvs::pool::service_keys;
+    let cfg = common::read(
+        "virtual_server_group G {\n 10.9.0.1-3 80\n 10.10.0.0/15 443\n fwmark 7\n}\nvirtual_server group G {\n lb_algo rr\n lb_kind DR\n protocol TCP\n real_server 10.2.0.1 80 {\n  weight 1\n }\n}\n"
+    );
+    let keys = service_keys(&cfg, &cfg.virtual_servers[0]);
+    let addr = |k: &ServiceKey| match k {
+        ServiceKey::Addr { address, port, .. } => Some((address.to_string(), *port)),
+        ServiceKey::Fwmark { .. } => None,
+    };
+    let listed: Vec<_> = keys.iter().filter_map(addr).collect();
+    assert_eq!(
+        listed[..3],
+        [
+            ("10.9.0.1".to_string(), 80),
+            ("10.9.0.2".to_string(), 80),
+            ("10.9.0.3".to_string(), 80)
+        ]
+    );
+    // A /15 is 131,072 addresses: the first 65,536 (a /16) are taken.
+    let wide: Vec<_> = listed.iter().filter(|(_, p)| *p == 443).collect();
+    assert_eq!(wide.len(), 65_536);
+    assert_eq!(wide[0].0, "10.10.0.0");
+    assert_eq!(wide[65_535].0, "10.10.255.255");
+    assert_eq!(keys.len(), 3 + 65_536 + 1, "and the fwmark");
 }

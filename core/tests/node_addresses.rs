@@ -3,16 +3,13 @@
 //! then the last other address added, then FAULT until one comes back.
 //! The director's own virtual addresses never count.
 
+mod common;
+
 use std::net::IpAddr;
 
-use holdfast_core::config::{self, LoadOptions};
+use common::at;
 use holdfast_core::node::{Input, Interface, Node, Output};
-use holdfast_core::time::Instant;
 use holdfast_core::vrrp::instance::State;
-
-fn at(secs: f64) -> Instant {
-    Instant::from_nanos((secs * 1e9).round() as u64)
-}
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -22,16 +19,7 @@ fn node(extra: &str, ipv4: Option<&str>) -> Node {
     let text = format!(
         "vrrp_instance VI_1 {{\n    interface eth0\n    virtual_router_id 51\n    priority 150\n{extra}    virtual_ipaddress {{\n        10.0.0.100/24\n    }}\n}}\n"
     );
-    let loaded = config::parse_str(
-        "t.conf",
-        &text,
-        &config::MemLoader::new(),
-        &LoadOptions::default(),
-    );
-    let cfg = loaded
-        .config
-        .clone()
-        .unwrap_or_else(|| panic!("{}", loaded.render()));
+    let cfg = common::read(&text);
     let eth0 = Interface {
         name: "eth0".into(),
         ipv4: ipv4.map(ip),

@@ -9,7 +9,7 @@ use std::time::Duration;
 use holdfast_core::time::Instant;
 use holdfast_core::vrrp::checksum::Variant;
 use holdfast_core::vrrp::instance::{Action, Instance, Reason, Settings, State, Transmit};
-use holdfast_core::vrrp::wire::{Auth, Packet, Repr, Version};
+use holdfast_core::vrrp::wire::{Auth, Packet, Parsed, Repr, Version};
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -480,4 +480,122 @@ fn v3_checksum_variant_must_be_the_configured_one() {
         Ok(()),
         "unicast: no TTL 255 rule either"
     );
+}
+
+/// An advert of VRID 51 from `src` with `priority`, parsed as received.
+fn heard(src: &str, dst: &str, priority: u8, adver_int: u16) -> (IpAddr, Parsed) {
+    let repr = Repr {
+        version: Version::V2,
+        vrid: 51,
+        priority,
+        adver_int,
+        auth: Auth::pass("k@l"),
+        addresses: vec![ip("10.200.0.10")],
+    };
+    let (src, dst) = (ip(src), ip(dst));
+    let bytes = repr.to_bytes(src, dst, Variant::Plain);
+    (
+        src,
+        Repr::parse(&Packet::new_unchecked(&bytes[..]), src, dst).unwrap(),
+    )
+}
+
+#[test]
+fn a_unicast_peer_s_ttl_range_is_enforced_and_other_peers_have_none() {
+    use holdfast_core::vrrp::Reject;
+    let mut s = settings("10.200.0.2", 100);
+    s.destinations = vec![ip("10.200.0.9"), ip("10.200.0.8")];
+    s.peer_ttl = vec![(ip("10.200.0.9"), Some(250), Some(254))];
+    let mut b = Instance::new(s);
+    b.start(Instant::ZERO);
+    let (src, p) = heard("10.200.0.9", "10.200.0.2", 200, 1);
+    for (ttl, verdict) in [
+        (249, Err(Reject::BadTtl)),
+        (250, Ok(())),
+        (254, Ok(())),
+        (255, Err(Reject::BadTtl)),
+    ] {
+        assert_eq!(b.handle_advert(at(1.0), src, ttl, &p), verdict, "TTL {ttl}");
+    }
+    // Unicast crosses routers: a peer without a range may come with any TTL.
+    let (src, p) = heard("10.200.0.8", "10.200.0.2", 200, 1);
+    assert_eq!(b.handle_advert(at(1.0), src, 64, &p), Ok(()));
+}
+
+/// Every `Announce` of `inst` until `end`, after feeding it `advert` at
+/// `when`.
+fn announcements(
+    inst: &mut Instance,
+    when: Instant,
+    advert: (IpAddr, Parsed),
+    end: Instant,
+) -> Vec<(Instant, u32)> {
+    let mut announced = Vec::new();
+    let mut fed = false;
+    for _ in 0..10_000 {
+        let now;
+        let next = inst.poll_timeout().filter(|t| *t <= end);
+        match next {
+            Some(t) if fed || t < when => {
+                now = t;
+                inst.handle_timeout(t);
+            }
+            _ if !fed => {
+                now = when;
+                fed = true;
+                inst.handle_advert(now, advert.0, 255, &advert.1).unwrap();
+            }
+            _ => return announced,
+        }
+        while let Some(a) = inst.poll_action() {
+            if let Action::Announce { count } = a {
+                announced.push((now, count));
+            }
+        }
+    }
+    panic!("too many timer events before {end:?}");
+}
+
+#[test]
+fn a_master_that_hears_a_lower_priority_announces_again_after_the_delay() {
+    let mut s = settings("10.200.0.1", 150);
+    s.garp.lower_prio_delay = Duration::from_secs(3);
+    s.garp.lower_prio_repeat = 2;
+    let mut inst = Instance::new(s.clone());
+    inst.start(Instant::ZERO);
+    let lower = heard("10.200.0.2", "224.0.0.18", 100, 1);
+    let got = announcements(&mut inst, at(20.0), lower.clone(), at(30.0));
+    assert_eq!(
+        got,
+        [
+            (at(3.414062), 5),
+            (at(8.414062), 5),
+            (at(20.0), 2),
+            (at(23.0), 2)
+        ]
+    );
+    // vrrp_garp_lower_prio_delay 0: no second burst.
+    s.garp.lower_prio_delay = Duration::ZERO;
+    let mut inst = Instance::new(s);
+    inst.start(Instant::ZERO);
+    let got = announcements(&mut inst, at(20.0), lower, at(30.0));
+    assert_eq!(got, [(at(3.414062), 5), (at(8.414062), 5), (at(20.0), 2)]);
+}
+
+#[test]
+fn a_reloaded_v2_backup_counts_master_down_with_its_new_interval() {
+    let mut b = Instance::new(settings("10.200.0.2", 100));
+    b.start(Instant::ZERO);
+    let (src, p) = heard("10.200.0.9", "224.0.0.18", 200, 1);
+    b.handle_advert(at(1.0), src, 255, &p).unwrap();
+    assert_eq!(b.poll_timeout(), Some(at(1.0 + 3.609375)));
+    let mut s = settings("10.200.0.2", 100);
+    s.advert_int = Duration::from_secs(2);
+    b.reconfigure(at(2.0), s);
+    assert_eq!(b.state(), State::Backup);
+    let (src, p) = heard("10.200.0.9", "224.0.0.18", 200, 2);
+    b.handle_advert(at(3.0), src, 255, &p).unwrap();
+    // 3 × 2 s + (256 − 100) / 256 s: VRRPv2's skew is in seconds
+    // whatever the interval (keepalived's VRRP_TIMER_SKEW).
+    assert_eq!(b.poll_timeout(), Some(at(3.0 + 6.0 + 0.609375)));
 }

@@ -69,3 +69,21 @@ impl std::fmt::Display for Reject {
 }
 
 impl std::error::Error for Reject {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_reason_has_its_own_name_the_same_in_json() {
+        let names: Vec<&str> = Reject::ALL.iter().map(|r| r.as_str()).collect();
+        let mut unique = names.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), Reject::ALL.len(), "{names:?}");
+        for r in Reject::ALL {
+            assert_eq!(serde_json::to_string(&r).unwrap(), format!("\"{r}\""));
+        }
+        assert_eq!(Reject::BadTtl.as_str(), "bad_ttl");
+    }
+}

@@ -115,4 +115,37 @@ mod tests {
             "VRRP Instance: VI_1\n  Advertisements:\n    Received: 12\n    Sent: 3\n  Became master: 1\n  Released master: 0\n  Packet Errors:\n    Length: 0\n    TTL: 0\n    Invalid Type: 0\n    Advertisement Interval: 0\n    Address List: 0\n  Authentication Errors:\n    Invalid Type: 0\n    Type Mismatch: 0\n    Failure: 1\n  Priority Zero:\n    Received: 0\n    Sent: 1\n"
         );
     }
+
+    #[test]
+    fn each_reason_goes_to_keepalived_s_counter_for_it() {
+        let mut s = Stats::default();
+        for (reason, times) in [
+            (Reject::Truncated, 1),
+            (Reject::BadTtl, 2),
+            (Reject::BadType, 3),
+            (Reject::AuthTypeMismatch, 4),
+            (Reject::AuthMismatch, 5),
+            (Reject::IntervalMismatch, 6),
+            (Reject::BadVersion, 7),
+            (Reject::BadChecksum, 8),
+            (Reject::WrongVrid, 9),
+            (Reject::FamilyMismatch, 10),
+        ] {
+            for _ in 0..times {
+                s.reject(reason);
+            }
+        }
+        assert_eq!(
+            s,
+            Stats {
+                packet_len_err: 1,
+                ip_ttl_err: 2,
+                invalid_type_rcvd: 3,
+                authtype_mismatch: 4,
+                auth_failure: 5,
+                ..Stats::default()
+            },
+            "keepalived 2.2.7 has no counter for the others"
+        );
+    }
 }

@@ -484,4 +484,45 @@ mod tests {
             assert_eq!(p.checksum, variant);
         }
     }
+
+    #[test]
+    fn v3_advert_over_ipv6() {
+        // VRID 51, priority 100, 1 s, VIP 2001:db8::10, from fe80::1 to
+        // ff02::12; checksum over RFC 8200's pseudo-header, computed apart
+        // from this code (Python's struct and ipaddress).
+        let bytes = [
+            0x31, 0x33, 0x64, 0x01, 0x00, 0x64, 0x3e, 0x7f, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0x10,
+        ];
+        let src: IpAddr = "fe80::1".parse().unwrap();
+        let dst: IpAddr = "ff02::12".parse().unwrap();
+        let packet = Packet::new_checked(&bytes[..], Family::Ipv6).unwrap();
+        assert_eq!(packet.checksum(), 0x3e7f);
+        assert_eq!(
+            packet.address(0, Family::Ipv6),
+            "2001:db8::10".parse::<IpAddr>().unwrap()
+        );
+        let p = Repr::parse(&packet, src, dst).unwrap();
+        assert_eq!(p.checksum, Variant::PseudoHeader);
+        assert_eq!(
+            p.repr,
+            Repr {
+                version: Version::V3,
+                vrid: 51,
+                priority: 100,
+                adver_int: 100,
+                auth: Auth::NONE,
+                addresses: vec!["2001:db8::10".parse().unwrap()],
+            }
+        );
+        assert_eq!(p.repr.to_bytes(src, dst, Variant::PseudoHeader), bytes);
+        // VRRPv2 has no IPv6 (its 8 bytes of authentication data added).
+        let mut v2 = bytes.to_vec();
+        v2[0] = 0x21;
+        v2.extend_from_slice(&[0; 8]);
+        assert_eq!(
+            Repr::parse(&Packet::new_unchecked(&v2[..]), src, dst).map(|p| p.repr),
+            Err(Reject::BadVersion)
+        );
+    }
 }
