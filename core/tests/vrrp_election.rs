@@ -113,7 +113,8 @@ impl Segment {
                         Action::AddVips
                         | Action::RemoveVips
                         | Action::Announce { .. }
-                        | Action::WantMaster => {}
+                        | Action::WantMaster
+                        | Action::HeardLowerPriority => {}
                     }
                 }
             }
@@ -522,30 +523,34 @@ fn a_unicast_peer_s_ttl_range_is_enforced_and_other_peers_have_none() {
     assert_eq!(b.handle_advert(at(1.0), src, 64, &p), Ok(()));
 }
 
-/// Every `Announce` of `inst` until `end`, after feeding it `advert` at
-/// `when`.
+/// Every `Announce` of `inst` until `end`, feeding it each advert of
+/// `feed` at its time.
 fn announcements(
     inst: &mut Instance,
-    when: Instant,
-    advert: (IpAddr, Parsed),
+    feed: &[(Instant, (IpAddr, Parsed))],
     end: Instant,
 ) -> Vec<(Instant, u32)> {
     let mut announced = Vec::new();
-    let mut fed = false;
+    let mut feed = feed.iter();
+    let mut next_feed = feed.next();
     for _ in 0..10_000 {
         let now;
         let next = inst.poll_timeout().filter(|t| *t <= end);
-        match next {
-            Some(t) if fed || t < when => {
+        match (next, next_feed) {
+            (Some(t), Some((when, _))) if t < *when => {
                 now = t;
                 inst.handle_timeout(t);
             }
-            _ if !fed => {
-                now = when;
-                fed = true;
-                inst.handle_advert(now, advert.0, 255, &advert.1).unwrap();
+            (_, Some((when, (src, advert)))) => {
+                now = *when;
+                next_feed = feed.next();
+                inst.handle_advert(now, *src, 255, advert).unwrap();
             }
-            _ => return announced,
+            (Some(t), None) => {
+                now = t;
+                inst.handle_timeout(t);
+            }
+            (None, None) => return announced,
         }
         while let Some(a) = inst.poll_action() {
             if let Action::Announce { count } = a {
@@ -564,7 +569,7 @@ fn a_master_that_hears_a_lower_priority_announces_again_after_the_delay() {
     let mut inst = Instance::new(s.clone());
     inst.start(Instant::ZERO);
     let lower = heard("10.200.0.2", "224.0.0.18", 100, 1);
-    let got = announcements(&mut inst, at(20.0), lower.clone(), at(30.0));
+    let got = announcements(&mut inst, &[(at(20.0), lower.clone())], at(30.0));
     assert_eq!(
         got,
         [
@@ -578,8 +583,64 @@ fn a_master_that_hears_a_lower_priority_announces_again_after_the_delay() {
     s.garp.lower_prio_delay = Duration::ZERO;
     let mut inst = Instance::new(s);
     inst.start(Instant::ZERO);
-    let got = announcements(&mut inst, at(20.0), lower, at(30.0));
+    let got = announcements(&mut inst, &[(at(20.0), lower.clone())], at(30.0));
     assert_eq!(got, [(at(3.414062), 5), (at(8.414062), 5), (at(20.0), 2)]);
+    // Each lower priority heard adds its own delayed burst (keepalived's
+    // timer threads are not replaced).
+    let mut s = settings("10.200.0.1", 150);
+    s.garp.lower_prio_delay = Duration::from_secs(3);
+    s.garp.lower_prio_repeat = 1;
+    let mut inst = Instance::new(s);
+    inst.start(Instant::ZERO);
+    let feed = [(at(20.0), lower.clone()), (at(21.0), lower)];
+    let got = announcements(&mut inst, &feed, at(30.0));
+    assert_eq!(
+        got[2..],
+        [(at(20.0), 1), (at(21.0), 1), (at(23.0), 1), (at(24.0), 1)]
+    );
+}
+
+#[test]
+fn the_refresh_comes_with_the_first_periodic_advert_after_its_time() {
+    let mut s = settings("10.200.0.1", 150);
+    s.advert_int = Duration::from_secs(3);
+    s.garp.master_delay = Duration::ZERO;
+    s.garp.master_refresh = Some(Duration::from_secs(10));
+    s.garp.master_refresh_repeat = 2;
+    let mut inst = Instance::new(s);
+    inst.start(Instant::ZERO);
+    let got = announcements(&mut inst, &[], at(40.0));
+    // Master at 3 × 3 + 0.414062 s; adverts every 3 s after.
+    let m = 9.414062;
+    assert_eq!(
+        got,
+        [(at(m), 5), (at(m + 12.0), 2), (at(m + 24.0), 2)],
+        "keepalived checks the refresh in vrrp_state_master_tx"
+    );
+}
+
+#[test]
+fn a_delayed_burst_still_comes_if_master_again_before_its_time() {
+    let mut s = settings("10.200.0.1", 150);
+    s.garp.master_delay = Duration::from_secs(5);
+    s.garp.master_repeat = 1;
+    let mut inst = Instance::new(s);
+    inst.start(Instant::ZERO);
+    let m = 3.414062;
+    // A higher priority at m + 1 takes over; it stops at m + 2 (priority
+    // 0): back to Master after the skew.
+    let feed = [
+        (at(m + 1.0), heard("10.200.0.9", "224.0.0.18", 200, 1)),
+        (at(m + 2.0), heard("10.200.0.9", "224.0.0.18", 0, 1)),
+    ];
+    let got = announcements(&mut inst, &feed, at(m + 20.0));
+    let back = m + 2.0 + (256.0 - 150.0) / 256.0;
+    let times: Vec<f64> = got.iter().map(|(t, _)| t.as_nanos() as f64 / 1e9).collect();
+    let expect = [m, back, m + 5.0, back + 5.0];
+    assert_eq!(times.len(), 4, "{times:?}");
+    for (t, e) in times.iter().zip(expect) {
+        assert!((t - e).abs() < 1e-6, "{times:?} against {expect:?}");
+    }
 }
 
 #[test]

@@ -11,7 +11,8 @@
 //! loss bursts (some flipping bits), reloads, real-server faults shorter than the retry window
 //! and longer than the pool's bound, with every kind of answer a
 //! simulated server gives; checkers' schedules and what their urls accept
-//! are varied too.
+//! are varied too; so are the announcements' timing, and some sync groups
+//! are dissolved so that their instances run alone.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -36,6 +37,10 @@ const STREAM: u64 = 0x5343_4845_4455_4c45;
 /// what it found.
 const MORE: u64 = 0x4d4f_5245_5641_5259;
 
+/// A third stream, for the announcement timing and sync groups dissolved
+/// (added after the second; the same reason).
+const THIRD: u64 = 0x4741_5250_4752_5053;
+
 /// Replaces `setup`'s timeline (over `duration`) and varies its network
 /// and configurations, all from `seed`.
 pub fn generate(setup: &mut Setup, seed: u64, duration: Duration) {
@@ -56,6 +61,8 @@ pub fn generate(setup: &mut Setup, seed: u64, duration: Duration) {
     // configuration, not a bug). A seed varies the intervals or reloads.
     let reloads = rng.random::<f64>() < 0.5;
     vary_configs(setup, &mut rng, &mut more, !reloads);
+    let mut third = ChaCha8Rng::seed_from_u64(seed ^ THIRD);
+    vary_groups_and_garp(setup, &mut third, !reloads);
     setup.timeline = faults(setup, &mut rng, &mut more, duration, &base, reloads);
 }
 
@@ -146,6 +153,44 @@ fn vary_configs(
             if let Some(s) = &mut vs.sorry_server {
                 s.inhibit = more.random::<f64>() < 0.3;
             }
+        }
+    }
+}
+
+/// Sync groups dissolved (on every director alike: their instances then
+/// run alone; only in seeds without reloads, since a reload brings the
+/// file's groups back), and each instance's announcement timing
+/// (`garp_master_delay`, `garp_master_repeat`, `garp_master_refresh` and
+/// its repeat, `garp_lower_prio_delay` and its repeat), half of them left
+/// at keepalived's defaults.
+fn vary_groups_and_garp(setup: &mut Setup, rng: &mut ChaCha8Rng, ungroup: bool) {
+    let names: std::collections::BTreeSet<String> = setup
+        .directors
+        .iter()
+        .flat_map(|d| d.config.sync_groups.iter().map(|g| g.name.clone()))
+        .collect();
+    let dissolved: Vec<String> = names
+        .into_iter()
+        .filter(|_| rng.random::<f64>() < 0.3)
+        .filter(|_| ungroup)
+        .collect();
+    let whole = |rng: &mut ChaCha8Rng, hi: u64| Duration::from_secs(rng.random_range(0..=hi));
+    for d in &mut setup.directors {
+        d.config
+            .sync_groups
+            .retain(|g| !dissolved.contains(&g.name));
+        for i in &mut d.config.instances {
+            if rng.random::<f64>() < 0.5 {
+                continue;
+            }
+            let g = &mut i.garp;
+            g.master_delay = whole(rng, 8);
+            g.master_repeat = rng.random_range(0..=5);
+            g.master_refresh =
+                (rng.random::<f64>() < 0.4).then(|| whole(rng, 20).max(Duration::from_secs(1)));
+            g.master_refresh_repeat = rng.random_range(1..=3);
+            g.lower_prio_delay = whole(rng, 8);
+            g.lower_prio_repeat = rng.random_range(0..=5);
         }
     }
 }

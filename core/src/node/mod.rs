@@ -720,6 +720,18 @@ impl Node {
                     });
                 }
             }
+            Action::HeardLowerPriority => {
+                // keepalived's vrrp_state_master_rx announces for every
+                // other member of the group that has a lower-priority
+                // repeat (each checks that its own addresses are set).
+                if let Some(g) = m.group {
+                    for j in self.groups[g].clone() {
+                        if j != i {
+                            self.members[j].inst.announce_lower_priority(now);
+                        }
+                    }
+                }
+            }
             Action::WantMaster => {
                 // keepalived's vrrp_sync_can_goto_master: only if every
                 // member wants master; then they all go together.

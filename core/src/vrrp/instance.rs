@@ -108,6 +108,10 @@ pub enum Action {
         /// Messages per address.
         count: u32,
     },
+    /// A Master heard a lower priority and announced: the other members
+    /// of its sync group announce too
+    /// ([`Instance::announce_lower_priority`]).
+    HeardLowerPriority,
     /// A sync-group member's master-down timer ran out: it would become
     /// master, if its group agrees (the owner asks every other member).
     WantMaster,
@@ -233,11 +237,11 @@ pub struct Instance {
     /// When a lower-priority master was first heard, for preempt_delay.
     preempt_since: Option<Instant>,
     /// Master: the second burst of announcements (keepalived: 5 s after).
-    garp_at: Option<Instant>,
+    garp_at: Vec<Instant>,
     /// Master: the next periodic refresh of announcements.
     refresh_at: Option<Instant>,
     /// Master: the delayed burst after a lower-priority advert.
-    lower_prio_garp_at: Option<Instant>,
+    lower_prio_garp_at: Vec<Instant>,
     /// Sum of the weighted trackers' adjustments.
     adjustment: i32,
     /// Its own trackers say it is down.
@@ -264,9 +268,9 @@ impl Instance {
             master_adver_int,
             timer: None,
             preempt_since: None,
-            garp_at: None,
+            garp_at: Vec::new(),
             refresh_at: None,
-            lower_prio_garp_at: None,
+            lower_prio_garp_at: Vec::new(),
             adjustment: 0,
             own_fault: false,
             group_fault: false,
@@ -410,15 +414,11 @@ impl Instance {
 
     /// The next time [`Instance::handle_timeout`] must be called.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        [
-            self.timer,
-            self.garp_at,
-            self.refresh_at,
-            self.lower_prio_garp_at,
-        ]
-        .into_iter()
-        .flatten()
-        .min()
+        self.timer
+            .into_iter()
+            .chain(self.garp_at.iter().copied())
+            .chain(self.lower_prio_garp_at.iter().copied())
+            .min()
     }
 
     /// The next thing to do.
@@ -473,10 +473,10 @@ impl Instance {
         let from = self.state;
         self.state = to;
         if to != State::Master {
-            // Announcements belong to the master only.
-            self.garp_at = None;
+            // The refresh belongs to this time as Master. The delayed
+            // bursts are keepalived's timer threads, which leaving Master
+            // does not cancel: they fire, and announce if Master again.
             self.refresh_at = None;
-            self.lower_prio_garp_at = None;
         }
         self.actions
             .push_back(Action::StateChanged { from, to, reason });
@@ -560,7 +560,9 @@ impl Instance {
         self.actions.push_back(Action::AddVips);
         self.announce(self.s.garp.master_repeat);
         let g = self.s.garp;
-        self.garp_at = (!g.master_delay.is_zero()).then(|| now + g.master_delay);
+        if !g.master_delay.is_zero() {
+            self.garp_at.push(now + g.master_delay);
+        }
         self.refresh_at = g.master_refresh.map(|r| now + r);
         self.timer = Some(now + self.s.advert_int);
     }
@@ -571,25 +573,40 @@ impl Instance {
         }
     }
 
+    /// keepalived's answer to a lower priority heard while Master, by this
+    /// instance or another of its sync group: a burst of announcements now
+    /// if Master, and another after `vrrp_garp_lower_prio_delay` (each
+    /// advert heard adds its own; none is cancelled).
+    pub fn announce_lower_priority(&mut self, now: Instant) {
+        let g = self.s.garp;
+        if g.lower_prio_repeat == 0 {
+            return;
+        }
+        if self.state == State::Master {
+            self.announce(g.lower_prio_repeat);
+        }
+        if !g.lower_prio_delay.is_zero() {
+            self.lower_prio_garp_at.push(now + g.lower_prio_delay);
+        }
+    }
+
     /// Runs the timers due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        let g = self.s.garp;
+        let bursts = [
+            (take_due(&mut self.garp_at, now), g.master_repeat),
+            (
+                take_due(&mut self.lower_prio_garp_at, now),
+                g.lower_prio_repeat,
+            ),
+        ];
+        // keepalived's vrrp_send_link_update: only while the addresses
+        // are set.
         if self.state == State::Master {
-            if self.garp_at.is_some_and(|t| t <= now) {
-                self.garp_at = None;
-                self.announce(self.s.garp.master_repeat);
-            }
-            if self.lower_prio_garp_at.is_some_and(|t| t <= now) {
-                self.lower_prio_garp_at = None;
-                self.announce(self.s.garp.lower_prio_repeat);
-            }
-            if let Some(every) = self
-                .s
-                .garp
-                .master_refresh
-                .filter(|_| self.refresh_at.is_some_and(|t| t <= now))
-            {
-                self.refresh_at = Some(now + every);
-                self.announce(self.s.garp.master_refresh_repeat);
+            for (due, count) in bursts {
+                for _ in 0..due {
+                    self.announce(count);
+                }
             }
         }
         let Some(at) = self.timer else { return };
@@ -608,6 +625,14 @@ impl Instance {
             State::Master => {
                 self.send_advert(self.effective_priority());
                 self.timer = Some(now + self.s.advert_int);
+                // keepalived's vrrp_state_master_tx: the refresh is due at
+                // the first periodic advert after its time.
+                if let (Some(every), Some(at)) = (g.master_refresh, self.refresh_at) {
+                    if at <= now {
+                        self.refresh_at = Some(now + every);
+                        self.announce(g.master_refresh_repeat);
+                    }
+                }
             }
             State::Initialize | State::Fault => self.timer = None,
         }
@@ -743,13 +768,19 @@ impl Instance {
             // keepalived (RFC 9568 behaviour): answer at once, and announce
             // again so that clients the other side took come back here.
             self.send_advert(ours);
-            self.announce(self.s.garp.lower_prio_repeat);
-            if !self.s.garp.lower_prio_delay.is_zero() {
-                self.lower_prio_garp_at = Some(now + self.s.garp.lower_prio_delay);
-            }
+            self.announce_lower_priority(now);
+            // The other members of its sync group announce too.
+            self.actions.push_back(Action::HeardLowerPriority);
             self.timer = Some(now + self.s.advert_int);
         }
     }
+}
+
+/// Removes the times in `pending` that are due at `now`; how many.
+fn take_due(pending: &mut Vec<Instant>, now: Instant) -> usize {
+    let before = pending.len();
+    pending.retain(|t| *t > now);
+    before - pending.len()
 }
 
 /// RFC 5798 §6.4.3: on equal priority the higher primary address wins.

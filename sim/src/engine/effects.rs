@@ -74,11 +74,16 @@ impl Sim {
                 self.dirty = true;
             }
             Output::Announce {
+                instance,
                 interface,
                 addresses,
                 count,
-                ..
-            } => self.announce(d, &interface, &addresses, count),
+            } => {
+                if let Some(f) = self.oracle.announced(now, d, &instance, &interface, count) {
+                    self.violation(f.director, f.rule, f.detail);
+                }
+                self.announce(d, &interface, &addresses, count)
+            }
             Output::Event(e) => {
                 let found = self
                     .oracle

@@ -93,6 +93,15 @@ pub enum Invariant {
     /// destinations, at their weights, that its real servers' lives, its
     /// quorum and its sorry server make (`oracle/pool.rs`).
     PoolExact,
+    /// The oracle: a Master announces its addresses (gratuitous ARP /
+    /// unsolicited NA) exactly as keepalived schedules the bursts: on
+    /// becoming Master and `vrrp_garp_master_delay` later, at the first
+    /// periodic advert after each `vrrp_garp_master_refresh`, and on
+    /// hearing a lower priority (it or a member of its sync group), at
+    /// once and `vrrp_garp_lower_prio_delay` later; each burst
+    /// `count` messages per address, on each address's interface
+    /// (`oracle/garp.rs`).
+    GarpSchedule,
     /// A run used more events than its budget: something loops (two
     /// directors answering each other without end) instead of settling.
     EventBudget,
@@ -120,6 +129,7 @@ impl Invariant {
             Invariant::CountersAgree => "counters_agree",
             Invariant::FaultExact => "fault_exact",
             Invariant::PoolExact => "pool_exact",
+            Invariant::GarpSchedule => "garp_schedule",
             Invariant::EventBudget => "event_budget",
         }
     }

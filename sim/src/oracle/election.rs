@@ -42,7 +42,8 @@ impl Oracle {
         if !dir.running {
             return;
         }
-        for (f, t) in dir.facts.iter().zip(&mut dir.tracks) {
+        let mut lower_heard = Vec::new();
+        for (i, (f, t)) in dir.facts.iter().zip(&mut dir.tracks).enumerate() {
             // Meant for it (its interface, family and the VRID in byte 1,
             // whatever else the packet says) but not taken: a reject.
             let meant = f.interface == interface
@@ -91,9 +92,19 @@ impl Oracle {
                     let why = format!("priority {} from {}", a.priority, a.src);
                     sent::at_once(t, now, &why);
                     self.deadlines.push(now);
+                    // A lower priority (or an equal one from a lower
+                    // address): announced again.
+                    let lower = a.priority < t.priority
+                        || (a.priority == t.priority && f.primary.is_some_and(|me| a.src < me));
+                    if a.priority > 0 && lower && f.priority_known {
+                        lower_heard.push((i, why));
+                    }
                 }
                 _ => {}
             }
+        }
+        for (i, why) in lower_heard {
+            self.garp_lower(now, d, i, &why);
         }
     }
 
@@ -188,6 +199,13 @@ impl Oracle {
             // A reload's instance is judged again from here.
             t.judged = f.judged;
         }
+        if to == State::Master && from != State::Master {
+            self.garp_master(now, d, i);
+        } else if from == State::Master && to != State::Master {
+            self.garp_left(now, d, i);
+        }
+        let dir = &mut self.dirs[d];
+        let (f, t) = (&dir.facts[i], &mut dir.tracks[i]);
         if to == State::Backup {
             t.interval = match (from, learned) {
                 (State::Master, Some(v)) if f.version == 3 => v,
@@ -267,6 +285,7 @@ impl Oracle {
     /// time has passed, a Master that heard a winner and stayed.
     pub fn check(&mut self, now: Instant) -> Vec<Finding> {
         let mut found = self.judge_sends(now);
+        found.extend(self.garp_missing(now));
         found.extend(self.checkers_missing(now));
         found.extend(self.faults(now));
         for d in 0..self.dirs.len() {

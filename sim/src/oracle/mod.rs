@@ -16,6 +16,7 @@ mod advert;
 mod checker;
 mod counters;
 mod election;
+mod garp;
 mod pool;
 mod sent;
 mod spec;
@@ -81,6 +82,8 @@ struct Track {
     /// (core advertises at once when the instance's settings changed,
     /// else keeps its timer).
     loose: bool,
+    /// Its announcements.
+    garp: garp::Garp,
 }
 
 impl Track {
@@ -101,6 +104,7 @@ impl Track {
             master_since: None,
             counts: counters::Counts::default(),
             loose: false,
+            garp: garp::Garp::default(),
         }
     }
 }
@@ -234,6 +238,7 @@ impl Oracle {
             }
         }
         dir.checkers.resumed(now);
+        self.garp_resumed(d, now);
         self.deadlines.push(now);
     }
 

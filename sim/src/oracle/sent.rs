@@ -64,6 +64,11 @@ impl Oracle {
             return found; // leaving Master: its own moment
         }
         if track.state == State::Master {
+            // keepalived's vrrp_state_master_tx, not an answer: where the
+            // refresh of the announcements is checked.
+            let periodic = track.garp.periodic
+                && track.next_advert == Some(now)
+                && track.last_sent != Some(now);
             if let Some(detail) = judge_send(f, track, now) {
                 found.push(Finding {
                     rule: Invariant::AdvertInterval,
@@ -75,6 +80,9 @@ impl Oracle {
                 }
             }
             self.deadlines.extend(record_send(f, track, now));
+            if periodic {
+                self.garp_periodic(now, d, i);
+            }
         } else {
             // Core raises an advert ahead of the state change it comes
             // with: one from a Backup is judged once the instant is over,
@@ -125,6 +133,7 @@ fn record_send(f: &super::spec::Facts, track: &mut super::Track, at: Instant) ->
     // adverts read at once): the next is due an interval after them.
     track.last_sent = Some(at);
     track.loose = false;
+    track.garp.periodic = true;
     let every = f.advert_int;
     let cause = format!(
         "{:.6}s after its advert at {}",
@@ -168,5 +177,6 @@ impl super::Track {
 
 /// A Master's advert is due at once for `cause`.
 pub(super) fn at_once(track: &mut super::Track, now: Instant, cause: &str) {
+    track.garp.periodic = false;
     track.due_advert(now, format!("{cause} at {}", secs(now)));
 }

@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use holdfast_core::config::model::{AuthType, Config, Family, VrrpInstance};
+use holdfast_core::config::model::{AuthType, Config, Family, GarpTiming, VrrpInstance};
 use holdfast_core::node::Interface;
 
 use super::advert::Advert;
@@ -64,6 +64,14 @@ pub struct Facts {
     /// no `preempt_delay`, no script that moves its priority. The others
     /// are left to the other invariants.
     pub judged: bool,
+    /// Whether its priority is known at every moment (no script moves
+    /// it): what its announcements after a lower priority need.
+    pub priority_known: bool,
+    /// Its announcement timing (`vrrp_garp_*`, `garp_*`).
+    pub garp: GarpTiming,
+    /// The interfaces its addresses (excluded ones too) live on: each
+    /// burst is one announcement on each.
+    pub announce_on: Vec<String>,
 }
 
 impl Facts {
@@ -258,5 +266,19 @@ fn facts(config: &Config, i: &VrrpInstance, interfaces: &[Interface]) -> Facts {
         group,
         weights,
         judged: i.priority != 255 && i.preempt_delay.is_zero() && !scripts_move,
+        priority_known: !scripts_move,
+        garp: i.garp,
+        announce_on: i
+            .virtual_ipaddress
+            .iter()
+            .chain(&i.virtual_ipaddress_excluded)
+            .map(|v| {
+                v.dev
+                    .clone()
+                    .unwrap_or_else(|| i.interface.clone().unwrap_or_default())
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect(),
     }
 }
