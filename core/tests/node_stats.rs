@@ -146,3 +146,67 @@ fn state_by_name_and_the_untracked_interfaces() {
     }
     assert_eq!(node.state("A"), Some(State::Master));
 }
+
+/// keepalived's `vrrp_check_packet` order decides the counter: the length,
+/// the TTL, the version, the authentication (type known, type, password),
+/// the interval, the type, and only then the checksum.
+#[test]
+fn a_bad_packet_lands_in_the_counter_of_the_first_check_keepalived_makes() {
+    let mut node = node();
+    let now = Instant::from_nanos(1_000_000_000);
+    let good = advert(9, 150, "secret");
+    let with = |f: &dyn Fn(&mut Vec<u8>)| {
+        let mut b = good.clone();
+        f(&mut b);
+        b
+    };
+    let cases: [(u8, Vec<u8>, Reject); 8] = [
+        // A flipped password byte: the checksum fails too, but later.
+        (255, with(&|b| b[12] ^= 0x01), Reject::AuthMismatch),
+        // An authentication type keepalived does not know, then another one.
+        (255, with(&|b| b[4] = 7), Reject::InvalidAuthType),
+        (255, with(&|b| b[4] = 0), Reject::AuthTypeMismatch),
+        // Another type and a wrong TTL: the TTL first.
+        (254, with(&|b| b[0] = 0x22), Reject::BadTtl),
+        // Another type: after the authentication, before the checksum.
+        (255, with(&|b| b[0] = 0x22), Reject::BadType),
+        // One byte more than the header says, and a wrong TTL: the length.
+        (254, with(&|b| b.push(0)), Reject::Truncated),
+        // One address more than the message has.
+        (255, with(&|b| b[3] = 2), Reject::Truncated),
+        // Only the checksum.
+        (255, with(&|b| b[6] ^= 0xff), Reject::BadChecksum),
+    ];
+    for (ttl, bytes, _) in &cases {
+        node.handle(now, packet(*ttl, bytes.clone()));
+    }
+    let a = node.status().instances[0].clone();
+    for (_, _, reason) in &cases {
+        let want = cases.iter().filter(|c| c.2 == *reason).count() as u64;
+        assert_eq!(
+            a.rejected.get(reason),
+            Some(&want),
+            "{reason}: {:?}",
+            a.rejected
+        );
+    }
+    assert_eq!(
+        (
+            a.stats.auth_failure,
+            a.stats.invalid_authtype,
+            a.stats.authtype_mismatch,
+            a.stats.ip_ttl_err,
+            a.stats.invalid_type_rcvd,
+            a.stats.packet_len_err,
+        ),
+        (1, 1, 1, 1, 1, 2)
+    );
+    // Shorter than a VRRP header: dropped unread, counted by the node only.
+    node.handle(now, packet(255, good[..6].to_vec()));
+    let status = node.status();
+    assert_eq!(
+        status.instances[0].rejected.get(&Reject::Truncated),
+        Some(&2)
+    );
+    assert_eq!(status.rejected.get(&Reject::Truncated), Some(&3));
+}

@@ -43,7 +43,7 @@ use crate::time::Instant;
 use crate::vrrp::instance::{Action, Reason, State};
 use crate::vrrp::stats::Stats;
 use crate::vrrp::sync_group;
-use crate::vrrp::wire::{Packet, Repr};
+use crate::vrrp::wire::{Packet, Repr, HEADER_LEN};
 use crate::vrrp::Reject;
 
 /// One director: its VRRP instances and sync groups, its trackers, and its
@@ -540,10 +540,23 @@ impl Node {
             })
             .map(|(i, _)| i)
             .collect();
-        let parsed = match Repr::parse(&Packet::new_unchecked(bytes), src, dst) {
+        if bytes.len() < HEADER_LEN {
+            // keepalived's dispatcher drops it before any instance sees it.
+            return self.count(Reject::Truncated);
+        }
+        // Read as far as it can be; the type and the checksum are each
+        // instance's to judge, after its own checks (keepalived's order).
+        let parsed = match Repr::read(&Packet::new_unchecked(bytes), src, dst) {
             Ok(p) => p,
             Err(r) => {
                 for &i in &targets {
+                    // An unknown version of the right length: the TTL is
+                    // judged before the version.
+                    let r = match r {
+                        Reject::BadVersion => self.members[i].inst.check_ttl(src, ttl).err(),
+                        _ => None,
+                    }
+                    .unwrap_or(r);
                     *self.members[i].rejected.entry(r).or_default() += 1;
                     self.members[i].stats.reject(r);
                 }

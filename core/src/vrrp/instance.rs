@@ -638,12 +638,10 @@ impl Instance {
         }
     }
 
-    /// Checks that depend on the configuration (keepalived's
-    /// `vrrp_check_packet`, after the codec's own).
-    fn check(&self, src: IpAddr, ttl: u8, parsed: &Parsed) -> Result<(), Reject> {
-        let repr = &parsed.repr;
+    /// The TTL (IPv6: hop limit) rule: 255 for multicast; unicast crosses
+    /// routers, so only a peer's range if one is given.
+    pub fn check_ttl(&self, src: IpAddr, ttl: u8) -> Result<(), Reject> {
         if self.s.unicast() {
-            // Unicast crosses routers: no TTL 255 rule, but a peer's range if given.
             if let Some(&(_, min, max)) = self.s.peer_ttl.iter().find(|p| p.0 == src) {
                 if min.is_some_and(|m| ttl < m) || max.is_some_and(|m| ttl > m) {
                     return Err(Reject::BadTtl);
@@ -652,22 +650,27 @@ impl Instance {
         } else if ttl != TTL {
             return Err(Reject::BadTtl);
         }
+        Ok(())
+    }
+
+    /// The receive checks of keepalived's `vrrp_check_packet`, in its
+    /// order (which decides the counter a bad packet lands in): the
+    /// length (the codec's, before this), the TTL, the version, for v2 the
+    /// authentication type (known, then the instance's), the password and
+    /// the interval, then the type, then the checksum.
+    fn check(&self, src: IpAddr, ttl: u8, parsed: &Parsed) -> Result<(), Reject> {
+        let repr = &parsed.repr;
+        self.check_ttl(src, ttl)?;
         if repr.version != self.s.version {
             return Err(Reject::BadVersion);
         }
         if repr.vrid != self.s.vrid {
             return Err(Reject::WrongVrid);
         }
-        // The checksum variant this instance sends is the one it accepts;
-        // keepalived also recognises the pre-1.3.6 unicast form from a
-        // unicast peer.
-        let legacy_ok = self.s.checksum == Variant::PseudoHeader && self.s.unicast();
-        let accepted = parsed.verifies(self.s.checksum)
-            || (legacy_ok && parsed.verifies(Variant::LegacyUnicast));
-        if !accepted {
-            return Err(Reject::BadChecksum);
-        }
         if self.s.version == Version::V2 {
+            if repr.auth.kind > 2 {
+                return Err(Reject::InvalidAuthType);
+            }
             if repr.auth.kind != self.s.auth.kind {
                 return Err(Reject::AuthTypeMismatch);
             }
@@ -678,6 +681,18 @@ impl Instance {
             if repr.interval() != self.s.advert_int {
                 return Err(Reject::IntervalMismatch);
             }
+        }
+        if parsed.kind != super::wire::TYPE_ADVERTISEMENT {
+            return Err(Reject::BadType);
+        }
+        // The checksum variant this instance sends is the one it accepts;
+        // keepalived also recognises the pre-1.3.6 unicast form from a
+        // unicast peer.
+        let legacy_ok = self.s.checksum == Variant::PseudoHeader && self.s.unicast();
+        let accepted = parsed.verifies(self.s.checksum)
+            || (legacy_ok && parsed.verifies(Variant::LegacyUnicast));
+        if !accepted {
+            return Err(Reject::BadChecksum);
         }
         if repr.family() != crate::config::model::Family::of(&self.s.primary)
             && !repr.addresses.is_empty()

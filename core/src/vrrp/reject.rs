@@ -8,7 +8,8 @@ use serde::Serialize;
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Reject {
-    /// Shorter than its header and address list say.
+    /// Not the length its header and address list say (keepalived's
+    /// `packet_len_err`).
     Truncated,
     /// Version field is neither 2 nor 3, or not the instance's version.
     BadVersion,
@@ -20,6 +21,8 @@ pub enum Reject {
     BadChecksum,
     /// No instance here has this VRID on this interface.
     WrongVrid,
+    /// v2 authentication type is none keepalived knows (0, 1, 2).
+    InvalidAuthType,
     /// v2 authentication type differs from the instance's.
     AuthTypeMismatch,
     /// v2 PASS password differs from the instance's.
@@ -32,13 +35,14 @@ pub enum Reject {
 
 impl Reject {
     /// Every reason, for counters.
-    pub const ALL: [Reject; 10] = [
+    pub const ALL: [Reject; 11] = [
         Reject::Truncated,
         Reject::BadVersion,
         Reject::BadType,
         Reject::BadTtl,
         Reject::BadChecksum,
         Reject::WrongVrid,
+        Reject::InvalidAuthType,
         Reject::AuthTypeMismatch,
         Reject::AuthMismatch,
         Reject::IntervalMismatch,
@@ -54,6 +58,7 @@ impl Reject {
             Reject::BadTtl => "bad_ttl",
             Reject::BadChecksum => "bad_checksum",
             Reject::WrongVrid => "wrong_vrid",
+            Reject::InvalidAuthType => "invalid_auth_type",
             Reject::AuthTypeMismatch => "auth_type_mismatch",
             Reject::AuthMismatch => "auth_mismatch",
             Reject::IntervalMismatch => "interval_mismatch",

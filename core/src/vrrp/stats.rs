@@ -56,6 +56,7 @@ impl Stats {
             // keepalived 2.2.7 drops these too but never increments its
             // interval counter for them.
             Reject::IntervalMismatch => {}
+            Reject::InvalidAuthType => self.invalid_authtype += 1,
             Reject::AuthTypeMismatch => self.authtype_mismatch += 1,
             Reject::AuthMismatch => self.auth_failure += 1,
             Reject::BadVersion
@@ -130,6 +131,7 @@ mod tests {
             (Reject::BadChecksum, 8),
             (Reject::WrongVrid, 9),
             (Reject::FamilyMismatch, 10),
+            (Reject::InvalidAuthType, 11),
         ] {
             for _ in 0..times {
                 s.reject(reason);
@@ -143,6 +145,7 @@ mod tests {
                 invalid_type_rcvd: 3,
                 authtype_mismatch: 4,
                 auth_failure: 5,
+                invalid_authtype: 11,
                 ..Stats::default()
             },
             "keepalived 2.2.7 has no counter for the others"

@@ -86,26 +86,26 @@ impl<T: AsRef<[u8]>> Packet<T> {
         Ok(p)
     }
 
-    /// Checks that the buffer holds the whole message its header describes.
-    /// Bytes beyond it (Ethernet padding) are allowed and ignored, as
-    /// keepalived allows them.
+    /// Checks that the buffer is exactly the message its header describes
+    /// (keepalived's `vrrp_check_packet` compares the lengths first, and
+    /// counts any difference in `packet_len_err`), then that the version
+    /// is one this codec reads.
     pub fn check_len(&self, family: Family) -> Result<(), Reject> {
         let data = self.buffer.as_ref();
-        if data.len() < HEADER_LEN {
+        if data.len() < HEADER_LEN || data.len() != self.message_len(family) {
             return Err(Reject::Truncated);
         }
         if !matches!(self.version_number(), 2 | 3) {
             return Err(Reject::BadVersion);
         }
-        if data.len() < self.message_len(family) {
-            return Err(Reject::Truncated);
-        }
         Ok(())
     }
 
-    /// The message length the header describes.
+    /// The message length the header describes (keepalived's
+    /// `expected_vrrp_pkt_len`: authentication data for version 2 over
+    /// IPv4 only).
     pub fn message_len(&self, family: Family) -> usize {
-        let auth = if self.version_number() == 2 {
+        let auth = if self.version_number() == 2 && family == Family::Ipv4 {
             AUTH_LEN
         } else {
             0
@@ -249,12 +249,17 @@ pub struct Repr {
     pub addresses: Vec<IpAddr>,
 }
 
-/// A parsed advertisement and the checksum variants it verifies with.
+/// A received message as read, with its type and the checksum variants
+/// it verifies with: [`Repr::parse`] accepts only an advertisement that
+/// verifies; [`Repr::read`] leaves both to the receiver.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parsed {
     /// The advert.
     pub repr: Repr,
-    /// The first variant that verified, in keepalived's order.
+    /// Its type field (1: advertisement).
+    pub kind: u8,
+    /// The first variant that verified, in keepalived's order (the first
+    /// it tries, when none verifies: see `verified`).
     pub checksum: Variant,
     /// Every variant that verifies (for some address pairs more than one
     /// does); the instance accepts the advert if its own is among them.
@@ -278,6 +283,26 @@ impl Repr {
         src: IpAddr,
         dst: IpAddr,
     ) -> Result<Parsed, Reject> {
+        let parsed = Repr::read(packet, src, dst)?;
+        if parsed.kind != TYPE_ADVERTISEMENT {
+            return Err(Reject::BadType);
+        }
+        if parsed.verified.is_empty() {
+            return Err(Reject::BadChecksum);
+        }
+        Ok(parsed)
+    }
+
+    /// Reads the message that came from `src` to `dst` as far as it can be
+    /// read: its length must be exactly what its header says and its
+    /// version one this codec knows; its type and checksum are left to the
+    /// receiver, which judges them after the authentication and the
+    /// interval, in keepalived's order (`Instance::handle_advert`).
+    pub fn read<T: AsRef<[u8]>>(
+        packet: &Packet<T>,
+        src: IpAddr,
+        dst: IpAddr,
+    ) -> Result<Parsed, Reject> {
         let family = Family::of(&src);
         if Family::of(&dst) != family {
             return Err(Reject::FamilyMismatch);
@@ -291,9 +316,6 @@ impl Repr {
         if version == Version::V2 && family == Family::Ipv6 {
             // VRRPv2 has no IPv6 (RFC 3768).
             return Err(Reject::BadVersion);
-        }
-        if packet.kind() != TYPE_ADVERTISEMENT {
-            return Err(Reject::BadType);
         }
         // keepalived's order: the variant its configuration expects first,
         // then the others it recognises.
@@ -312,7 +334,7 @@ impl Repr {
             .copied()
             .filter(|v| checksum::verify(message, *v, src, dst))
             .collect();
-        let checksum = *verified.first().ok_or(Reject::BadChecksum)?;
+        let checksum = verified.first().copied().unwrap_or(variants[0]);
         let (adver_int, auth) = match version {
             Version::V2 => (
                 u16::from(packet.adver_int_v2()),
@@ -335,6 +357,7 @@ impl Repr {
                 auth,
                 addresses,
             },
+            kind: packet.kind(),
             checksum,
             verified,
         })
@@ -472,10 +495,10 @@ mod tests {
         let mut bad = good.clone();
         bad[2] ^= 1;
         assert_eq!(parse(&bad), Err(Reject::BadChecksum));
-        // Padding after the message is ignored, as keepalived does.
+        // Bytes after the message: keepalived's packet_len_err.
         let mut padded = good.clone();
         padded.extend_from_slice(&[0; 6]);
-        assert_eq!(parse(&padded), Ok(repr.clone()));
+        assert_eq!(parse(&padded), Err(Reject::Truncated));
         // The other checksum variants keepalived recognises.
         for variant in [Variant::Plain, Variant::LegacyUnicast] {
             let unicast_dst = v4("10.0.0.1");
@@ -516,10 +539,10 @@ mod tests {
             }
         );
         assert_eq!(p.repr.to_bytes(src, dst, Variant::PseudoHeader), bytes);
-        // VRRPv2 has no IPv6 (its 8 bytes of authentication data added).
+        // VRRPv2 has no IPv6 (keepalived expects no authentication data
+        // after IPv6 addresses, so the length fits and the version does not).
         let mut v2 = bytes.to_vec();
         v2[0] = 0x21;
-        v2.extend_from_slice(&[0; 8]);
         assert_eq!(
             Repr::parse(&Packet::new_unchecked(&v2[..]), src, dst).map(|p| p.repr),
             Err(Reject::BadVersion)

@@ -12,8 +12,14 @@ use super::wire;
 pub struct Advert {
     /// The IP source.
     pub src: IpAddr,
-    /// 2 or 3.
+    /// The version field (2 or 3 in a good one).
     pub version: u8,
+    /// The type field (1: advertisement).
+    pub kind: u8,
+    /// Whether the message is exactly as long as its header says
+    /// (keepalived's `expected_vrrp_pkt_len`: 8 bytes, the addresses, and
+    /// for version 2 over IPv4 the 8 bytes of authentication data).
+    pub length_ok: bool,
     /// Virtual router id.
     pub vrid: u8,
     /// Priority.
@@ -43,14 +49,14 @@ pub struct Sums {
 
 impl Advert {
     /// Reads `bytes` (the VRRP message, after the IP header) from `src` to
-    /// `dst`; `None` if it is not an advertisement of version 2 or 3.
+    /// `dst`, whatever its type, version and length say; `None` if it is
+    /// shorter than the 8-byte header (keepalived drops it unread).
     pub fn read(src: IpAddr, dst: IpAddr, bytes: &[u8]) -> Option<Advert> {
         let header = bytes.get(..8)?;
         let version = header[0] >> 4;
-        if header[0] & 0x0f != 1 || !(2..=3).contains(&version) {
-            return None;
-        }
         let count = usize::from(header[3]);
+        let v4 = src.is_ipv4();
+        let expected = 8 + count * if v4 { 4 } else { 16 } + if version == 2 && v4 { 8 } else { 0 };
         let (interval_field, auth_type, auth_data) = if version == 2 {
             // Addresses (4 bytes each) then 8 bytes of authentication data.
             let at = 8 + 4 * count;
@@ -73,6 +79,8 @@ impl Advert {
             src,
             sums,
             version,
+            kind: header[0] & 0x0f,
+            length_ok: bytes.len() == expected,
             vrid: header[1],
             priority: header[2],
             interval_field,
@@ -110,8 +118,15 @@ mod tests {
         let v3 = [0x31, 7, 100, 0, 0x00, 100, 0, 0];
         let b = Advert::read(src, dst, &v3).unwrap();
         assert_eq!(b.v3_interval(), Some(std::time::Duration::from_secs(1)));
-        // Not an advertisement (type 2), or cut short.
-        assert!(Advert::read(src, dst, &[0x22, 7, 100, 0, 0, 100, 0, 0]).is_none());
+        assert!(a.length_ok && b.length_ok && (a.kind, b.kind) == (1, 1));
+        // Another type, read all the same; one byte more than its header
+        // says; shorter than a header.
+        let c = Advert::read(src, dst, &[0x22, 7, 100, 0, 0, 100, 0, 0]).unwrap();
+        assert_eq!((c.kind, c.version), (2, 2));
+        assert!(!c.length_ok, "a v2 header without its authentication data");
+        let mut long = v3.to_vec();
+        long.push(0);
+        assert!(!Advert::read(src, dst, &long).unwrap().length_ok);
         assert!(Advert::read(src, dst, &v3[..5]).is_none());
     }
 }

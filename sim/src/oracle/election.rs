@@ -5,7 +5,10 @@
 //! - a Backup's master-down interval starts when it enters Backup and again
 //!   at each advert it must respect: one of higher or equal priority, or any
 //!   with `nopreempt`; a priority-0 advert leaves only the skew time; an
-//!   advert of lower priority is ignored (that is how a Backup preempts);
+//!   advert of lower priority is ignored (that is how a Backup preempts),
+//!   except with `preempt_delay`, until that long after the first lower
+//!   priority heard since it entered Backup or last heard one at or
+//!   above its own (keepalived's `preempt_time`);
 //! - a Backup becomes Master exactly when that interval runs out
 //!   (`takeover_early` if sooner, `takeover_missing` if it has not by
 //!   then); a sync group goes Master when the last of its members' intervals
@@ -45,14 +48,19 @@ impl Oracle {
         let mut lower_heard = Vec::new();
         for (i, (f, t)) in dir.facts.iter().zip(&mut dir.tracks).enumerate() {
             // Meant for it (its interface, family and the VRID in byte 1,
-            // whatever else the packet says) but not taken: a reject.
+            // whatever else the packet says; a whole header, or
+            // keepalived drops it unread) but not taken: a reject.
             let meant = f.interface == interface
                 && Some(&f.vrid) == bytes.get(1)
                 && Family::of(&src) == f.family;
-            let Some(a) = advert.as_ref().filter(|a| f.accepts(interface, ttl, a)) else {
-                t.counts.rejected += u64::from(meant);
+            let Some(a) = advert.as_ref().filter(|_| meant) else {
                 continue;
             };
+            if let Err(counter) = f.accepts(ttl, a) {
+                t.counts.rejected += 1;
+                t.counts.count(counter);
+                continue;
+            }
             t.counts.advert_rcvd += 1;
             t.counts.pri_zero_rcvd += u64::from(a.priority == 0);
             // An interval that ran out before this advert: it has wanted
@@ -68,7 +76,19 @@ impl Oracle {
                     t.cause = format!("priority 0 from {} at {}", a.src, secs(now));
                     self.deadlines.extend(t.deadline);
                 }
-                State::Backup if f.nopreempt || a.priority >= t.priority => {
+                State::Backup
+                    if f.nopreempt
+                        || a.priority >= t.priority
+                        || (!f.preempt_delay.is_zero()
+                            && t.preempt_time.is_none_or(|p| p > now)) =>
+                {
+                    if !f.preempt_delay.is_zero() {
+                        if a.priority >= t.priority {
+                            t.preempt_time = None;
+                        } else if t.preempt_time.is_none() {
+                            t.preempt_time = Some(now + f.preempt_delay);
+                        }
+                    }
                     if f.version == 3 {
                         t.interval = a.v3_interval().unwrap_or(t.interval);
                     }
@@ -207,6 +227,7 @@ impl Oracle {
         let dir = &mut self.dirs[d];
         let (f, t) = (&dir.facts[i], &mut dir.tracks[i]);
         if to == State::Backup {
+            t.preempt_time = None;
             t.interval = match (from, learned) {
                 (State::Master, Some(v)) if f.version == 3 => v,
                 _ => f.advert_int,

@@ -6,11 +6,10 @@
 //! rules (`spec.rs`), and checks every state change core makes against it
 //! (`election.rs`).
 //!
-//! It judges only what it can decide exactly: an instance whose priority
-//! trackers move (weighted `track_interface` / `track_script`), with a
-//! `preempt_delay`, or an address owner (priority 255) is left to the
-//! other invariants, and so is an instance between a reload and its next
-//! transition.
+//! It judges only what it can decide exactly: the elections of an
+//! instance whose priority a script moves (weighted `track_script`) or of
+//! an address owner (priority 255) are left to the other invariants, and
+//! so is an instance between a reload and its next transition.
 
 mod advert;
 mod checker;
@@ -84,6 +83,11 @@ struct Track {
     loose: bool,
     /// Its announcements.
     garp: garp::Garp,
+    /// Backup with `preempt_delay`: until when a lower priority is still
+    /// obeyed (keepalived's `preempt_time`, started by the first lower
+    /// priority heard, cleared by entering Backup and by a priority at
+    /// or above its own).
+    preempt_time: Option<Instant>,
 }
 
 impl Track {
@@ -105,6 +109,7 @@ impl Track {
             counts: counters::Counts::default(),
             loose: false,
             garp: garp::Garp::default(),
+            preempt_time: None,
         }
     }
 }

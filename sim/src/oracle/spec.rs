@@ -9,6 +9,7 @@ use holdfast_core::config::model::{AuthType, Config, Family, GarpTiming, VrrpIns
 use holdfast_core::node::Interface;
 
 use super::advert::Advert;
+use super::counters::Counter;
 
 /// The facts of one instance.
 #[derive(Debug, Clone)]
@@ -31,6 +32,8 @@ pub struct Facts {
     pub down_adverts: u32,
     /// `nopreempt`.
     pub nopreempt: bool,
+    /// `preempt_delay`.
+    pub preempt_delay: Duration,
     /// Its source address (the one that breaks a tie).
     pub primary: Option<IpAddr>,
     /// The v2 authentication type byte, and the password bytes it must
@@ -61,8 +64,8 @@ pub struct Facts {
     pub checksum_plain: bool,
     /// Whether the rules here decide everything about its timers: not an
     /// address owner (its sync group's timing around it is not modelled),
-    /// no `preempt_delay`, no script that moves its priority. The others
-    /// are left to the other invariants.
+    /// no script that moves its priority. The others are left to the
+    /// other invariants.
     pub judged: bool,
     /// Whether its priority is known at every moment (no script moves
     /// it): what its announcements after a lower priority need.
@@ -128,17 +131,41 @@ impl Facts {
         (i32::from(self.priority) + moved).clamp(1, 254) as u8
     }
 
-    /// Whether this instance takes `a`, arrived on `interface` with IP TTL
-    /// `ttl` (RFC 3768 §7.1 / RFC 5798 §7.1, keepalived's checks).
-    pub fn accepts(&self, interface: &str, ttl: u8, a: &Advert) -> bool {
-        if interface != self.interface || a.vrid != self.vrid || a.version != self.version {
-            return false;
-        }
-        if Family::of(&a.src) != self.family || Some(a.src) == self.primary {
-            return false;
+    /// Whether this instance takes `a`, meant for it (its interface,
+    /// family and VRID) and arrived with IP TTL `ttl`; if not, the
+    /// keepalived counter it lands in, if any. keepalived's
+    /// `vrrp_check_packet` checks in this order, and the first that fails
+    /// decides the counter: the length (`packet_len_err`), the TTL
+    /// (`ip_ttl_err`), the version, for v2 the authentication type
+    /// (`invalid_authtype` when unknown, `authtype_mismatch`), the
+    /// password (`auth_failure`) and the interval, the type
+    /// (`invalid_type_rcvd`), then the checksum.
+    pub fn accepts(&self, ttl: u8, a: &Advert) -> Result<(), Option<Counter>> {
+        if !a.length_ok {
+            return Err(Some(Counter::PacketLen));
         }
         if !self.unicast && ttl != 255 {
-            return false;
+            return Err(Some(Counter::IpTtl));
+        }
+        if a.version != self.version {
+            return Err(None);
+        }
+        if self.version == 2 {
+            if a.auth_type > 2 {
+                return Err(Some(Counter::InvalidAuthType));
+            }
+            if a.auth_type != self.auth.0 {
+                return Err(Some(Counter::AuthTypeMismatch));
+            }
+            if a.auth_type == 1 && a.auth_data != self.auth.1 {
+                return Err(Some(Counter::AuthFailure));
+            }
+            if u64::from(a.interval_field) != self.advert_int.as_secs() {
+                return Err(None);
+            }
+        }
+        if a.kind != 1 {
+            return Err(Some(Counter::InvalidType));
         }
         // The variant it sends is the one it takes; a unicast v3 instance
         // also takes keepalived's pre-1.3.6 unicast checksum.
@@ -148,21 +175,10 @@ impl Facts {
         } else {
             sums.pseudo || (self.unicast && sums.legacy)
         };
-        if !summed {
-            return false;
+        if !summed || Some(a.src) == self.primary {
+            return Err(None);
         }
-        if self.version == 2 {
-            if a.auth_type != self.auth.0 {
-                return false;
-            }
-            if a.auth_type == 1 && a.auth_data != self.auth.1 {
-                return false;
-            }
-            if u64::from(a.interval_field) != self.advert_int.as_secs() {
-                return false;
-            }
-        }
-        true
+        Ok(())
     }
 
     /// Whether an advert of priority `p` from `src` wins against this
@@ -260,12 +276,13 @@ fn facts(config: &Config, i: &VrrpInstance, interfaces: &[Interface]) -> Facts {
         advert_int: i.advert_int,
         down_adverts: i.down_timer_adverts,
         nopreempt: i.nopreempt,
+        preempt_delay: i.preempt_delay,
         primary,
         auth,
         unicast: !i.unicast_peers.is_empty(),
         group,
         weights,
-        judged: i.priority != 255 && i.preempt_delay.is_zero() && !scripts_move,
+        judged: i.priority != 255 && !scripts_move,
         priority_known: !scripts_move,
         garp: i.garp,
         announce_on: i

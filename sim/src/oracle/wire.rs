@@ -179,6 +179,7 @@ mod tests {
             advert_int: Duration::from_secs(1),
             down_adverts: 3,
             nopreempt: false,
+            preempt_delay: Duration::ZERO,
             primary: Some("192.168.200.1".parse().unwrap()),
             auth: (1, *b"k@l!ve1\0"),
             unicast: false,
