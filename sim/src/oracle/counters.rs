@@ -6,7 +6,8 @@
 //! became Master and left Master, packets meant for it that it dropped (a
 //! bit flipped on the way, ...), and of those, each in the counter of the
 //! first receive check it fails, in keepalived's order
-//! (`Facts::accepts`). Compared with core's counters whenever a
+//! (`Facts::accepts`); and the packets the director as a whole dropped
+//! (`Dir::node_rejected`). Compared with core's counters whenever a
 //! director's process ends and at the end of the run
 //! (`counters_agree`); from a reload on, a director's are not compared.
 
@@ -97,6 +98,17 @@ impl Oracle {
             return Vec::new();
         }
         let mut found = Vec::new();
+        let node: u64 = status.rejected.values().sum();
+        if node != dir.node_rejected {
+            found.push(Finding {
+                rule: Invariant::CountersAgree,
+                director: d,
+                detail: format!(
+                    "the director dropped {node} packets by its own count; the oracle counted {}",
+                    dir.node_rejected
+                ),
+            });
+        }
         for (f, t) in dir.facts.iter().zip(&dir.tracks) {
             let Some(i) = status.instances.iter().find(|i| i.name == f.name) else {
                 continue;

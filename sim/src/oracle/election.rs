@@ -46,6 +46,10 @@ impl Oracle {
             return;
         }
         let mut lower_heard = Vec::new();
+        let unread = advert.as_ref().is_none_or(|a| {
+            !a.length_ok || !(2..=3).contains(&a.version) || (a.version == 2 && !src.is_ipv4())
+        });
+        let (mut meant_by, mut dropped_by) = (0, 0);
         for (i, (f, t)) in dir.facts.iter().zip(&mut dir.tracks).enumerate() {
             // Meant for it (its interface, family and the VRID in byte 1,
             // whatever else the packet says; a whole header, or
@@ -56,9 +60,11 @@ impl Oracle {
             let Some(a) = advert.as_ref().filter(|_| meant) else {
                 continue;
             };
+            meant_by += 1;
             if let Err(counter) = f.accepts(ttl, a) {
                 t.counts.rejected += 1;
                 t.counts.count(counter);
+                dropped_by += 1;
                 continue;
             }
             t.counts.advert_rcvd += 1;
@@ -123,6 +129,11 @@ impl Oracle {
                 _ => {}
             }
         }
+        dir.node_rejected += if unread || meant_by == 0 {
+            1
+        } else {
+            dropped_by
+        };
         for (i, why) in lower_heard {
             self.garp_lower(now, d, i, &why);
         }

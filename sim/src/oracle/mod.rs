@@ -135,6 +135,11 @@ struct Dir {
     /// When each sync group last went Master, or yielded, together.
     group_master_at: BTreeMap<usize, Instant>,
     group_yield_at: BTreeMap<usize, Instant>,
+    /// Packets the director as a whole dropped, as core counts them: once
+    /// for one no instance reads (shorter than a header, not the length
+    /// its header says, an unknown version, no instance for it), else
+    /// once for each instance it was meant for that dropped it.
+    node_rejected: u64,
 }
 
 /// The oracle of a simulation.
