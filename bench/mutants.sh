@@ -13,6 +13,8 @@
 # 2 cores the swarm judge takes about 10 s a mutant, so shard 0/5 (160 of
 # the 800) takes about half an hour.
 #   bench/mutants.sh [SHARD] [OUT]     e.g. bench/mutants.sh 0/5 bench/mutants
+# Run it in a worktree of the commit to measure (git worktree add DIR REV):
+# the run takes about 40 minutes and reads the tree throughout.
 # Prints each judge's caught / missed / unviable counts and score; the
 # lists of missed mutants are in OUT/<judge>/mutants.out/missed.txt.
 set -euo pipefail
@@ -30,6 +32,11 @@ files=(-f 'core/src/vrrp/*.rs' -f 'core/src/check/*.rs' -f 'core/src/lvs/*.rs'
 # says so). Exit codes: 2 = some mutants missed, 3 = some timed out.
 common=(--workspace "${files[@]}" --no-shuffle -j 1 --timeout 300 --baseline skip
     --profile mutants)
+# The sample, listed before anything runs: cargo-mutants copies the tree
+# as it is when each phase starts, so the tree must not change until the
+# script ends (a worktree of the commit measured is the safe place), and
+# the names (with their line numbers) are taken from that same tree.
+sample=$(cargo mutants "${common[@]}" --shard "$shard" --sharding round-robin --list)
 # The swarm judge: two test targets of the simulator, built and run alone.
 cargo mutants "${common[@]}" --shard "$shard" --sharding round-robin \
     --test-package holdfast-sim \
@@ -39,7 +46,6 @@ cargo mutants "${common[@]}" --shard "$shard" --sharding round-robin \
 # everything catches (the swarm is part of it), so only the rest of the
 # sample is run, named one by one (cargo-mutants shards after its own
 # filters, so --shard with --iterate would draw another sample).
-sample=$(cargo mutants "${common[@]}" --shard "$shard" --sharding round-robin --list)
 done_by_swarm=$(cat "$out/swarm/mutants.out/caught.txt" "$out/swarm/mutants.out/timeout.txt" \
     "$out/swarm/mutants.out/unviable.txt" 2>/dev/null || true)
 rest=$(grep -vxF -f <(printf '%s\n' "$done_by_swarm") <<<"$sample" || true)

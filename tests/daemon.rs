@@ -219,13 +219,18 @@ fn bad_adverts_change_nothing_and_are_counted_by_reason() {
     let status = lab.dump(d1, "d1");
     let vi1 = instance(&status, "VI_1");
     assert_eq!(vi1["state"], "Master");
-    for reason in ["bad_ttl", "bad_checksum", "auth_mismatch", "truncated"] {
+    for reason in ["bad_ttl", "bad_checksum", "auth_mismatch"] {
         assert_eq!(vi1["rejected"][reason], 1, "{reason}: {vi1}");
     }
-    assert!(
-        status["rejected"]["wrong_vrid"].as_u64() >= Some(1),
-        "{status}"
-    );
+    // Shorter than a VRRP header: keepalived's dispatcher drops it before
+    // any instance sees it; holdfast counts it for the director alone.
+    assert!(vi1["rejected"]["truncated"].is_null(), "{vi1}");
+    for reason in ["wrong_vrid", "truncated"] {
+        assert!(
+            status["rejected"][reason].as_u64() >= Some(1),
+            "{reason}: {status}"
+        );
+    }
     // The same advert, well formed, is obeyed: the injection path works.
     inject(&lab, &good, 255);
     let yielded = wait_for(Duration::from_secs(1), || {

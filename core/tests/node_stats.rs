@@ -160,7 +160,21 @@ fn a_bad_packet_lands_in_the_counter_of_the_first_check_keepalived_makes() {
         f(&mut b);
         b
     };
-    let cases: [(u8, Vec<u8>, Reject); 8] = [
+    // A version this codec does not read, laid out as v3 (no
+    // authentication data): the length fits, so the TTL, then the version.
+    let mut unknown = Repr {
+        version: Version::V3,
+        vrid: 9,
+        priority: 150,
+        adver_int: 100,
+        auth: Auth::NONE,
+        addresses: vec![ip("10.0.0.1")],
+    }
+    .to_bytes(ip("192.168.200.2"), ip("224.0.0.18"), Variant::Plain);
+    unknown[0] = 0x41;
+    let cases: [(u8, Vec<u8>, Reject); 10] = [
+        (254, unknown.clone(), Reject::BadTtl),
+        (255, unknown, Reject::BadVersion),
         // A flipped password byte: the checksum fails too, but later.
         (255, with(&|b| b[12] ^= 0x01), Reject::AuthMismatch),
         // An authentication type keepalived does not know, then another one.
@@ -199,7 +213,7 @@ fn a_bad_packet_lands_in_the_counter_of_the_first_check_keepalived_makes() {
             a.stats.invalid_type_rcvd,
             a.stats.packet_len_err,
         ),
-        (1, 1, 1, 1, 1, 2)
+        (1, 1, 1, 2, 1, 2)
     );
     // Shorter than a VRRP header: dropped unread, counted by the node only.
     node.handle(now, packet(255, good[..6].to_vec()));

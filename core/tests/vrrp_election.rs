@@ -36,6 +36,18 @@ fn settings(primary: &str, priority: u8) -> Settings {
     }
 }
 
+/// A VRRPv3 advert of VRID 51 at priority 200, 1 s, for `address`.
+fn v3_repr(address: &str) -> Repr {
+    Repr {
+        version: Version::V3,
+        vrid: 51,
+        priority: 200,
+        adver_int: 100,
+        auth: Auth::NONE,
+        addresses: vec![ip(address)],
+    }
+}
+
 fn at(secs: f64) -> Instant {
     Instant::from_nanos((secs * 1e9).round() as u64)
 }
@@ -428,14 +440,7 @@ fn v3_checksum_variant_must_be_the_configured_one() {
         ..settings(primary, 100)
     };
     let advert = |s: &Settings, variant: Variant| {
-        let repr = Repr {
-            version: Version::V3,
-            vrid: 51,
-            priority: 200,
-            adver_int: 100,
-            auth: Auth::NONE,
-            addresses: vec![ip("10.200.0.10")],
-        };
+        let repr = v3_repr("10.200.0.10");
         let dst = s.destinations[0];
         let src = ip("10.200.0.9");
         let bytes = repr.to_bytes(src, dst, variant);
@@ -659,4 +664,47 @@ fn a_reloaded_v2_backup_counts_master_down_with_its_new_interval() {
     // 3 × 2 s + (256 − 100) / 256 s: VRRPv2's skew is in seconds
     // whatever the interval (keepalived's VRRP_TIMER_SKEW).
     assert_eq!(b.poll_timeout(), Some(at(3.0 + 6.0 + 0.609375)));
+}
+
+/// VRRPv3 over IPv6 (RFC 5798): `fe80::1` and `fe80::2` at equal priority.
+fn v6(primary: &str, priority: u8) -> Settings {
+    Settings {
+        primary: ip(primary),
+        destinations: vec![ip("ff02::12")],
+        version: Version::V3,
+        auth: Auth::NONE,
+        addresses: vec![ip("2001:db8::10")],
+        checksum: Variant::PseudoHeader,
+        ..settings("10.200.0.1", priority)
+    }
+}
+
+#[test]
+fn over_ipv6_an_equal_priority_is_decided_by_the_higher_address() {
+    let mut seg = Segment::new(vec![v6("fe80::1", 100), v6("fe80::2", 100)]);
+    seg.start(0);
+    seg.start(1);
+    seg.run_until(at(10.0));
+    assert_eq!((seg.state(0), seg.state(1)), (State::Backup, State::Master));
+}
+
+#[test]
+fn an_advert_of_the_other_family_is_refused() {
+    use holdfast_core::vrrp::Reject;
+    // An IPv4 VRRPv3 instance handed an IPv6 advert (the node never does:
+    // it hands an instance only adverts of its own family).
+    let repr = v3_repr("2001:db8::10");
+    let (src, dst) = (ip("fe80::9"), ip("ff02::12"));
+    let bytes = repr.to_bytes(src, dst, Variant::PseudoHeader);
+    let p = Repr::parse(&Packet::new_unchecked(&bytes[..]), src, dst).unwrap();
+    let mut v3 = settings("10.200.0.2", 100);
+    v3.version = Version::V3;
+    v3.auth = Auth::NONE;
+    v3.checksum = Variant::PseudoHeader;
+    let mut b3 = Instance::new(v3);
+    b3.start(Instant::ZERO);
+    assert_eq!(
+        b3.handle_advert(at(1.0), src, 255, &p),
+        Err(Reject::FamilyMismatch)
+    );
 }

@@ -16,7 +16,8 @@ pub(super) struct Member {
     pub(super) inst: Instance,
     pub(super) cfg: VrrpInstance,
     pub(super) group: Option<usize>,
-    /// (interface, weight, reverse); weight 0 means Fault while down.
+    /// (interface, weight, reverse); weight 0 means Fault while down (while
+    /// up, reversed); `reverse` negates a weight.
     pub(super) tracked: Vec<(String, i32, bool)>,
     /// Tracked interfaces that did not exist when it was built: not
     /// tracked, as keepalived drops them.
@@ -25,6 +26,9 @@ pub(super) struct Member {
     pub(super) scripts: Vec<(usize, i32, bool)>,
     /// Its interface has no address of its family to send from: FAULT.
     pub(super) no_address: bool,
+    /// Built at start-up and not started yet: a script that can fault it
+    /// has no result yet (`Node::start_ready`).
+    pub(super) held: bool,
     /// Its dropped adverts by reason.
     pub(super) rejected: BTreeMap<Reject, u64>,
     /// keepalived's counters.
@@ -131,6 +135,7 @@ pub(super) fn build_members(
         let mut inst = Instance::new(Settings::from_config(cfg, &config.global, primary));
         inst.set_in_group(group.is_some());
         members.push(Member {
+            held: false,
             inst,
             cfg: cfg.clone(),
             group,

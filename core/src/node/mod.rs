@@ -32,7 +32,7 @@ use vip_retry::VipRetries;
 use members::{build_members, group_members, Member};
 use notify::notify_outputs;
 use pools::Pools;
-use track_script::TrackScript;
+use track_script::{ScriptStatus, TrackScript};
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -141,10 +141,11 @@ impl Node {
             defect: None,
         };
         node.outputs.at(now);
-        node.update_trackers(now);
         for m in &mut node.members {
-            m.inst.start(now);
+            m.held = true;
         }
+        // Starts every instance no script holds.
+        node.update_trackers(now);
         node.pools.sync_table(&mut node.outputs);
         node.pump(now);
         Ok(node)
@@ -593,18 +594,33 @@ impl Node {
                 .tracked
                 .iter()
                 .map(|(name, w, r)| (self.links.get(name).copied().unwrap_or(false), *w, *r));
-            let scripts = m
-                .scripts
-                .iter()
-                .map(|&(i, w, r)| (self.scripts[i].ok, w, r));
+            // A script without a result yet moves nothing (keepalived's
+            // SCRIPT_INIT_STATE_INIT); one that can fault the instance
+            // holds its start instead (`start_ready`).
+            let scripts =
+                m.scripts
+                    .iter()
+                    .filter_map(|&(i, w, r)| match self.scripts[i].status() {
+                        ScriptStatus::Pending => None,
+                        s => Some((s == ScriptStatus::Passing, w, r)),
+                    });
             let mut fault = m.no_address;
-            for (ok, weight, reverse) in links.chain(scripts) {
-                let up = ok != reverse;
+            for (up, weight, reverse) in links.chain(scripts) {
+                // keepalived (vrrp_track.c, keepalived_netlink.c): weight 0
+                // faults while down (while up, `reverse`); a positive
+                // weight counts while up, a negative one while down, and
+                // `reverse` negates it (weight × multiplier -1), it does
+                // not swap up and down.
+                let level = match weight {
+                    w if w > 0 && up => w,
+                    w if w < 0 && !up => w,
+                    _ => 0,
+                };
                 match weight {
-                    0 if !up => fault = true,
-                    w if w > 0 && up => adjustment += w,
-                    w if w < 0 && !up => adjustment += w,
-                    _ => {}
+                    0 if up == reverse => fault = true,
+                    0 => {}
+                    _ if reverse => adjustment -= level,
+                    _ => adjustment += level,
                 }
             }
             m.inst.set_priority_adjustment(now, adjustment);
@@ -613,6 +629,33 @@ impl Node {
             }
         }
         self.update_group_faults(now);
+        self.start_ready(now);
+    }
+
+    /// Starts the instances held at start-up once no script that can fault
+    /// them (weight 0), nor one of a member of their sync group, is still
+    /// without its first result: keepalived keeps them in its init state
+    /// until then (`num_script_init`, the group's `num_member_init`), and
+    /// they start from that moment.
+    fn start_ready(&mut self, now: Instant) {
+        let waiting: Vec<bool> = self
+            .members
+            .iter()
+            .map(|m| {
+                m.scripts
+                    .iter()
+                    .any(|&(i, w, _)| w == 0 && self.scripts[i].status() == ScriptStatus::Pending)
+            })
+            .collect();
+        for i in 0..self.members.len() {
+            let group_waits = self.members[i]
+                .group
+                .is_some_and(|g| self.groups[g].iter().any(|&j| waiting[j]));
+            if self.members[i].held && !waiting[i] && !group_waits {
+                self.members[i].held = false;
+                self.members[i].inst.start(now);
+            }
+        }
     }
 
     /// One member down puts the whole group down.

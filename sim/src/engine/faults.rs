@@ -187,7 +187,11 @@ impl Sim {
     /// removed) and its outputs are carried out; then the data plane
     /// removes the LVS table and the process is gone.
     pub(super) fn stop(&mut self, d: usize) {
+        self.oracle.stopping(d);
         self.input(d, Input::Shutdown);
+        for f in self.oracle.stopped(self.world.now, d) {
+            self.violation(f.director, f.rule, f.detail);
+        }
         self.end(d, "SIGTERM");
     }
 

@@ -102,6 +102,9 @@ pub enum Invariant {
     /// `count` messages per address, on each address's interface
     /// (`oracle/garp.rs`).
     GarpSchedule,
+    /// The oracle: a Master that stops gracefully (SIGTERM) sends a
+    /// priority-0 advert first (`oracle/release.rs`).
+    MasterReleases,
     /// A run used more events than its budget: something loops (two
     /// directors answering each other without end) instead of settling.
     EventBudget,
@@ -130,6 +133,7 @@ impl Invariant {
             Invariant::FaultExact => "fault_exact",
             Invariant::PoolExact => "pool_exact",
             Invariant::GarpSchedule => "garp_schedule",
+            Invariant::MasterReleases => "master_releases",
             Invariant::EventBudget => "event_budget",
         }
     }

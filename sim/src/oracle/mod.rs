@@ -17,6 +17,7 @@ mod counters;
 mod election;
 mod garp;
 mod pool;
+mod release;
 mod sent;
 mod spec;
 mod trackers;
@@ -88,6 +89,9 @@ struct Track {
     /// priority heard, cleared by entering Backup and by a priority at
     /// or above its own).
     preempt_time: Option<Instant>,
+    /// Master when its director took SIGTERM, and no priority-0 advert
+    /// sent since (`release.rs`).
+    must_release: bool,
 }
 
 impl Track {
@@ -110,6 +114,7 @@ impl Track {
             loose: false,
             garp: garp::Garp::default(),
             preempt_time: None,
+            must_release: false,
         }
     }
 }

@@ -61,6 +61,7 @@ impl Oracle {
             });
         }
         if priority == 0 {
+            track.must_release = false;
             return found; // leaving Master: its own moment
         }
         if track.state == State::Master {

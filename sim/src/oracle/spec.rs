@@ -110,8 +110,8 @@ impl Facts {
 
     /// Its effective priority with `links` (up or not, by name): the
     /// configured one plus the weights of the links that count (a positive
-    /// weight while up, a negative one while down, `reverse` swapping up
-    /// and down), kept within 1..=254; an owner's 255 never moves.
+    /// weight while up, a negative one while down, negated by `reverse`),
+    /// kept within 1..=254; an owner's 255 never moves.
     pub fn effective(&self, links: &dyn Fn(&str) -> bool) -> u8 {
         if self.priority == 255 {
             return 255;
@@ -120,11 +120,18 @@ impl Facts {
             .weights
             .iter()
             .map(|(name, w, reverse)| {
-                let up = links(name) != *reverse;
-                match *w {
+                // keepalived's `weight * weight_multiplier`: `reverse`
+                // (multiplier -1) negates what the link's state adds.
+                let up = links(name);
+                let added = match *w {
                     w if w > 0 && up => w,
                     w if w < 0 && !up => w,
                     _ => 0,
+                };
+                if *reverse {
+                    -added
+                } else {
+                    added
                 }
             })
             .sum();
