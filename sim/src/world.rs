@@ -166,6 +166,13 @@ pub struct World {
     pub servers: BTreeMap<IpAddr, Server>,
     /// Clients.
     pub clients: Vec<Client>,
+    /// (segment, IPv6, VRID, from director, to director): when an advert
+    /// last reached that director intact (neither lost nor with a bit
+    /// flipped), for `single_master`.
+    pub heard: BTreeMap<(usize, bool, u8, usize, usize), Instant>,
+    /// The same key: when an advert last left for that director and was
+    /// lost or had a bit flipped on the way.
+    pub hidden: BTreeMap<(usize, bool, u8, usize, usize), Instant>,
 }
 
 impl World {

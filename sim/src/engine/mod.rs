@@ -155,6 +155,8 @@ impl Sim {
                 directors,
                 servers,
                 clients,
+                heard: Default::default(),
+                hidden: Default::default(),
             },
             timeline: setup.timeline,
             base: setup.base,

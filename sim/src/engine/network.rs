@@ -37,10 +37,16 @@ impl Sim {
     /// Schedules a frame's arrival under the segment's conditions: `evs`
     /// are what the one frame brings (a copy for each socket of the
     /// receiver that hears it), lost, delayed or duplicated together.
-    pub(super) fn send(&mut self, seg: usize, evs: Vec<Ev>) {
+    /// When it arrives intact (not lost, no bit flipped), returns when;
+    /// `None` when it is lost or a bit of it flipped.
+    pub(super) fn send(
+        &mut self,
+        seg: usize,
+        evs: Vec<Ev>,
+    ) -> Option<holdfast_core::time::Instant> {
         let net = self.world.topo.segments[seg].net;
         if net.loss > 0.0 && self.rng.random::<f64>() < net.loss {
-            return;
+            return None;
         }
         let mut delay = Duration::from_secs_f64(net.delay_ms / 1e3);
         if net.jitter_ms > 0.0 {
@@ -73,6 +79,7 @@ impl Sim {
             }
             self.push(now + delay, ev);
         }
+        flip.is_none().then_some(now + delay)
     }
 
     pub(super) fn transmit(&mut self, d: usize, t: Transmit) {
@@ -154,8 +161,15 @@ impl Sim {
                 None => frames.push((r, vec![ev])),
             }
         }
-        for (_, evs) in frames {
-            self.send(seg, evs);
+        let vrid = t.bytes.get(1).copied().unwrap_or(0);
+        for (r, evs) in frames {
+            // What `single_master` needs to know: whether the receiver
+            // heard the sender (an intact advert), or the network hid it.
+            let key = (seg, t.src.is_ipv6(), vrid, d, r);
+            match self.send(seg, evs) {
+                Some(at) => self.world.heard.insert(key, at),
+                None => self.world.hidden.insert(key, self.world.now),
+            };
         }
     }
 

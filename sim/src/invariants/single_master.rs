@@ -17,8 +17,10 @@ impl Monitor {
     /// Two Masters of one (segment, family, VRID). Any two count for the
     /// incident figure — clients may be sent to either. The invariant is
     /// broken when the protocol should have resolved them and did not
-    /// within the hand-over window: they hear each other, or the one that
-    /// loses the election hears the winner (a one-way path is enough).
+    /// within the hand-over window: the one that loses the election hears
+    /// the winner (a one-way path is enough), unless since both were
+    /// Master every advert of the winner's to it was lost or had a bit
+    /// flipped.
     pub(super) fn dual_masters(
         &mut self,
         w: &World,
@@ -77,7 +79,18 @@ impl Monitor {
                         ((db, ib), (da, ia))
                     };
                     let (hw, hl) = (w.directors[win.0].host, w.directors[lose.0].host);
-                    if w.topo.reaches(key.0, hw, hl) {
+                    // The network may hide the winner for a while: since
+                    // both were Master, its adverts to the loser were lost
+                    // or had a bit flipped, and none reached it intact.
+                    // No protocol sees through that; the window waits.
+                    let since = self.figure.get(key).copied().unwrap_or(w.now);
+                    let link = (key.0, key.1 == Family::Ipv6, key.2, win.0, lose.0);
+                    let heard = w
+                        .heard
+                        .get(&link)
+                        .is_some_and(|at| *at >= since && *at <= w.now);
+                    let hidden = !heard && w.hidden.get(&link).is_some_and(|at| *at >= since);
+                    if w.topo.reaches(key.0, hw, hl) && !hidden {
                         let md = w.directors[da].info[ia]
                             .master_down
                             .max(w.directors[db].info[ib].master_down);
