@@ -110,3 +110,20 @@ fn a_weighted_script_moves_nothing_until_its_first_result_and_reverse_negates_it
     run(&mut node, false, false, 1.0);
     assert_eq!(node.priority("A"), Some(110), "failing, reversed: +10");
 }
+
+#[test]
+fn a_reload_while_it_waits_keeps_it_waiting() {
+    let cfg = read(&conf("chk", ""));
+    let mut node = Node::new(Instant::ZERO, &cfg, &ifaces(1)).unwrap();
+    node.handle_timeout(Instant::ZERO);
+    let id = std::iter::from_fn(|| node.poll_output())
+        .find_map(|o| match o {
+            Output::RunTrackScript { id, .. } => Some(id),
+            _ => None,
+        })
+        .expect("the script runs at start");
+    node.reload(at(0.2), &cfg, &ifaces(1)).unwrap();
+    assert_eq!(node.state("A"), Some(State::Initialize));
+    node.handle(at(0.5), Input::ScriptDone { id, success: true });
+    assert_eq!(node.state("A"), Some(State::Backup));
+}

@@ -205,6 +205,8 @@ impl Node {
                     // Its counters go on too: a reload is not a restart.
                     m.rejected = previous.rejected;
                     m.stats = previous.stats;
+                    // Still waiting for a script's first result: it waits on.
+                    m.held = previous.held;
                 }
                 None => started.push(i),
             }
