@@ -553,13 +553,7 @@ impl Node {
             Ok(p) => p,
             Err(r) => {
                 for &i in &targets {
-                    // An unknown version of the right length: the TTL is
-                    // judged before the version.
-                    let r = match r {
-                        Reject::BadVersion => self.members[i].inst.check_ttl(src, ttl).err(),
-                        _ => None,
-                    }
-                    .unwrap_or(r);
+                    let r = self.members[i].inst.unread(src, ttl, r);
                     *self.members[i].rejected.entry(r).or_default() += 1;
                     self.members[i].stats.reject(r);
                 }
@@ -614,16 +608,14 @@ impl Node {
                 // `reverse` negates it (weight × multiplier -1), it does
                 // not swap up and down.
                 let level = match weight {
-                    w if w > 0 && up => w,
-                    w if w < 0 && !up => w,
+                    0 => {
+                        fault |= up == reverse;
+                        0
+                    }
+                    w if (w > 0) == up => w,
                     _ => 0,
                 };
-                match weight {
-                    0 if up == reverse => fault = true,
-                    0 => {}
-                    _ if reverse => adjustment -= level,
-                    _ => adjustment += level,
-                }
+                adjustment += if reverse { -level } else { level };
             }
             m.inst.set_priority_adjustment(now, adjustment);
             if m.inst.own_fault() != fault {

@@ -638,9 +638,20 @@ impl Instance {
         }
     }
 
+    /// Why it drops a message meant for it that the codec could not read
+    /// (`reason`, from [`Repr::read`]): keepalived judges the length, then
+    /// the TTL, then the version, so an unknown version of the right
+    /// length with a bad TTL is a TTL error.
+    pub fn unread(&self, src: IpAddr, ttl: u8, reason: Reject) -> Reject {
+        match reason {
+            Reject::BadVersion => self.check_ttl(src, ttl).err().unwrap_or(reason),
+            _ => reason,
+        }
+    }
+
     /// The TTL (IPv6: hop limit) rule: 255 for multicast; unicast crosses
     /// routers, so only a peer's range if one is given.
-    pub fn check_ttl(&self, src: IpAddr, ttl: u8) -> Result<(), Reject> {
+    fn check_ttl(&self, src: IpAddr, ttl: u8) -> Result<(), Reject> {
         if self.s.unicast() {
             if let Some(&(_, min, max)) = self.s.peer_ttl.iter().find(|p| p.0 == src) {
                 if min.is_some_and(|m| ttl < m) || max.is_some_and(|m| ttl > m) {
