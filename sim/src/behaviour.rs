@@ -107,6 +107,7 @@ pub fn probe(
         Behaviour::SlowMs(ms) => {
             return within(pass(exchange + Duration::from_secs_f64(ms / 1e3)), timeout)
         }
+        Behaviour::Raw(r) => (r.clone(), Duration::ZERO),
         Behaviour::Refuse | Behaviour::Hang => unreachable!("handled above"),
     };
     let outcome = match http::judge(response.as_bytes(), u) {

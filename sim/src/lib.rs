@@ -46,6 +46,9 @@ pub struct Options {
     /// topology, and vary the configurations' election settings, from the
     /// seed (`schedule.rs`; `holdfast sweep --generate`).
     pub generate: bool,
+    /// The generator's version for `generate` (`schedule::LATEST` when
+    /// `None`): a schedule found with an earlier one replays as found.
+    pub generator: Option<u32>,
     /// Test-only: a bug put into every director's core, to prove that the
     /// oracle catches it (`sim/tests/teeth.rs`).
     #[cfg(feature = "defects")]
@@ -119,7 +122,8 @@ pub fn run(source: &Source, opts: &Options) -> Result<Report, ScenarioError> {
         setup::Setup::with_files(&scenario, &source.base, &source.shown, source.files.clone())?;
     if opts.generate {
         let span = scenario::seconds(scenario.duration).unwrap_or_default();
-        schedule::generate(&mut setup, seed, span);
+        let version = opts.generator.unwrap_or(schedule::LATEST);
+        schedule::generate_version(&mut setup, seed, span, version);
     } else if opts.swarm {
         swarm::vary(&mut setup, seed);
     }

@@ -116,6 +116,12 @@ pub struct NetSpec {
     /// cable, a broken NIC): the receiver must drop it and count it.
     #[serde(default)]
     pub corrupt: f64,
+    /// The IP TTL (IPv6: hop limit) frames arrive with, when something
+    /// between the hosts rewrites it (a router or an overlay that
+    /// decrements it): keepalived drops a multicast advert whose TTL is not
+    /// 255, and a unicast one outside its peer's `min_ttl`..`max_ttl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<u8>,
 }
 
 fn default_delay_ms() -> f64 {
@@ -130,6 +136,7 @@ impl Default for NetSpec {
             jitter_ms: 0.0,
             duplicate: 0.0,
             corrupt: 0.0,
+            ttl: None,
         }
     }
 }
@@ -163,6 +170,11 @@ pub enum Behaviour {
     Body(String),
     /// Accepts connections; HTTP answers after this many milliseconds.
     SlowMs(f64),
+    /// Accepts connections; HTTP answers with exactly these bytes (status
+    /// line, headers and body as written, `\r\n` included): a server whose
+    /// answer is odd in form (no reason phrase, a Content-Length shorter
+    /// than what follows, or malformed), judged as keepalived reads it.
+    Raw(String),
 }
 
 /// A client whose ARP cache is watched.
@@ -273,6 +285,13 @@ pub enum Fault {
         /// Exit status 0?
         ok: bool,
     },
+    /// The operator sends a director SIGSTATS_CLEAR (`keepalived
+    /// --signum=STATS_CLEAR`): it writes its statistics file, then zeroes
+    /// every instance's counters.
+    ClearStats {
+        /// Director.
+        host: String,
+    },
     /// A director reloads with this configuration (relative to the scenario).
     Reload {
         /// Director.
@@ -298,6 +317,7 @@ impl Fault {
             Fault::Serve { .. } => "serve",
             Fault::Script { .. } => "script",
             Fault::Reload { .. } => "reload",
+            Fault::ClearStats { .. } => "clear_stats",
         }
     }
 
@@ -328,11 +348,14 @@ impl Fault {
             }
             Fault::Heal { segment } => format!("{segment} healed"),
             Fault::Net { segment, net } => {
-                let corrupt = if net.corrupt > 0.0 {
+                let mut corrupt = if net.corrupt > 0.0 {
                     format!(" corrupt {}", net.corrupt)
                 } else {
                     String::new()
                 };
+                if let Some(ttl) = net.ttl {
+                    corrupt.push_str(&format!(" ttl {ttl}"));
+                }
                 format!(
                     "{segment} loss {} delay {} ms jitter {} ms dup {}{corrupt}",
                     net.loss, net.delay_ms, net.jitter_ms, net.duplicate
@@ -350,6 +373,7 @@ impl Fault {
                     Behaviour::Status(c) => format!("answers HTTP {c}"),
                     Behaviour::Body(_) => "serves a wrong body".to_string(),
                     Behaviour::SlowMs(ms) => format!("answers after {ms} ms"),
+                    Behaviour::Raw(r) => format!("answers {r:?}"),
                 };
                 match port {
                     Some(p) => format!("{server}:{p} {what}"),
@@ -363,6 +387,7 @@ impl Fault {
                 )
             }
             Fault::Reload { host, config } => format!("{host} reloads {}", config.display()),
+            Fault::ClearStats { host } => format!("{host} clears its statistics"),
         }
     }
 }

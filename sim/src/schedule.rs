@@ -10,9 +10,13 @@
 //! partitions and one-way splits that heal during a master-down countdown,
 //! loss bursts (some flipping bits), reloads, real-server faults shorter than the retry window
 //! and longer than the pool's bound, with every kind of answer a
-//! simulated server gives; checkers' schedules and what their urls accept
-//! are varied too; so are the announcements' timing, and some sync groups
-//! are dissolved so that their instances run alone.
+//! simulated server gives (some in odd forms: no reason phrase, a
+//! Content-Length shorter than the page, or malformed); checkers' schedules
+//! and what their urls accept are varied too (some digests made the served
+//! page's); so are the announcements' timing; some sync groups are
+//! dissolved so that their instances run alone; some virtual routers move
+//! to IPv6; and half the seeds track a `vrrp_script` whose result fails
+//! and comes back.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -41,9 +45,27 @@ const MORE: u64 = 0x4d4f_5245_5641_5259;
 /// (added after the second; the same reason).
 const THIRD: u64 = 0x4741_5250_4752_5053;
 
+/// A fourth, for address families (added after the third; the same
+/// reason).
+const FOURTH: u64 = 0x4641_4d49_4c49_4553;
+
+/// The generator's latest version. What a seed draws depends on the
+/// version: 1 drew from the first three streams; 2 adds the fourth
+/// (IPv6 virtual routers, digests of the served page and odd answers,
+/// routers that rewrite the TTL, `vrrp_script`s and their failures,
+/// statistics cleared), whose faults join the timeline. The corpus of
+/// schedules that found bugs names the version each was found with.
+pub const LATEST: u32 = 2;
+
 /// Replaces `setup`'s timeline (over `duration`) and varies its network
-/// and configurations, all from `seed`.
+/// and configurations, all from `seed`, as the latest version does.
 pub fn generate(setup: &mut Setup, seed: u64, duration: Duration) {
+    generate_version(setup, seed, duration, LATEST)
+}
+
+/// [`generate`] as `version` of the generator did.
+pub fn generate_version(setup: &mut Setup, seed: u64, duration: Duration, version: u32) {
+    let v2 = version >= 2;
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ STREAM);
     let mut more = ChaCha8Rng::seed_from_u64(seed ^ MORE);
     let base: Vec<NetSpec> = setup
@@ -63,7 +85,25 @@ pub fn generate(setup: &mut Setup, seed: u64, duration: Duration) {
     vary_configs(setup, &mut rng, &mut more, !reloads);
     let mut third = ChaCha8Rng::seed_from_u64(seed ^ THIRD);
     vary_groups_and_garp(setup, &mut third, !reloads);
-    setup.timeline = faults(setup, &mut rng, &mut more, duration, &base, reloads);
+    let mut fourth = ChaCha8Rng::seed_from_u64(seed ^ FOURTH);
+    let mut flips = Vec::new();
+    if v2 {
+        vary_families(setup, &mut fourth, !reloads);
+        vary_digests(setup, &mut fourth);
+        flips = vary_scripts(setup, &mut fourth, duration);
+    }
+    // An operator clears a director's statistics now and then.
+    for d in setup.directors.iter().filter(|_| v2) {
+        if fourth.random::<f64>() < 0.5 {
+            let at = secs(&mut fourth, 1.0, duration.as_secs_f64().max(2.0));
+            let host = d.name.clone();
+            flips.push((at, Fault::ClearStats { host }));
+        }
+    }
+    let mut draws = [rng, more, fourth];
+    setup.timeline = faults(setup, &mut draws, duration, &base, reloads, v2);
+    setup.timeline.extend(flips);
+    setup.timeline.sort_by_key(|(t, _)| *t);
 }
 
 /// The settings that decide elections and checks, drawn per VRID (both
@@ -195,6 +235,161 @@ fn vary_groups_and_garp(setup: &mut Setup, rng: &mut ChaCha8Rng, ungroup: bool) 
     }
 }
 
+/// Some virtual routers moved to IPv6 (VRRPv3 over the interfaces'
+/// link-local addresses, each VIP mapped into `fd00::/64`), on every
+/// director alike, so that their adverts, checksums over the IPv6
+/// pseudo-header and ties between link-local addresses are judged too.
+/// Only in seeds without reloads: a reload brings one director back to
+/// its IPv4 file while its peer stays on IPv6.
+fn vary_families(setup: &mut Setup, rng: &mut ChaCha8Rng, allowed: bool) {
+    let vrids: std::collections::BTreeSet<u8> = setup
+        .directors
+        .iter()
+        .flat_map(|d| d.config.instances.iter().map(|i| i.virtual_router_id))
+        .collect();
+    let moved: Vec<u8> = vrids
+        .into_iter()
+        .filter(|_| rng.random::<f64>() < 0.3)
+        .filter(|_| allowed)
+        .collect();
+    for d in &mut setup.directors {
+        for i in &mut d.config.instances {
+            if !moved.contains(&i.virtual_router_id) {
+                continue;
+            }
+            i.family = holdfast_core::config::model::Family::Ipv6;
+            i.version = 3;
+            for vip in &mut i.virtual_ipaddress {
+                if let IpAddr::V4(a) = vip.address {
+                    let o = a.octets();
+                    let word = |h: u8, l: u8| u16::from(h) << 8 | u16::from(l);
+                    vip.address = IpAddr::V6(std::net::Ipv6Addr::new(
+                        0xfd00,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        word(o[0], o[1]),
+                        word(o[2], o[3]),
+                    ));
+                    vip.prefix_len = 64;
+                    vip.broadcast = None;
+                }
+            }
+        }
+    }
+}
+
+/// In half the seeds, a `vrrp_script` on every director (one definition,
+/// as a pair shares it: its interval, `rise`, `fall` and `init_fail`
+/// drawn), tracked by about half the instances, each with a weight that
+/// faults the instance (0) or moves its priority, some `reverse`d; and a
+/// few times per director its result turns to failure and back, for less
+/// than `fall` runs or longer. Returns those flips.
+fn vary_scripts(
+    setup: &mut Setup,
+    rng: &mut ChaCha8Rng,
+    duration: Duration,
+) -> Vec<(Duration, Fault)> {
+    use holdfast_core::config::model::{Script, TrackScript, VrrpScript};
+    if rng.random::<f64>() < 0.5 || setup.directors.is_empty() {
+        return Vec::new();
+    }
+    let name = "chk_service".to_string();
+    let interval = Duration::from_secs(rng.random_range(1..=3));
+    let script = VrrpScript {
+        name: name.clone(),
+        script: Script::new("/usr/local/bin/chk_service"),
+        interval,
+        timeout: interval,
+        weight: 0,
+        reverse: false,
+        rise: rng.random_range(1..=3),
+        fall: rng.random_range(1..=3),
+        init_fail: rng.random::<f64>() < 0.2,
+    };
+    let mut flips = Vec::new();
+    let span = duration.as_secs_f64();
+    let (start, end) = (5.0_f64.min(span / 4.0), (span - 10.0).max(span / 2.0));
+    for d in &mut setup.directors {
+        d.config.vrrp_scripts.push(script.clone());
+        for i in &mut d.config.instances {
+            if rng.random::<f64>() < 0.5 {
+                continue;
+            }
+            let weight = match rng.random_range(0..10) {
+                0..=2 => 0,
+                _ => rng.random_range(10..=60) * if rng.random::<bool>() { 1 } else { -1 },
+            };
+            i.track_scripts.push(TrackScript {
+                name: name.clone(),
+                weight,
+                reverse: rng.random::<f64>() < 0.2,
+            });
+        }
+        for _ in 0..rng.random_range(1..=4) {
+            let at = secs(rng, start, end);
+            let back = at + secs(rng, 0.5, 15.0);
+            let flip = |ok| Fault::Script {
+                host: d.name.clone(),
+                script: name.clone(),
+                ok,
+            };
+            flips.push((at, flip(false)));
+            flips.push((back, flip(true)));
+        }
+    }
+    flips.retain(|(t, _)| *t < duration);
+    flips
+}
+
+/// The page a simulated server serves when a fault gives it one.
+const PAGE: &str = "simulated page";
+
+/// Some urls' digests made the one of [`PAGE`], so that a server serving
+/// it passes exactly when its answer's framing (its Content-Length, as
+/// keepalived reads it) leaves that page to hash.
+fn vary_digests(setup: &mut Setup, rng: &mut ChaCha8Rng) {
+    use md5::{Digest as _, Md5};
+    let page = holdfast_core::config::model::Digest(Md5::digest(PAGE.as_bytes()).into());
+    for d in &mut setup.directors {
+        for vs in &mut d.config.virtual_servers {
+            for rs in &mut vs.real_servers {
+                for ch in &mut rs.checkers {
+                    if let CheckerKind::HttpGet(h) | CheckerKind::SslGet(h) = &mut ch.kind {
+                        for u in &mut h.urls {
+                            if rng.random::<f64>() < 0.3 {
+                                u.digest = Some(page);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// An answer in an odd form, as real servers give them: no reason phrase,
+/// a Content-Length shorter than what follows (or after a tab, or
+/// malformed, or spelt in lower case, which keepalived does not read),
+/// bare line feeds, or no status keepalived can read.
+fn raw(rng: &mut ChaCha8Rng) -> String {
+    let n = PAGE.len();
+    let code = [200, 204, 302, 500][rng.random_range(0..4)];
+    match rng.random_range(0..8) {
+        0 => format!("HTTP/1.1 {code}\r\n\r\n"),
+        // Bare line feeds, and a status line without a code.
+        6 => format!("HTTP/1.0 {code}\n\n"),
+        7 => "HTTP/1.1 OK\r\n\r\n".to_string(),
+        1 => format!("HTTP/1.1 200\r\nContent-Length:\t{n}\r\n\r\n{PAGE} and more"),
+        2 => format!("HTTP/1.0 200 OK\r\nContent-Length: {n}\r\n\r\n{PAGE}, then more"),
+        3 => format!("HTTP/1.0 200 OK\r\nContent-Length: {n}x\r\n\r\n{PAGE}"),
+        4 => format!("HTTP/1.1 200 OK\r\ncontent-length: {n}\r\n\r\n{PAGE}!"),
+        _ => format!("HTTP/1.1 {code}0 Odd\r\n\r\n"),
+    }
+}
+
 /// A checker's schedule and, for HTTP, what counts as a good answer:
 /// intervals, `alpha`, `warmup`, `fast_recovery`, and per url
 /// the accepted status codes, with or without its digest (a url without
@@ -226,15 +421,18 @@ fn vary_checker(ch: &mut Checker, rng: &mut ChaCha8Rng) {
 /// An answer a real server may give: refusing, hanging, a status (some
 /// accepted by some urls), a page (its digest never the configured one),
 /// or a slow answer (well inside the checker's budget, or past it).
-fn behaviour(rng: &mut ChaCha8Rng, more: &mut ChaCha8Rng) -> Behaviour {
+fn behaviour(draws: &mut [ChaCha8Rng; 3], v2: bool) -> Behaviour {
     // The first stream's draw as it always was; the second refines an
-    // answer into a status, a page or a slow answer.
+    // answer into a status, a page or a slow answer; the fourth gives half
+    // the pages an odd form.
+    let [rng, more, fourth] = draws;
     match rng.random_range(0..3) {
         0 => Behaviour::Refuse,
         1 => Behaviour::Hang,
         _ => match more.random_range(0..4) {
             0 => Behaviour::Status([200, 204, 302, 404, 500, 503][more.random_range(0..6)]),
-            1 => Behaviour::Body("simulated page".into()),
+            1 if v2 && fourth.random::<f64>() < 0.5 => Behaviour::Raw(raw(fourth)),
+            1 => Behaviour::Body(PAGE.into()),
             // Well inside every probe budget (3 to 10 s), or past all.
             2 if more.random::<f64>() < 0.5 => Behaviour::SlowMs(more.random_range(0.0..1000.0)),
             2 => Behaviour::SlowMs(more.random_range(12_000.0..15_000.0)),
@@ -252,11 +450,11 @@ fn secs(rng: &mut ChaCha8Rng, lo: f64, hi: f64) -> Duration {
 /// its end when it has one.
 fn faults(
     setup: &Setup,
-    rng: &mut ChaCha8Rng,
-    more: &mut ChaCha8Rng,
+    draws: &mut [ChaCha8Rng; 3],
     duration: Duration,
     base: &[NetSpec],
     reloads: bool,
+    v2: bool,
 ) -> Vec<(Duration, Fault)> {
     let directors: Vec<String> = setup.directors.iter().map(|d| d.name.clone()).collect();
     let segments: Vec<String> = setup.topo.segments.iter().map(|s| s.name.clone()).collect();
@@ -265,23 +463,24 @@ fn faults(
     if directors.is_empty() {
         return out;
     }
+
     let span = duration.as_secs_f64();
     let (start, end) = (5.0_f64.min(span / 4.0), (span - 10.0).max(span / 2.0));
-    for _ in 0..rng.random_range(5..=15) {
-        let at = Duration::from_secs_f64(rng.random_range(start..end));
-        let d = rng.random_range(0..directors.len());
+    for _ in 0..draws[0].random_range(5..=15) {
+        let at = Duration::from_secs_f64(draws[0].random_range(start..end));
+        let d = draws[0].random_range(0..directors.len());
         let host = directors[d].clone();
-        match rng.random_range(0..9) {
+        match draws[0].random_range(0..9) {
             0 => {
                 out.push((at, Fault::Crash { host: host.clone() }));
-                out.push((at + secs(rng, 1.0, 30.0), Fault::Restart { host }));
+                out.push((at + secs(&mut draws[0], 1.0, 30.0), Fault::Restart { host }));
             }
             1 => {
                 out.push((at, Fault::Stop { host: host.clone() }));
-                out.push((at + secs(rng, 1.0, 20.0), Fault::Restart { host }));
+                out.push((at + secs(&mut draws[0], 1.0, 20.0), Fault::Restart { host }));
             }
             2 => {
-                let ms = rng.random_range(100.0..5000.0);
+                let ms = draws[0].random_range(100.0..5000.0);
                 out.push((at, Fault::Pause { host, ms }));
             }
             3 => {
@@ -289,7 +488,7 @@ fn faults(
                 if ifaces.is_empty() {
                     continue;
                 }
-                let name = ifaces[rng.random_range(0..ifaces.len())].name.clone();
+                let name = ifaces[draws[0].random_range(0..ifaces.len())].name.clone();
                 let link = |up| Fault::Link {
                     host: host.clone(),
                     interface: Some(name.clone()),
@@ -297,11 +496,11 @@ fn faults(
                 };
                 out.push((at, link(false)));
                 // Some flaps are faster than an advert interval.
-                out.push((at + secs(rng, 0.05, 3.0), link(true)));
+                out.push((at + secs(&mut draws[0], 0.05, 3.0), link(true)));
             }
             4 | 5 if !segments.is_empty() => {
-                let segment = segments[rng.random_range(0..segments.len())].clone();
-                let fault = if rng.random::<f64>() < 0.5 {
+                let segment = segments[draws[0].random_range(0..segments.len())].clone();
+                let fault = if draws[0].random::<f64>() < 0.5 {
                     Fault::Partition {
                         segment: segment.clone(),
                         groups: vec![vec![host]],
@@ -316,18 +515,21 @@ fn faults(
                 };
                 out.push((at, fault));
                 // Healed within a master-down countdown, or later.
-                out.push((at + secs(rng, 0.5, 5.0), Fault::Heal { segment }));
+                out.push((at + secs(&mut draws[0], 0.5, 5.0), Fault::Heal { segment }));
             }
             6 if !segments.is_empty() => {
-                let s = rng.random_range(0..segments.len());
+                let s = draws[0].random_range(0..segments.len());
                 let burst = NetSpec {
-                    loss: rng.random_range(0.2..0.9),
+                    loss: draws[0].random_range(0.2..0.9),
                     // Half the bursts also flip bits in what gets through.
-                    corrupt: if more.random::<f64>() < 0.5 {
-                        more.random_range(0.05..0.5)
+                    corrupt: if draws[1].random::<f64>() < 0.5 {
+                        draws[1].random_range(0.05..0.5)
                     } else {
                         0.0
                     },
+                    // Some cross a router that rewrites the TTL.
+                    ttl: (v2 && draws[2].random::<f64>() < 0.2)
+                        .then(|| [254, 128, 1][draws[2].random_range(0..3)]),
                     ..base[s]
                 };
                 let segment = segments[s].clone();
@@ -339,7 +541,7 @@ fn faults(
                     },
                 ));
                 out.push((
-                    at + secs(rng, 0.5, 4.0),
+                    at + secs(&mut draws[0], 0.5, 4.0),
                     Fault::Net {
                         segment,
                         net: base[s],
@@ -347,10 +549,10 @@ fn faults(
                 ));
             }
             7 if !servers.is_empty() => {
-                let server = servers[rng.random_range(0..servers.len())];
-                let behaviour = behaviour(rng, more);
+                let server = servers[draws[0].random_range(0..servers.len())];
+                let behaviour = behaviour(draws, v2);
                 // One port of it, or all.
-                let port = [None, Some(80), Some(443)][more.random_range(0..3)];
+                let port = [None, Some(80), Some(443)][draws[1].random_range(0..3)];
                 out.push((
                     at,
                     Fault::Serve {
@@ -360,10 +562,10 @@ fn faults(
                     },
                 ));
                 // Shorter than the retry window, or longer than the bound.
-                let back = if rng.random::<f64>() < 0.5 {
-                    secs(rng, 0.5, 3.0)
+                let back = if draws[0].random::<f64>() < 0.5 {
+                    secs(&mut draws[0], 0.5, 3.0)
                 } else {
-                    secs(rng, 60.0, 200.0)
+                    secs(&mut draws[0], 60.0, 200.0)
                 };
                 out.push((
                     at + back,

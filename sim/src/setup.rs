@@ -553,6 +553,7 @@ impl Setup {
             };
             match &f.fault {
                 Fault::Crash { host }
+                | Fault::ClearStats { host }
                 | Fault::Stop { host }
                 | Fault::Restart { host }
                 | Fault::Pause { host, .. } => {

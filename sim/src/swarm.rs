@@ -33,6 +33,7 @@ pub fn draw_net(rng: &mut ChaCha8Rng) -> NetSpec {
         jitter_ms: rng.random_range(0.0..2.0),
         duplicate: rng.random_range(0.0..0.01),
         corrupt: 0.0,
+        ttl: None,
     }
 }
 

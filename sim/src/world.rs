@@ -82,6 +82,8 @@ pub struct Director {
     pub config_shown: String,
     /// A reload that arrived during a pause, applied when it ends.
     pub pending_reload: Option<PathBuf>,
+    /// A SIGSTATS_CLEAR that waits for a paused process.
+    pub pending_clear: bool,
     /// A stop that arrived during a pause, carried out when it ends.
     pub pending_stop: bool,
     /// The seed its running node was built with.

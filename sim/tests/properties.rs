@@ -83,6 +83,7 @@ fn fault() -> impl Strategy<Value = Fault> {
                     jitter_ms: (jitter * 100.0).round() / 100.0,
                     duplicate: 0.0,
                     corrupt: 0.0,
+                    ttl: None,
                 }
             }
         ),

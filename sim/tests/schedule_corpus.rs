@@ -3,9 +3,10 @@
 //! root), its seed, how the seed was used (`plain`: the scenario as
 //! written; `swarm`: `holdfast sweep`'s variation; `generate`: `holdfast
 //! sweep --generate`), and what it found. A generated schedule is the
-//! generator's output for its seed: `a_generated_schedule_is_pinned`
-//! fails if the generator changes, so that the corpus is re-derived rather
-//! than silently replaying other schedules.
+//! generator's output for its seed, under the generator's version named
+//! by the entry (`generator`, 1 when absent): `a_generated_schedule_is_pinned`
+//! fails if a version's output changes, so that the corpus is re-derived
+//! rather than silently replaying other schedules.
 
 use std::path::Path;
 
@@ -19,6 +20,14 @@ struct Entry {
     seed: u64,
     mode: String,
     found: String,
+    /// The generator's version it was found with (1 before versions were
+    /// named).
+    #[serde(default = "first")]
+    generator: u32,
+}
+
+fn first() -> u32 {
+    1
 }
 
 fn root() -> &'static Path {
@@ -39,6 +48,7 @@ fn every_schedule_that_found_a_bug_now_holds() {
             seed: Some(e.seed),
             swarm: e.mode == "swarm",
             generate: e.mode == "generate",
+            generator: Some(e.generator),
             ..Options::default()
         };
         assert!(
@@ -58,14 +68,21 @@ fn every_schedule_that_found_a_bug_now_holds() {
     }
 }
 
-/// The generator's output for one seed, pinned: the corpus's generated
-/// entries are seeds, and mean what they found only while this holds.
+/// The generator's output for one seed, pinned for each version: the
+/// corpus's generated entries are seeds, and mean what they found only
+/// while this holds.
 #[test]
 fn a_generated_schedule_is_pinned() {
+    pinned(1, include_str!("corpus/generated-seed-7.txt"));
+    pinned(2, include_str!("corpus/generated-seed-7-v2.txt"));
+    assert_eq!(holdfast_sim::schedule::LATEST, 2, "pin the new version too");
+}
+
+fn pinned(version: u32, expected: &str) {
     let source = Source::read(&root().join("scenarios/case-study.json")).expect("it reads");
     let mut setup = source.setup().expect("it sets up");
     let span = std::time::Duration::from_secs(600);
-    holdfast_sim::schedule::generate(&mut setup, 7, span);
+    holdfast_sim::schedule::generate_version(&mut setup, 7, span, version);
     let labels: Vec<String> = setup
         .timeline
         .iter()
@@ -84,9 +101,9 @@ fn a_generated_schedule_is_pinned() {
         .flat_map(|d| d.config.instances.iter().map(|i| i.priority))
         .collect();
     let pinned = format!("{labels:?} {priorities:?}");
-    let expected = include_str!("corpus/generated-seed-7.txt").trim();
     assert_eq!(
-        pinned, expected,
-        "the generator changed: re-derive the corpus's generated entries"
+        pinned,
+        expected.trim(),
+        "version {version} of the generator changed: re-derive the corpus's generated entries"
     );
 }

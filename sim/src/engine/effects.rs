@@ -181,6 +181,7 @@ impl Sim {
                 let dir = &self.world.directors[d];
                 let life = Some(dir.life);
                 let success = dir.scripts.get(&name).copied().unwrap_or(true);
+                self.oracle.script_started(d, id, &name, success);
                 let input = Input::ScriptDone { id, success };
                 self.push(now + behaviour::SCRIPT_RUN, Ev::Deliver { d, life, input });
             }
@@ -195,13 +196,23 @@ impl Sim {
         None
     }
 
-    /// Compares director `d`'s counters with the oracle's, while its
-    /// process still runs.
+    /// Compares what director `d` reports (its statistics file, as the
+    /// daemon writes it on SIGUSR2, and its instances' states) with the
+    /// oracle's counts, while its process still runs.
     pub(super) fn compare_counters(&mut self, d: usize) {
         let Some(node) = &self.world.directors[d].node else {
             return;
         };
-        for f in self.oracle.counters(d, &node.status()) {
+        let status = node.status();
+        let file: String = status
+            .instances
+            .iter()
+            .map(|i| i.stats.keepalived_text(&i.name))
+            .collect();
+        for f in self
+            .oracle
+            .counters(d, &status, &file, &|name| node.state(name))
+        {
             self.violation(f.director, f.rule, f.detail);
         }
     }

@@ -28,6 +28,16 @@ impl Sim {
             .collect()
     }
 
+    /// SIGSTATS_CLEAR: the statistics file as written then is judged, and
+    /// the counters start again from zero.
+    pub(super) fn clear_stats(&mut self, d: usize) {
+        self.compare_counters(d);
+        if let Some(node) = &mut self.world.directors[d].node {
+            node.clear_stats();
+            self.oracle.stats_cleared(d);
+        }
+    }
+
     pub(super) fn fault(&mut self, fault: Fault) {
         let now = self.world.now;
         let label = fault.label();
@@ -168,6 +178,18 @@ impl Sim {
                 };
                 self.world.directors[d].scripts.insert(script, ok);
             }
+            Fault::ClearStats { host } => {
+                let Some(d) = self.director(&host) else {
+                    return;
+                };
+                let dir = &mut self.world.directors[d];
+                if dir.paused_until.is_some() {
+                    // The signal is handled when the process runs again.
+                    dir.pending_clear = true;
+                } else {
+                    self.clear_stats(d);
+                }
+            }
             Fault::Reload { host, config } => {
                 let Some(d) = self.director(&host) else {
                     return;
@@ -252,7 +274,7 @@ impl Sim {
         match node.reload(now, &cfg, &dir.interfaces) {
             Ok(()) => {
                 self.oracle
-                    .reloaded(now, d, Facts::of(&cfg, &dir.interfaces));
+                    .reloaded(now, d, &cfg, Facts::of(&cfg, &dir.interfaces));
                 // States carry over by name; new instances start from Initialize.
                 let states = info
                     .iter()

@@ -98,6 +98,7 @@ impl Sim {
                 config_path: d.config_path.clone(),
                 config_shown: d.config_shown.clone(),
                 pending_reload: None,
+                pending_clear: false,
                 pending_stop: false,
                 seed: 0,
                 scripts: BTreeMap::new(),
@@ -474,8 +475,12 @@ impl Sim {
                 // Its probes were held up: checker bounds start again.
                 dir.since = now;
                 let reload = dir.pending_reload.take();
+                let clear = std::mem::take(&mut dir.pending_clear);
                 let stop = dir.pending_stop;
                 self.settle(d);
+                if clear {
+                    self.clear_stats(d);
+                }
                 if let Some(path) = reload {
                     self.reload(d, &path);
                 }
@@ -516,6 +521,7 @@ impl Sim {
         match &input {
             Input::ProbeDone { id, .. } => self.oracle.probe_done(now, d, *id),
             Input::Link { interface, up } => self.oracle.link(now, d, interface, *up),
+            Input::ScriptDone { id, .. } => self.oracle.script_done(now, d, *id),
             _ => {}
         }
         if let Some(n) = &mut self.world.directors[d].node {

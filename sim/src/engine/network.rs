@@ -37,8 +37,9 @@ impl Sim {
     /// Schedules a frame's arrival under the segment's conditions: `evs`
     /// are what the one frame brings (a copy for each socket of the
     /// receiver that hears it), lost, delayed or duplicated together.
-    /// When it arrives intact (not lost, no bit flipped), returns when;
-    /// `None` when it is lost or a bit of it flipped.
+    /// When it arrives intact (not lost, no bit flipped, its TTL as sent),
+    /// returns when; `None` when it is lost, a bit of it flipped or its TTL
+    /// was rewritten.
     pub(super) fn send(
         &mut self,
         seg: usize,
@@ -59,6 +60,17 @@ impl Sim {
         let flip = (net.corrupt > 0.0 && self.rng.random::<f64>() < net.corrupt)
             .then(|| self.rng.random::<u32>());
         let mut evs = evs;
+        if let Some(ttl) = net.ttl {
+            for ev in &mut evs {
+                if let Ev::Deliver {
+                    input: Input::Packet { ttl: t, .. },
+                    ..
+                } = ev
+                {
+                    *t = ttl;
+                }
+            }
+        }
         if let Some(bits) = flip {
             for ev in &mut evs {
                 if let Ev::Deliver {
@@ -79,7 +91,9 @@ impl Sim {
             }
             self.push(now + delay, ev);
         }
-        flip.is_none().then_some(now + delay)
+        // A rewritten TTL hides a multicast advert as surely as a flipped
+        // bit (a unicast one too, to a peer whose range excludes it).
+        (flip.is_none() && net.ttl.is_none_or(|t| t == 255)).then_some(now + delay)
     }
 
     pub(super) fn transmit(&mut self, d: usize, t: Transmit) {

@@ -7,11 +7,16 @@
 //! bit flipped on the way, ...), and of those, each in the counter of the
 //! first receive check it fails, in keepalived's order
 //! (`Facts::accepts`); and the packets the director as a whole dropped
-//! (`Dir::node_rejected`). Compared with core's counters whenever a
-//! director's process ends and at the end of the run
-//! (`counters_agree`); from a reload on, a director's are not compared.
+//! (`Dir::node_rejected`). Compared whenever a director's process ends
+//! and at the end of the run (`counters_agree`) with what a user reads:
+//! the statistics file the daemon writes on SIGUSR2 (keepalived's
+//! layout, read here line by line) and the state each instance reports;
+//! from a reload on, a director's counters are not compared.
+
+use std::collections::BTreeMap;
 
 use holdfast_core::node::Status;
+use holdfast_core::vrrp::instance::State;
 
 use crate::invariants::Invariant;
 
@@ -57,7 +62,7 @@ pub enum Counter {
 
 impl Counts {
     /// Each counter with keepalived's name.
-    fn fields(&self) -> [(&'static str, u64); 13] {
+    pub(super) fn fields(&self) -> [(&'static str, u64); 13] {
         [
             ("advert_rcvd", self.advert_rcvd),
             ("advert_sent", self.advert_sent),
@@ -89,15 +94,99 @@ impl Counts {
     }
 }
 
+/// keepalived's statistics file (`vrrp_print_stats`), read back: each
+/// instance's counters by its block's title, each line named by its
+/// section and label.
+fn read_stats_file(text: &str) -> BTreeMap<String, Counts> {
+    let mut out: BTreeMap<String, Counts> = BTreeMap::new();
+    let mut instance = None;
+    let mut section = "";
+    for line in text.lines() {
+        if let Some(name) = line.strip_prefix("VRRP Instance: ") {
+            instance = Some(name.to_string());
+            out.entry(name.to_string()).or_default();
+            continue;
+        }
+        let Some(c) = instance.as_ref().and_then(|n| out.get_mut(n)) else {
+            continue;
+        };
+        let Some((label, value)) = line.trim().split_once(':') else {
+            continue;
+        };
+        if line.starts_with("  ") && !line.starts_with("    ") {
+            section = if value.trim().is_empty() { label } else { "" };
+        }
+        let Ok(n) = value.trim().parse::<u64>() else {
+            continue;
+        };
+        let field = match (section, label) {
+            ("Advertisements", "Received") => &mut c.advert_rcvd,
+            ("Advertisements", "Sent") => &mut c.advert_sent,
+            ("", "Became master") => &mut c.become_master,
+            ("", "Released master") => &mut c.release_master,
+            ("Packet Errors", "Length") => &mut c.packet_len_err,
+            ("Packet Errors", "TTL") => &mut c.ip_ttl_err,
+            ("Packet Errors", "Invalid Type") => &mut c.invalid_type_rcvd,
+            ("Authentication Errors", "Invalid Type") => &mut c.invalid_authtype,
+            ("Authentication Errors", "Type Mismatch") => &mut c.authtype_mismatch,
+            ("Authentication Errors", "Failure") => &mut c.auth_failure,
+            ("Priority Zero", "Received") => &mut c.pri_zero_rcvd,
+            ("Priority Zero", "Sent") => &mut c.pri_zero_sent,
+            // keepalived 2.2.7 never counts an interval error, and the
+            // simulated directors' address lists always agree.
+            ("Packet Errors", "Advertisement Interval" | "Address List") => &mut c.rejected,
+            _ => continue,
+        };
+        *field += n;
+    }
+    out
+}
+
 impl Oracle {
-    /// Compares what director `d`'s core counted (`status`) with what the
-    /// oracle counted.
-    pub fn counters(&self, d: usize, status: &Status) -> Vec<Finding> {
+    /// Director `d` zeroed its counters (SIGSTATS_CLEAR): keepalived's
+    /// start again; holdfast's own count of drops is not among them.
+    pub fn stats_cleared(&mut self, d: usize) {
+        for t in &mut self.dirs[d].tracks {
+            t.counts = Counts {
+                rejected: t.counts.rejected,
+                ..Counts::default()
+            };
+        }
+    }
+
+    /// Compares what director `d` reports with what the oracle counted and
+    /// followed: `stats_file` is the statistics file it would write now,
+    /// `state` each instance's state as its dump shows it, `status` its
+    /// own drop counts.
+    pub fn counters(
+        &self,
+        d: usize,
+        status: &Status,
+        stats_file: &str,
+        state: &dyn Fn(&str) -> Option<State>,
+    ) -> Vec<Finding> {
         let dir = &self.dirs[d];
-        if !dir.running || dir.reloaded {
+        if !dir.running {
             return Vec::new();
         }
         let mut found = Vec::new();
+        for (f, t) in dir.facts.iter().zip(&dir.tracks) {
+            let shown = state(&f.name);
+            if shown != Some(t.state) {
+                found.push(Finding {
+                    rule: Invariant::CountersAgree,
+                    director: d,
+                    detail: format!(
+                        "{} reports its state as {shown:?}; its transitions left it {:?}",
+                        f.name, t.state
+                    ),
+                });
+            }
+        }
+        if dir.reloaded {
+            return found;
+        }
+        let file = read_stats_file(stats_file);
         let node: u64 = status.rejected.values().sum();
         if node != dir.node_rejected {
             found.push(Finding {
@@ -113,22 +202,9 @@ impl Oracle {
             let Some(i) = status.instances.iter().find(|i| i.name == f.name) else {
                 continue;
             };
-            let s = &i.stats;
-            let core = Counts {
-                advert_rcvd: s.advert_rcvd,
-                advert_sent: s.advert_sent,
-                become_master: s.become_master,
-                release_master: s.release_master,
-                pri_zero_rcvd: s.pri_zero_rcvd,
-                pri_zero_sent: s.pri_zero_sent,
-                rejected: i.rejected.values().sum(),
-                packet_len_err: s.packet_len_err,
-                ip_ttl_err: s.ip_ttl_err,
-                invalid_type_rcvd: s.invalid_type_rcvd,
-                invalid_authtype: s.invalid_authtype,
-                authtype_mismatch: s.authtype_mismatch,
-                auth_failure: s.auth_failure,
-            };
+            let mut core = file.get(&f.name).copied().unwrap_or_default();
+            // Not in keepalived's file: holdfast's own count of every drop.
+            core.rejected += i.rejected.values().sum::<u64>();
             let differ: Vec<String> = core
                 .fields()
                 .iter()

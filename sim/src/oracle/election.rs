@@ -122,7 +122,7 @@ impl Oracle {
                     // address): announced again.
                     let lower = a.priority < t.priority
                         || (a.priority == t.priority && f.primary.is_some_and(|me| a.src < me));
-                    if a.priority > 0 && lower && f.priority_known {
+                    if a.priority > 0 && lower {
                         lower_heard.push((i, why));
                     }
                 }

@@ -7,9 +7,8 @@
 //! (`election.rs`).
 //!
 //! It judges only what it can decide exactly: the elections of an
-//! instance whose priority a script moves (weighted `track_script`) or of
-//! an address owner (priority 255) are left to the other invariants, and
-//! so is an instance between a reload and its next transition.
+//! address owner (priority 255) are left to the other invariants, and so
+//! is an instance between a reload and its next transition.
 
 mod advert;
 mod checker;
@@ -18,6 +17,7 @@ mod election;
 mod garp;
 mod pool;
 mod release;
+mod scripts;
 mod sent;
 mod spec;
 mod trackers;
@@ -133,8 +133,11 @@ struct Dir {
     paused: bool,
     /// It took a reload (its counters are no longer compared).
     reloaded: bool,
-    /// Its links as core was told of them.
+    /// Its trackers: links as core was told of them, and scripts as
+    /// their results counted.
     links: trackers::Links,
+    /// Its `vrrp_script`s.
+    scripts: scripts::Scripts,
     /// Its checkers and probes.
     checkers: checker::Checkers,
     /// When each sync group last went Master, or yielded, together.
@@ -187,8 +190,13 @@ impl Oracle {
                 .iter()
                 .map(|i| (i.name.clone(), (i.up, now)))
                 .collect(),
+            scripts: scripts::Scripts::new(config, None),
             ..Dir::default()
         };
+        let started: Vec<(String, bool)> = self.dirs[d].scripts.states().collect();
+        self.dirs[d]
+            .links
+            .extend(started.into_iter().map(|(n, up)| (n, (up, now))));
         self.reprioritise(now, d);
     }
 
@@ -201,8 +209,16 @@ impl Oracle {
     /// states, and their elections are judged again from their next
     /// transition (core keeps a running timer across a reload); a Master
     /// advertises at once with its new settings.
-    pub fn reloaded(&mut self, now: Instant, d: usize, facts: Vec<Facts>) {
+    pub fn reloaded(&mut self, now: Instant, d: usize, config: &Config, facts: Vec<Facts>) {
         let dir = &mut self.dirs[d];
+        // Scripts whose definition changed start again without a result.
+        dir.scripts = scripts::Scripts::new(config, Some(&dir.scripts));
+        let kept: BTreeMap<String, bool> = dir.scripts.states().collect();
+        dir.links
+            .retain(|name, (up, _)| !spec::is_script_tracker(name) || kept.get(name) == Some(up));
+        for (name, up) in kept {
+            dir.links.entry(name).or_insert((up, now));
+        }
         let tracks = facts
             .iter()
             .map(|f| {

@@ -47,29 +47,26 @@ pub struct Facts {
     pub addresses: Vec<IpAddr>,
     /// Where its adverts go: the multicast group, or each unicast peer.
     pub destinations: Vec<IpAddr>,
-    /// The links that put it in Fault while down (up, when `reverse`d):
-    /// its own interface unless `dont_track_primary`, and each tracked
-    /// interface without a weight (any, in a sync group without
-    /// `sync_group_tracking_weight`) that existed when it was built.
-    /// `None` when something the oracle does not follow can also fault it:
-    /// a script, or no address to send from.
+    /// The trackers that put it in Fault while down (up, when
+    /// `reverse`d): its own interface unless `dont_track_primary`, and each
+    /// tracked interface (that existed when it was built) or `vrrp_script`
+    /// (by [`script_tracker`]'s name) without a weight (any, in a sync
+    /// group without `sync_group_tracking_weight`). `None` when something
+    /// the oracle does not follow can also fault it: no address to send
+    /// from.
     pub fault_links: Option<Vec<(String, bool)>>,
-    /// The links that move its priority: (interface, weight, reverse),
-    /// each existing when it was built, with weights that count (outside a
-    /// sync group, or in one with `sync_group_tracking_weight`).
+    /// The trackers that move its priority: (interface or
+    /// [`script_tracker`] name, weight, reverse), with weights that count
+    /// (outside a sync group, or in one with `sync_group_tracking_weight`).
     pub weights: Vec<(String, i32, bool)>,
     /// Whether its checksum leaves out the pseudo-header: always for v2;
     /// for v3 over IPv4 with `vrrp_v3_checksum_as_v2` (RFC 5798 §5.2.8
     /// otherwise includes it).
     pub checksum_plain: bool,
     /// Whether the rules here decide everything about its timers: not an
-    /// address owner (its sync group's timing around it is not modelled),
-    /// no script that moves its priority. The others are left to the
-    /// other invariants.
+    /// address owner (its sync group's timing around it is not modelled).
+    /// The others are left to the other invariants.
     pub judged: bool,
-    /// Whether its priority is known at every moment (no script moves
-    /// it): what its announcements after a lower priority need.
-    pub priority_known: bool,
     /// Its announcement timing (`vrrp_garp_*`, `garp_*`).
     pub garp: GarpTiming,
     /// The interfaces its addresses (excluded ones too) live on: each
@@ -108,11 +105,12 @@ impl Facts {
         interval * self.down_adverts + self.skew(priority, interval)
     }
 
-    /// Its effective priority with `links` (up or not, by name): the
-    /// configured one plus the weights of the links that count (a positive
-    /// weight while up, a negative one while down, negated by `reverse`),
-    /// kept within 1..=254; an owner's 255 never moves.
-    pub fn effective(&self, links: &dyn Fn(&str) -> bool) -> u8 {
+    /// Its effective priority with `trackers` (up or not, by name; `None`
+    /// for a script without its first result, which moves nothing): the
+    /// configured one plus the weights of the trackers that count (a
+    /// positive weight while up, a negative one while down, negated by
+    /// `reverse`), kept within 1..=254; an owner's 255 never moves.
+    pub fn effective(&self, trackers: &dyn Fn(&str) -> Option<bool>) -> u8 {
         if self.priority == 255 {
             return 255;
         }
@@ -122,10 +120,9 @@ impl Facts {
             .map(|(name, w, reverse)| {
                 // keepalived's `weight * weight_multiplier`: `reverse`
                 // (multiplier -1) negates what the link's state adds.
-                let up = links(name);
-                let added = match *w {
-                    w if w > 0 && up => w,
-                    w if w < 0 && !up => w,
+                let added = match (*w, trackers(name)) {
+                    (w, Some(true)) if w > 0 => w,
+                    (w, Some(false)) if w < 0 => w,
                     _ => 0,
                 };
                 if *reverse {
@@ -196,6 +193,17 @@ impl Facts {
     }
 }
 
+/// The name a tracked `vrrp_script` goes by among an instance's trackers
+/// (no interface's name has a space).
+pub fn script_tracker(name: &str) -> String {
+    format!("vrrp_script {name}")
+}
+
+/// Whether a tracker's name is a script's.
+pub fn is_script_tracker(name: &str) -> bool {
+    name.starts_with("vrrp_script ")
+}
+
 fn facts(config: &Config, i: &VrrpInstance, interfaces: &[Interface]) -> Facts {
     let group = config
         .sync_groups
@@ -203,22 +211,13 @@ fn facts(config: &Config, i: &VrrpInstance, interfaces: &[Interface]) -> Facts {
         .position(|g| g.members.contains(&i.name));
     let g = group.map(|g| &config.sync_groups[g]);
     let weighted = g.is_none_or(|g| g.sync_group_tracking_weight);
-    // Scripts that move the priority: not followed (their results come
-    // after rise / fall runs the oracle does not model).
-    let scripts_move = weighted
-        && (i.track_scripts.iter().any(|t| t.weight != 0)
-            || g.is_some_and(|g| g.track_scripts.iter().any(|t| t.weight != 0)));
     let interface = i.interface.clone().unwrap_or_default();
     let unweighted = g.is_some_and(|g| !g.sync_group_tracking_weight);
     let faults = |weight: i32| weight == 0 || unweighted;
     let exists = |name: &str| interfaces.iter().any(|x| x.name == name);
     let group_scripts = g.map_or(&[][..], |g| &g.track_scripts[..]);
     let group_links = g.map_or(&[][..], |g| &g.track_interfaces[..]);
-    let script_faults = i
-        .track_scripts
-        .iter()
-        .chain(group_scripts)
-        .any(|t| faults(t.weight));
+    let defined = |name: &str| config.vrrp_scripts.iter().any(|s| s.name == name);
     let mut links: Vec<(String, bool)> = Vec::new();
     if !i.dont_track_primary && exists(&interface) {
         links.push((interface.clone(), false));
@@ -226,6 +225,11 @@ fn facts(config: &Config, i: &VrrpInstance, interfaces: &[Interface]) -> Facts {
     for t in i.track_interfaces.iter().chain(group_links) {
         if faults(t.weight) && exists(&t.name) {
             links.push((t.name.clone(), t.reverse));
+        }
+    }
+    for t in i.track_scripts.iter().chain(group_scripts) {
+        if faults(t.weight) && defined(&t.name) {
+            links.push((script_tracker(&t.name), t.reverse));
         }
     }
     let primary = i.unicast_src_ip.or(i.mcast_src_ip).or_else(|| {
@@ -257,13 +261,20 @@ fn facts(config: &Config, i: &VrrpInstance, interfaces: &[Interface]) -> Facts {
     } else {
         i.unicast_peers.iter().map(|p| p.address).collect()
     };
-    let fault_links = (!script_faults && primary.is_some()).then_some(links);
+    let fault_links = primary.is_some().then_some(links);
     let weights = if weighted {
+        let scripts = i
+            .track_scripts
+            .iter()
+            .chain(group_scripts)
+            .filter(|t| t.weight != 0 && defined(&t.name))
+            .map(|t| (script_tracker(&t.name), t.weight, t.reverse));
         i.track_interfaces
             .iter()
             .chain(group_links)
             .filter(|t| t.weight != 0 && exists(&t.name))
             .map(|t| (t.name.clone(), t.weight, t.reverse))
+            .chain(scripts)
             .collect()
     } else {
         Vec::new()
@@ -289,8 +300,7 @@ fn facts(config: &Config, i: &VrrpInstance, interfaces: &[Interface]) -> Facts {
         unicast: !i.unicast_peers.is_empty(),
         group,
         weights,
-        judged: i.priority != 255 && !scripts_move,
-        priority_known: !scripts_move,
+        judged: i.priority != 255,
         garp: i.garp,
         announce_on: i
             .virtual_ipaddress

@@ -7,12 +7,12 @@
 //! deadline by the change in the interval (`election.rs` and `sent.rs`
 //! judge with it).
 //!
-//! Fault, exactly while a tracked fault holds: an instance is in Fault while one of the links that fault it
-//! is down (`Facts::fault_links`), and a sync group's members are all in
-//! Fault while any member's fault holds; once the instant of a link change
-//! is over, the states must say so (`fault_exact`). An instance that a
-//! script or a missing address could fault, or in a sync group with one,
-//! is not judged.
+//! Fault, exactly while a tracked fault holds: an instance is in Fault
+//! while one of the links or scripts (`scripts.rs`) that fault it is down
+//! (`Facts::fault_links`), and a sync group's members are all in Fault
+//! while any member's fault holds; once the instant of a change is over,
+//! the states must say so (`fault_exact`). An instance that a missing
+//! address could fault, or in a sync group with one, is not judged.
 
 use std::collections::BTreeMap;
 
@@ -43,7 +43,12 @@ impl Oracle {
     pub(super) fn reprioritise(&mut self, now: Instant, d: usize) {
         let dir = &mut self.dirs[d];
         let links = &dir.links;
-        let up = |name: &str| links.get(name).is_none_or(|(up, _)| *up);
+        // A link core has not heard of is up; a script without a result
+        // moves nothing.
+        let up = |name: &str| match links.get(name) {
+            Some((up, _)) => Some(*up),
+            None => (!super::spec::is_script_tracker(name)).then_some(true),
+        };
         for (f, t) in dir.facts.iter().zip(&mut dir.tracks) {
             let p = f.effective(&up);
             if p == t.priority {

@@ -43,6 +43,11 @@ pub fn verdict(
                 Behaviour::Ok | Behaviour::SlowMs(_) => return Ok(()),
                 Behaviour::Status(code) => (*code, ""),
                 Behaviour::Body(text) => (200, text.as_str()),
+                Behaviour::Raw(raw) => match read(raw) {
+                    (Some(code), body) => (code, body),
+                    // core says "no HTTP status line".
+                    (None, _) => return Err("status line".into()),
+                },
                 Behaviour::Refuse | Behaviour::Hang => unreachable!("matched above"),
             };
             // The configuration holds keepalived's default (200-299) when
@@ -61,6 +66,38 @@ pub fn verdict(
         }
         // TCP_CHECK connects; MISC_CHECK's script exits 0.
         _ => Ok(()),
+    }
+}
+
+/// A raw answer as keepalived 2.2.7 reads it (`check_http.c`): the status
+/// is the three digits after the first space of the first line, when a
+/// space or the line's end follows them; the body is what follows the
+/// first blank line, cut at the value of the first `Content-Length:`
+/// (that spelling, blanks before the number allowed), when the number
+/// ends its line. keepalived looks for both in its first read buffer
+/// (4,095 bytes); the simulated answers are shorter.
+fn read(raw: &str) -> (Option<u16>, &str) {
+    let first = raw.split('\n').next().unwrap_or("").trim_end_matches('\r');
+    let status = first.split_once(' ').and_then(|(_, rest)| {
+        let (digits, after) = rest.split_at_checked(3)?;
+        let ok = digits.bytes().all(|b| b.is_ascii_digit())
+            && (after.is_empty() || after.starts_with(' '));
+        ok.then(|| digits.parse().ok()).flatten()
+    });
+    let Some((_, body)) = raw.split_once("\r\n\r\n") else {
+        return (status, "");
+    };
+    let length = raw.split_once("Content-Length:").and_then(|(_, rest)| {
+        let rest = rest.trim_start_matches([' ', '\t']);
+        let end = rest.find(['\r', '\n']).unwrap_or(rest.len());
+        rest[..end]
+            .parse::<usize>()
+            .ok()
+            .filter(|_| !rest[..end].starts_with('+'))
+    });
+    match length {
+        Some(n) if n < body.len() => (status, &body[..n]),
+        _ => (status, body),
     }
 }
 
@@ -139,5 +176,24 @@ mod tests {
             ms(2),
             t
         ));
+        // The same page, framed as odd servers frame it.
+        let raw = |s: &str| Behaviour::Raw(s.into());
+        let cut = raw("HTTP/1.1 200\r\nContent-Length:\t5\r\n\r\nhello, and more");
+        assert!(passes(&cut, &digested, 0, true, ms(2), t));
+        let not_a_length = raw("HTTP/1.1 200 OK\r\nContent-Length: 5x\r\n\r\nhello!");
+        assert!(!passes(&not_a_length, &digested, 0, true, ms(2), t));
+        let lower = raw("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello!");
+        assert!(!passes(&lower, &digested, 0, true, ms(2), t));
+        assert!(passes(
+            &raw("HTTP/1.1 204\r\n\r\n"),
+            &plain,
+            0,
+            true,
+            ms(2),
+            t
+        ));
+        let said = verdict(&raw("HTTP/1.1 2040\r\n\r\n"), &plain, 0, true, ms(2), t);
+        assert_eq!(said, Err("status line".to_string()));
+        assert_eq!(read("HTTP/1.0 503\n\n"), (Some(503), ""));
     }
 }

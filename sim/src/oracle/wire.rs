@@ -190,7 +190,6 @@ mod tests {
             fault_links: Some(vec![("eth0".into(), false)]),
             weights: Vec::new(),
             judged: true,
-            priority_known: true,
             garp: Default::default(),
             announce_on: vec!["eth0".into()],
         }
