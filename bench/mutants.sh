@@ -29,8 +29,10 @@ files=(-f 'core/src/vrrp/*.rs' -f 'core/src/check/*.rs' -f 'core/src/lvs/*.rs'
 # a mutant rebuilds in seconds and the swarm judge runs in about 5 s.
 # The baseline would test only the mutated package (core), where the
 # swarm judge does not live: it is skipped (the tests pass on main; CI
-# says so). Exit codes: 2 = some mutants missed, 3 = some timed out.
-common=(--workspace "${files[@]}" --no-shuffle -j 1 --timeout 300 --baseline skip
+# says so). A mutant that keeps a judge running past 2 minutes (the judges
+# take 10 to 30 s) times out, which counts as caught. Exit codes: 2 = some
+# mutants missed, 3 = some timed out.
+common=(--workspace "${files[@]}" --no-shuffle -j 1 --timeout 120 --baseline skip
     --profile mutants)
 # The sample, listed before anything runs: cargo-mutants copies the tree
 # as it is when each phase starts, so the tree must not change until the

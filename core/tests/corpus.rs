@@ -76,6 +76,7 @@ const REFUSED: &[(&str, &[&str])] = &[
     ("keepalived.conf.IPv6", &["SMTP_CHECK"]),
     ("keepalived.conf.PING_CHECK", &["PING_CHECK"]),
     ("keepalived.conf.SMTP_CHECK", &["SMTP_CHECK"]),
+    ("keepalived.conf.SSL_GET", &["auth_type AH"]),
     ("keepalived.conf.UDP_CHECK", &["UDP_CHECK"]),
     (
         "keepalived.conf.conditional_conf",

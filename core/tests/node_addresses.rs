@@ -97,6 +97,43 @@ fn the_source_follows_the_primary_then_the_last_address_then_faults() {
     assert_eq!(state(&n), State::Master);
 }
 
+/// The adverts a Master sends until `until`: (time, source).
+fn sent(node: &mut Node, from: f64, until: f64) -> Vec<(f64, IpAddr)> {
+    let mut out = Vec::new();
+    let mut now = at(from);
+    loop {
+        while let Some(o) = node.poll_output() {
+            if let Output::Transmit(t) = o {
+                out.push(((now - at(0.0)).as_secs_f64(), t.src));
+            }
+        }
+        match node.poll_timeout() {
+            Some(t) if t <= at(until) => {
+                now = t.max(now);
+                node.handle_timeout(now);
+            }
+            _ => return out,
+        }
+    }
+}
+
+/// keepalived swaps the source and sends nothing more: the Master's next
+/// advert comes on its schedule, from the new address.
+#[test]
+fn a_new_source_sends_no_extra_advert() {
+    let mut n = node("", Some("10.0.0.1"));
+    let before = sent(&mut n, 0.0, 10.5);
+    let last = before.last().expect("it advertised").0;
+    address(&mut n, 10.5, "10.0.0.2", true);
+    address(&mut n, 10.5, "10.0.0.1", false);
+    let after = sent(&mut n, 10.5, 12.0);
+    assert_eq!(
+        after.first(),
+        Some(&(last + 1.0, ip("10.0.0.2"))),
+        "{after:?}"
+    );
+}
+
 #[test]
 fn an_interface_without_an_address_starts_in_fault() {
     let mut n = node("", None);

@@ -499,6 +499,21 @@ fn not_implemented_keywords_are_refused_unless_ignored() {
     assert_eq!(strict[0].0, E);
 }
 
+/// `auth_type AH` needs an IPsec AH header holdfast does not build: refused
+/// at the word, saying what keepalived does.
+#[test]
+fn ah_authentication_is_refused_unless_ignored() {
+    let text =
+        inst("    authentication {\n        auth_type AH\n        auth_pass secret\n    }\n");
+    let f = findings(&text);
+    assert!(
+        f.iter().any(|x| x.0 == E
+            && x.1 == 5
+            && x.3.contains("`auth_type AH` is not implemented by holdfast (keepalived authenticates each advert with an IPsec AH header")),
+        "{f:#?}"
+    );
+}
+
 /// What holdfast reads but used to leave silently unused is reported.
 #[test]
 fn silently_unused_settings_are_reported() {

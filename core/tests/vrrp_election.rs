@@ -708,3 +708,32 @@ fn an_advert_of_the_other_family_is_refused() {
         Err(Reject::FamilyMismatch)
     );
 }
+
+/// A VRRPv3 Backup takes its Master's interval, but not an interval of 0
+/// (a garbled or hostile sender's): with it the master-down timer would
+/// fire at once.
+#[test]
+fn a_v3_backup_does_not_take_an_interval_of_zero() {
+    let mut s = settings("10.200.0.2", 100);
+    s.version = Version::V3;
+    s.auth = Auth::NONE;
+    s.checksum = Variant::PseudoHeader;
+    let mut b = Instance::new(s);
+    b.start(Instant::ZERO);
+    let (src, dst) = (ip("10.200.0.9"), ip("224.0.0.18"));
+    let heard = |adver_int: u16| {
+        let repr = Repr {
+            adver_int,
+            ..v3_repr("10.200.0.10")
+        };
+        let bytes = repr.to_bytes(src, dst, Variant::PseudoHeader);
+        Repr::parse(&Packet::new_unchecked(&bytes[..]), src, dst).unwrap()
+    };
+    assert_eq!(b.handle_advert(at(1.0), src, 255, &heard(0)), Ok(()));
+    // Its own 1 s: 3 intervals and a skew of (256 - 100) × 100 cs / 256.
+    let skew = Duration::from_micros(609_375);
+    assert_eq!(b.poll_timeout(), Some(at(4.0) + skew));
+    // 2 s, taken: 6 s and twice the skew.
+    assert_eq!(b.handle_advert(at(5.0), src, 255, &heard(200)), Ok(()));
+    assert_eq!(b.poll_timeout(), Some(at(11.0) + skew * 2));
+}

@@ -177,6 +177,92 @@ pub enum Behaviour {
     Raw(String),
 }
 
+/// The adverts of a [`Fault::Foreign`] speaker: the message's fields as
+/// it writes them, right or wrong.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForeignAdvert {
+    /// Its source address.
+    pub src: IpAddr,
+    /// VRRP version (any 4 bits).
+    #[serde(default = "two")]
+    pub version: u8,
+    /// VRID.
+    pub vrid: u8,
+    /// Priority.
+    #[serde(default = "hundred")]
+    pub priority: u8,
+    /// The interval field: seconds (v2) or centiseconds (v3).
+    #[serde(default = "one")]
+    pub interval: u16,
+    /// v2 authentication type (0 none, 1 password, 2 AH; others unknown).
+    #[serde(default)]
+    pub auth_type: u8,
+    /// v2 password (up to 8 bytes).
+    #[serde(default)]
+    pub password: String,
+    /// The virtual addresses it lists.
+    #[serde(default)]
+    pub addresses: Vec<IpAddr>,
+    /// IP TTL / hop limit.
+    #[serde(default = "ttl255")]
+    pub ttl: u8,
+    /// VRRP message type (1: advertisement).
+    #[serde(default = "one_u8")]
+    pub kind: u8,
+    /// A checksum that does not verify.
+    #[serde(default)]
+    pub bad_checksum: bool,
+    /// How many.
+    #[serde(default = "one_u32")]
+    pub count: u32,
+    /// Milliseconds between them.
+    #[serde(default = "second_ms")]
+    pub every_ms: f64,
+}
+
+fn two() -> u8 {
+    2
+}
+fn hundred() -> u8 {
+    100
+}
+fn one() -> u16 {
+    1
+}
+fn one_u8() -> u8 {
+    1
+}
+fn one_u32() -> u32 {
+    1
+}
+fn ttl255() -> u8 {
+    255
+}
+fn second_ms() -> f64 {
+    1000.0
+}
+
+impl ForeignAdvert {
+    /// What is odd about it, for its label.
+    pub fn odd(&self) -> String {
+        let mut odd = Vec::new();
+        if self.version == 2 && self.auth_type != 0 {
+            odd.push(format!("auth type {}", self.auth_type));
+        }
+        if self.ttl != 255 {
+            odd.push(format!("TTL {}", self.ttl));
+        }
+        if self.kind != 1 {
+            odd.push(format!("type {}", self.kind));
+        }
+        if self.bad_checksum {
+            odd.push("a bad checksum".into());
+        }
+        odd.iter().map(|o| format!(", {o}")).collect()
+    }
+}
+
 /// A client whose ARP cache is watched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -285,6 +371,29 @@ pub enum Fault {
         /// Exit status 0?
         ok: bool,
     },
+    /// An address is added to, or removed from, a director's interface
+    /// (renumbering): an instance without a configured source follows its
+    /// interface's primary address as keepalived does.
+    Address {
+        /// Director.
+        host: String,
+        /// Its interface.
+        interface: String,
+        /// The address.
+        address: IpAddr,
+        /// Added (else removed).
+        up: bool,
+    },
+    /// Another VRRP speaker on a segment (a second cluster that uses the
+    /// same VRID, a misconfigured router, a garbled sender) sends adverts
+    /// to the multicast group.
+    Foreign {
+        /// Segment.
+        segment: String,
+        /// What it sends, how often.
+        #[serde(flatten)]
+        advert: ForeignAdvert,
+    },
     /// The operator sends a director SIGSTATS_CLEAR (`keepalived
     /// --signum=STATS_CLEAR`): it writes its statistics file, then zeroes
     /// every instance's counters.
@@ -318,6 +427,8 @@ impl Fault {
             Fault::Script { .. } => "script",
             Fault::Reload { .. } => "reload",
             Fault::ClearStats { .. } => "clear_stats",
+            Fault::Address { .. } => "address",
+            Fault::Foreign { .. } => "foreign",
         }
     }
 
@@ -388,6 +499,24 @@ impl Fault {
             }
             Fault::Reload { host, config } => format!("{host} reloads {}", config.display()),
             Fault::ClearStats { host } => format!("{host} clears its statistics"),
+            Fault::Foreign { segment, advert: a } => format!(
+                "{segment} hears {} adverts from {} (v{} VRID {} priority {}{})",
+                a.count,
+                a.src,
+                a.version,
+                a.vrid,
+                a.priority,
+                a.odd()
+            ),
+            Fault::Address {
+                host,
+                interface,
+                address,
+                up,
+            } => format!(
+                "{host} {interface} {} {address}",
+                if *up { "gains" } else { "loses" }
+            ),
         }
     }
 }

@@ -15,8 +15,9 @@
 //! and what their urls accept are varied too (some digests made the served
 //! page's); so are the announcements' timing; some sync groups are
 //! dissolved so that their instances run alone; some virtual routers move
-//! to IPv6; and half the seeds track a `vrrp_script` whose result fails
-//! and comes back.
+//! to IPv6, others to unicast (some peers with a TTL range); some
+//! instances track an interface the director lacks; and half the seeds
+//! track a `vrrp_script` whose result fails and comes back.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -51,7 +52,8 @@ const FOURTH: u64 = 0x4641_4d49_4c49_4553;
 
 /// The generator's latest version. What a seed draws depends on the
 /// version: 1 drew from the first three streams; 2 adds the fourth
-/// (IPv6 virtual routers, digests of the served page and odd answers,
+/// (IPv6 and unicast virtual routers, digests of the served page and odd
+/// answers, trackers of missing interfaces,
 /// routers that rewrite the TTL, `vrrp_script`s and their failures,
 /// statistics cleared), whose faults join the timeline. The corpus of
 /// schedules that found bugs names the version each was found with.
@@ -68,7 +70,7 @@ pub fn generate_version(setup: &mut Setup, seed: u64, duration: Duration, versio
     let v2 = version >= 2;
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ STREAM);
     let mut more = ChaCha8Rng::seed_from_u64(seed ^ MORE);
-    let base: Vec<NetSpec> = setup
+    let mut base: Vec<NetSpec> = setup
         .topo
         .segments
         .iter_mut()
@@ -88,9 +90,31 @@ pub fn generate_version(setup: &mut Setup, seed: u64, duration: Duration, versio
     let mut fourth = ChaCha8Rng::seed_from_u64(seed ^ FOURTH);
     let mut flips = Vec::new();
     if v2 {
+        exact_timing(setup, &mut base, &mut fourth);
+        // A tracked interface this machine does not have (a file written
+        // for another): dropped, and said so.
+        for d in &mut setup.directors {
+            for i in &mut d.config.instances {
+                if fourth.random::<f64>() < 0.1 {
+                    i.track_interfaces.push(TrackInterface {
+                        name: "bond9".into(),
+                        weight: 0,
+                        reverse: false,
+                    });
+                }
+            }
+        }
         vary_families(setup, &mut fourth, !reloads);
+        let unicast = vary_unicast(setup, &mut fourth, !reloads);
         vary_digests(setup, &mut fourth);
         flips = vary_scripts(setup, &mut fourth, duration);
+        flips.extend(foreign(setup, &mut fourth, duration));
+        vary_notifies(setup, &mut fourth);
+        // Unicast peers name the addresses: a renumbered director would
+        // lose its peer by configuration.
+        if !unicast {
+            flips.extend(renumber(setup, &mut fourth, duration));
+        }
     }
     // An operator clears a director's statistics now and then.
     for d in setup.directors.iter().filter(|_| v2) {
@@ -235,10 +259,32 @@ fn vary_groups_and_garp(setup: &mut Setup, rng: &mut ChaCha8Rng, ungroup: bool) 
     }
 }
 
+/// In some seeds, a network without jitter and `preempt_delay`s in whole
+/// seconds: adverts then arrive whole intervals apart to the nanosecond,
+/// so one may arrive at exactly the instant a delay ends, the boundary
+/// keepalived's comparison decides.
+fn exact_timing(setup: &mut Setup, base: &mut [NetSpec], rng: &mut ChaCha8Rng) {
+    if rng.random::<f64>() < 0.7 {
+        return;
+    }
+    for (s, b) in setup.topo.segments.iter_mut().zip(base.iter_mut()) {
+        s.net.jitter_ms = 0.0;
+        b.jitter_ms = 0.0;
+    }
+    for d in &mut setup.directors {
+        for i in &mut d.config.instances {
+            if !i.preempt_delay.is_zero() {
+                i.preempt_delay = Duration::from_secs(i.preempt_delay.as_secs().max(1));
+            }
+        }
+    }
+}
+
 /// Some virtual routers moved to IPv6 (VRRPv3 over the interfaces'
-/// link-local addresses, each VIP mapped into `fd00::/64`), on every
-/// director alike, so that their adverts, checksums over the IPv6
-/// pseudo-header and ties between link-local addresses are judged too.
+/// link-local addresses, each VIP mapped into `fd00::/64`, some with no
+/// VIP at all), on every director alike, so that their adverts, checksums
+/// over the IPv6 pseudo-header and ties between link-local addresses are
+/// judged too.
 /// Only in seeds without reloads: a reload brings one director back to
 /// its IPv4 file while its peer stays on IPv6.
 fn vary_families(setup: &mut Setup, rng: &mut ChaCha8Rng, allowed: bool) {
@@ -252,10 +298,20 @@ fn vary_families(setup: &mut Setup, rng: &mut ChaCha8Rng, allowed: bool) {
         .filter(|_| rng.random::<f64>() < 0.3)
         .filter(|_| allowed)
         .collect();
+    // Some of them with no address at all: keepalived warns "No VIP
+    // specified" and runs the election anyway.
+    let bare: Vec<u8> = moved
+        .iter()
+        .copied()
+        .filter(|_| rng.random::<f64>() < 0.25)
+        .collect();
     for d in &mut setup.directors {
         for i in &mut d.config.instances {
             if !moved.contains(&i.virtual_router_id) {
                 continue;
+            }
+            if bare.contains(&i.virtual_router_id) {
+                i.virtual_ipaddress.clear();
             }
             i.family = holdfast_core::config::model::Family::Ipv6;
             i.version = 3;
@@ -388,6 +444,260 @@ fn raw(rng: &mut ChaCha8Rng) -> String {
         4 => format!("HTTP/1.1 200 OK\r\ncontent-length: {n}\r\n\r\n{PAGE}!"),
         _ => format!("HTTP/1.1 {code}0 Odd\r\n\r\n"),
     }
+}
+
+/// Some IPv4 virtual routers made unicast, on every director alike: each
+/// instance sends to the other directors' addresses on its interface
+/// (keepalived's `unicast_peer`), some peers with a TTL range
+/// (`min_ttl`/`max_ttl`) that a router rewriting the TTL may fall outside.
+/// Only in seeds without reloads (the file is multicast).
+fn vary_unicast(setup: &mut Setup, rng: &mut ChaCha8Rng, allowed: bool) -> bool {
+    use holdfast_core::config::model::{Family, UnicastPeer};
+    let vrids: std::collections::BTreeSet<u8> = setup
+        .directors
+        .iter()
+        .flat_map(|d| d.config.instances.iter())
+        .filter(|i| i.family == Family::Ipv4)
+        .map(|i| i.virtual_router_id)
+        .collect();
+    let mut chosen: Vec<(u8, Option<u8>, Option<u8>)> = Vec::new();
+    for vrid in vrids {
+        if rng.random::<f64>() >= 0.3 {
+            continue;
+        }
+        // No range, one that takes 254 (one router), or 255 alone.
+        let (min, max) = match rng.random_range(0..3) {
+            0 => (None, None),
+            1 => (Some(250), None),
+            _ => (Some(255), Some(255)),
+        };
+        if allowed {
+            chosen.push((vrid, min, max));
+        }
+    }
+    // Each director's address on each interface.
+    let addresses: Vec<Vec<(String, IpAddr)>> = setup
+        .directors
+        .iter()
+        .map(|d| {
+            d.interfaces
+                .iter()
+                .filter_map(|i| Some((i.name.clone(), i.ipv4?)))
+                .collect()
+        })
+        .collect();
+    for (n, d) in setup.directors.iter_mut().enumerate() {
+        for i in &mut d.config.instances {
+            let Some(&(_, min_ttl, max_ttl)) = chosen.iter().find(|c| c.0 == i.virtual_router_id)
+            else {
+                continue;
+            };
+            let Some(interface) = i.interface.clone() else {
+                continue;
+            };
+            i.unicast_peers = addresses
+                .iter()
+                .enumerate()
+                .filter(|(m, _)| *m != n)
+                .flat_map(|(_, a)| a.iter().filter(|(name, _)| *name == interface))
+                .map(|(_, address)| UnicastPeer {
+                    address: *address,
+                    min_ttl,
+                    max_ttl,
+                })
+                .collect();
+        }
+    }
+    !chosen.is_empty()
+}
+
+/// In half the seeds, notify scripts on every instance and sync group:
+/// the generic `notify`, and each state's own script half the time.
+fn vary_notifies(setup: &mut Setup, rng: &mut ChaCha8Rng) {
+    use holdfast_core::config::model::{Notify, Script};
+    if rng.random::<f64>() < 0.5 {
+        return;
+    }
+    // Each instance and group with scripts of its own, as a file that
+    // names them per router would.
+    let draw = |rng: &mut ChaCha8Rng, name: &str| {
+        let mut some = |state: &str| {
+            (rng.random::<f64>() < 0.5)
+                .then(|| Script::new(format!("/etc/keepalived/{name}_{state}.sh")))
+        };
+        Notify {
+            master: some("master"),
+            backup: some("backup"),
+            fault: some("fault"),
+            stop: some("stop"),
+            any: Some(Script::new(format!("/etc/keepalived/{name}_notify.sh"))),
+        }
+    };
+    for d in &mut setup.directors {
+        for i in &mut d.config.instances {
+            i.notify = draw(rng, &i.name);
+        }
+        for g in &mut d.config.sync_groups {
+            g.notify = draw(rng, &g.name);
+        }
+    }
+}
+
+/// In some seeds, a foreign speaker on the segment of one instance sends
+/// a few adverts for its VRID that a director must drop, each in
+/// keepalived's counter for its first failed check: an unknown or another
+/// authentication type, another password, an unknown version (with a TTL
+/// a router left), another type, a bad checksum, another interval.
+fn foreign(setup: &Setup, rng: &mut ChaCha8Rng, duration: Duration) -> Vec<(Duration, Fault)> {
+    use crate::scenario::ForeignAdvert;
+    use holdfast_core::config::model::AuthType;
+    if setup.directors.is_empty() || rng.random::<f64>() < 0.6 {
+        return Vec::new();
+    }
+    let d = &setup.directors[rng.random_range(0..setup.directors.len())];
+    if d.config.instances.is_empty() {
+        return Vec::new();
+    }
+    let i = &d.config.instances[rng.random_range(0..d.config.instances.len())];
+    let Some(name) = &i.interface else {
+        return Vec::new();
+    };
+    let Some((seg, _)) = setup.topo.interface(d.host, name) else {
+        return Vec::new();
+    };
+    let own = d.interfaces.iter().find(|x| &x.name == name);
+    let src = match (i.family, own.and_then(|x| x.ipv4)) {
+        (holdfast_core::config::model::Family::Ipv4, Some(IpAddr::V4(a))) => {
+            let o = a.octets();
+            IpAddr::V4(std::net::Ipv4Addr::new(o[0], o[1], o[2], 239))
+        }
+        _ => IpAddr::V6(std::net::Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x239)),
+    };
+    let (kind, password) = match &i.authentication {
+        Some(a) => (
+            match a.auth_type {
+                AuthType::Pass => 1,
+                AuthType::Ah => 2,
+            },
+            a.password.clone(),
+        ),
+        None => (0, String::new()),
+    };
+    let v3 = i.version == 3;
+    let mut a = ForeignAdvert {
+        src,
+        version: i.version,
+        vrid: i.virtual_router_id,
+        priority: rng.random_range(1..=254),
+        interval: if v3 {
+            (i.advert_int.as_millis() / 10) as u16
+        } else {
+            i.advert_int.as_secs() as u16
+        },
+        auth_type: if v3 { 0 } else { kind },
+        password: if v3 { String::new() } else { password },
+        addresses: i.virtual_ipaddress.iter().map(|v| v.address).collect(),
+        ttl: 255,
+        kind: 1,
+        bad_checksum: false,
+        count: rng.random_range(1..=5),
+        every_ms: 1000.0,
+    };
+    match rng.random_range(0..7) {
+        0 => {
+            a.version = 2;
+            a.auth_type = rng.random_range(3..=255);
+        }
+        1 => {
+            a.version = 2;
+            a.auth_type = if kind == 1 { 0 } else { 1 };
+        }
+        2 => {
+            a.version = 2;
+            a.auth_type = 1;
+            a.password = "foreign".into();
+        }
+        3 => {
+            a.version = rng.random_range(4..=15);
+            a.ttl = [255, 254][rng.random_range(0..2)];
+        }
+        4 => a.kind = rng.random_range(2..=15),
+        5 => a.bad_checksum = true,
+        _ => {
+            a.version = 2;
+            a.interval = a.interval.wrapping_add(rng.random_range(1..=3));
+        }
+    }
+    let span = duration.as_secs_f64();
+    let at = secs(rng, 5.0_f64.min(span / 4.0), (span - 10.0).max(span / 2.0));
+    let segment = setup.topo.segments[seg].name.clone();
+    vec![(at, Fault::Foreign { segment, advert: a })]
+}
+
+/// In some seeds, a director renumbered: one of its interfaces gains a
+/// new IPv4 address, later loses its first one (the new one becomes the
+/// source of the instances that follow the interface, and may win or
+/// lose ties it did not), and sometimes gets the old one back (a
+/// secondary now, which changes nothing).
+fn renumber(setup: &Setup, rng: &mut ChaCha8Rng, duration: Duration) -> Vec<(Duration, Fault)> {
+    if setup.directors.is_empty() || rng.random::<f64>() < 0.7 {
+        return Vec::new();
+    }
+    let d = &setup.directors[rng.random_range(0..setup.directors.len())];
+    let own: Vec<(String, std::net::Ipv4Addr)> = d
+        .interfaces
+        .iter()
+        .filter_map(|i| match i.ipv4 {
+            Some(IpAddr::V4(a)) => Some((i.name.clone(), a)),
+            _ => None,
+        })
+        .collect();
+    if own.is_empty() {
+        return Vec::new();
+    }
+    let (interface, old) = own[rng.random_range(0..own.len())].clone();
+    // An address of the same /24 that nothing else uses.
+    let used: std::collections::BTreeSet<IpAddr> = setup
+        .directors
+        .iter()
+        .flat_map(|x| {
+            let own = x.interfaces.iter().filter_map(|i| i.ipv4);
+            let vips = x.config.instances.iter().flat_map(|i| {
+                i.virtual_ipaddress
+                    .iter()
+                    .chain(&i.virtual_ipaddress_excluded)
+                    .map(|v| v.address)
+            });
+            own.chain(vips).collect::<Vec<_>>()
+        })
+        .chain(setup.servers.keys().copied())
+        .collect();
+    let o = old.octets();
+    let Some(new) = (240..=254)
+        .map(|last| IpAddr::V4(std::net::Ipv4Addr::new(o[0], o[1], o[2], last)))
+        .filter(|a| !used.contains(a))
+        .nth(rng.random_range(0..5))
+    else {
+        return Vec::new();
+    };
+    let span = duration.as_secs_f64();
+    let at = secs(rng, 5.0_f64.min(span / 4.0), (span - 10.0).max(span / 2.0));
+    let gone = at + secs(rng, 0.5, 30.0);
+    let change = |address, up| Fault::Address {
+        host: d.name.clone(),
+        interface: interface.clone(),
+        address,
+        up,
+    };
+    let mut out = vec![
+        (at, change(new, true)),
+        (gone, change(IpAddr::V4(old), false)),
+    ];
+    if rng.random::<bool>() {
+        out.push((gone + secs(rng, 1.0, 60.0), change(IpAddr::V4(old), true)));
+    }
+    out.retain(|(t, _)| *t < duration);
+    out
 }
 
 /// A checker's schedule and, for HTTP, what counts as a good answer:

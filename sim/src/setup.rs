@@ -589,6 +589,24 @@ impl Setup {
                         }
                     }
                 }
+                Fault::Address {
+                    host: h, interface, ..
+                } => {
+                    let d = director(h)?;
+                    if !self.directors[d]
+                        .interfaces
+                        .iter()
+                        .any(|i| &i.name == interface)
+                    {
+                        return Err(err(format!("{h} has no interface {interface}")));
+                    }
+                }
+                Fault::Foreign { segment: s, advert } => {
+                    segment(s)?;
+                    if advert.count == 0 || advert.every_ms.is_nan() || advert.every_ms <= 0.0 {
+                        return Err(err("a foreign speaker sends at least one advert, a positive every_ms apart".into()));
+                    }
+                }
                 Fault::Partition { segment: s, groups } => {
                     segment(s)?;
                     for h in groups.iter().flatten() {

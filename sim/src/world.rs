@@ -94,8 +94,12 @@ pub struct Director {
     pub config_id: String,
     /// Current configuration.
     pub config: Config,
-    /// Interfaces as core sees them (link flags kept current).
+    /// Interfaces as the driver listed them at start (link flags kept
+    /// current; addresses as they were when the process started).
     pub interfaces: Vec<Interface>,
+    /// Each interface's IPv4 addresses now, the primary first (what the
+    /// next start lists); absent: as configured.
+    pub ipv4: BTreeMap<String, Vec<std::net::IpAddr>>,
     /// The running node; `None` while crashed.
     pub node: Option<Node>,
     /// Incremented at each boot: results meant for an earlier life are dropped.

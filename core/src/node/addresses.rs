@@ -16,7 +16,7 @@ use std::net::IpAddr;
 
 use crate::config::model::{Family, VirtualIp};
 use crate::time::Instant;
-use crate::vrrp::instance::{Settings, State};
+use crate::vrrp::instance::State;
 
 use super::{Node, Output};
 
@@ -177,11 +177,7 @@ impl Node {
             }
             m.no_address = primary.is_none();
             if let Some(p) = primary.filter(|p| *p != m.inst.settings().primary) {
-                let s = Settings {
-                    primary: p,
-                    ..m.inst.settings().clone()
-                };
-                m.inst.reconfigure(now, s);
+                m.inst.set_primary(p);
             }
         }
         self.update_trackers(now);

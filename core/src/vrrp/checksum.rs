@@ -72,3 +72,20 @@ pub fn compute(message: &[u8], variant: Variant, src: IpAddr, dst: IpAddr) -> u1
 pub fn verify(message: &[u8], variant: Variant, src: IpAddr, dst: IpAddr) -> bool {
     fold(add(pseudo(variant, src, dst, message.len()), message)) == 0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 1071: an odd byte at the end counts as the high byte of a last
+    /// word padded with zero.
+    #[test]
+    fn an_odd_length_pads_its_last_byte_with_zero() {
+        let (src, dst) = ("10.0.0.1".parse().unwrap(), "224.0.0.18".parse().unwrap());
+        assert_eq!(compute(&[0x01], Variant::Plain, src, dst), !0x0100);
+        assert_eq!(
+            compute(&[0x12, 0x34, 0x56], Variant::Plain, src, dst),
+            !(0x1234 + 0x5600)
+        );
+    }
+}

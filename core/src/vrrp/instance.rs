@@ -186,9 +186,11 @@ impl Settings {
         };
         let auth = match &inst.authentication {
             Some(a) if a.auth_type == AuthType::Pass => Auth::pass(&a.password),
-            Some(a) => Auth {
+            // keepalived leaves the VRRP authentication data empty with AH:
+            // the password keys the IPsec header instead.
+            Some(_) => Auth {
                 kind: 2,
-                ..Auth::pass(&a.password)
+                ..Auth::NONE
             },
             None => Auth::NONE,
         };
@@ -434,6 +436,13 @@ impl Instance {
         }
     }
 
+    /// Its interface's primary address changed: the next advert leaves from
+    /// `primary`, on its schedule (keepalived swaps `saddr` and sends
+    /// nothing more, `netlink_if_address_filter`).
+    pub fn set_primary(&mut self, primary: IpAddr) {
+        self.s.primary = primary;
+    }
+
     /// Takes new settings on a reload without leaving its state: a master
     /// advertises at once with them (keepalived's `reload_master`).
     pub fn reconfigure(&mut self, now: Instant, s: Settings) {
@@ -472,12 +481,10 @@ impl Instance {
     fn transition(&mut self, to: State, reason: Reason) {
         let from = self.state;
         self.state = to;
-        if to != State::Master {
-            // The refresh belongs to this time as Master. The delayed
-            // bursts are keepalived's timer threads, which leaving Master
-            // does not cancel: they fire, and announce if Master again.
-            self.refresh_at = None;
-        }
+        // The refresh is read only while Master and set on becoming Master
+        // (`become_master`); the delayed bursts are keepalived's timer
+        // threads, which leaving Master does not cancel: they fire, and
+        // announce if Master again.
         self.actions
             .push_back(Action::StateChanged { from, to, reason });
     }

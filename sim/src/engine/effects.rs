@@ -31,7 +31,9 @@ impl Sim {
 
     /// Brings director `d`'s kernel table to the table its node wants,
     /// through `lvs::diff` as the IPVS data plane does; an operation the
-    /// table refuses is a violation (`data_plane_accepts`).
+    /// table refuses, or an edit that changes nothing (a netlink round
+    /// trip per unchanged destination, on every change), is a violation
+    /// (`data_plane_accepts`).
     pub(super) fn apply_table(&mut self, d: usize) {
         let dir = &mut self.world.directors[d];
         let Some(node) = &dir.node else {
@@ -40,6 +42,18 @@ impl Sim {
         let ops = lvs::diff(&dir.table, node.lvs_table());
         let mut refused = Vec::new();
         for op in ops {
+            let unchanged = match &op {
+                lvs::Op::EditService(k, p) => {
+                    dir.table.services.get(k).map(|s| &s.params) == Some(p)
+                }
+                lvs::Op::EditDest(k, d, p) => {
+                    dir.table.services.get(k).and_then(|s| s.dests.get(d)) == Some(p)
+                }
+                _ => false,
+            };
+            if unchanged {
+                refused.push(format!("{op:?} changes nothing in the kernel table"));
+            }
             if let Err(e) = lvs::apply(&mut dir.table, &op) {
                 refused.push(format!("the kernel table refused {op:?}: {e}"));
             }
@@ -112,7 +126,12 @@ impl Sim {
                     self.incidents.detected(now);
                 }
             }
-            Output::GroupChanged { .. } | Output::RunScript { .. } | Output::Alert(_) => {}
+            Output::RunScript { script, args } => {
+                if let Some(f) = self.oracle.script_run(d, &script.command, &args) {
+                    self.violation(f.director, f.rule, f.detail);
+                }
+            }
+            Output::GroupChanged { .. } | Output::Alert(_) => {}
             Output::Probe {
                 id,
                 checker,
@@ -209,9 +228,10 @@ impl Sim {
             .iter()
             .map(|i| i.stats.keepalived_text(&i.name))
             .collect();
+        let untracked = node.untracked();
         for f in self
             .oracle
-            .counters(d, &status, &file, &|name| node.state(name))
+            .counters(d, &status, &file, &|name| node.state(name), &untracked)
         {
             self.violation(f.director, f.rule, f.detail);
         }

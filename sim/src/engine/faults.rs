@@ -178,6 +178,50 @@ impl Sim {
                 };
                 self.world.directors[d].scripts.insert(script, ok);
             }
+            Fault::Address {
+                host,
+                interface,
+                address,
+                up,
+            } => {
+                let Some(d) = self.director(&host) else {
+                    return;
+                };
+                let dir = &mut self.world.directors[d];
+                let configured = dir
+                    .interfaces
+                    .iter()
+                    .find(|i| i.name == interface)
+                    .and_then(|i| i.ipv4);
+                let list = dir
+                    .ipv4
+                    .entry(interface.clone())
+                    .or_insert_with(|| configured.into_iter().collect());
+                if address.is_ipv4() {
+                    list.retain(|a| *a != address);
+                    if up {
+                        list.push(address);
+                    }
+                }
+                if dir.node.is_some() {
+                    let added = up;
+                    self.input(
+                        d,
+                        Input::Address {
+                            interface,
+                            address,
+                            added,
+                        },
+                    );
+                }
+            }
+            Fault::Foreign { segment, advert } => {
+                let Some(s) = self.world.topo.segment(&segment) else {
+                    return;
+                };
+                let left = advert.count;
+                self.foreign(s, advert, left);
+            }
             Fault::ClearStats { host } => {
                 let Some(d) = self.director(&host) else {
                     return;
@@ -209,7 +253,7 @@ impl Sim {
     /// removed) and its outputs are carried out; then the data plane
     /// removes the LVS table and the process is gone.
     pub(super) fn stop(&mut self, d: usize) {
-        self.oracle.stopping(d);
+        self.oracle.stopping(self.world.now, d);
         self.input(d, Input::Shutdown);
         for f in self.oracle.stopped(self.world.now, d) {
             self.violation(f.director, f.rule, f.detail);

@@ -10,6 +10,7 @@
 
 mod effects;
 mod faults;
+mod foreign;
 mod network;
 mod queue;
 mod report;
@@ -107,6 +108,7 @@ impl Sim {
                 info,
                 config: d.config.clone(),
                 interfaces: d.interfaces.clone(),
+                ipv4: BTreeMap::new(),
                 node: None,
                 life: 0,
                 paused_until: None,
@@ -271,6 +273,12 @@ impl Sim {
         let now = self.world.now;
         let seed = self.rng.next_u64();
         let dir = &mut self.world.directors[d];
+        // A start lists each interface's addresses as they are now.
+        for i in &mut dir.interfaces {
+            if let Some(list) = dir.ipv4.get(&i.name) {
+                i.ipv4 = list.first().copied();
+            }
+        }
         let node = Node::with_seed(now, &dir.config, &dir.interfaces, seed).map_err(|e| {
             ScenarioError::Invalid {
                 path: dir.config_path.display().to_string(),
@@ -288,8 +296,23 @@ impl Sim {
         if let (Some(defect), Some(n)) = (self.defect, &mut dir.node) {
             n.inject(defect);
         }
+        // The other addresses the interfaces have, as the daemon reports
+        // them at its start.
+        let found: Vec<Input> = dir
+            .ipv4
+            .iter()
+            .flat_map(|(interface, list)| {
+                list.iter().skip(1).map(|&address| Input::Found {
+                    interface: interface.clone(),
+                    address,
+                })
+            })
+            .collect();
         let (name, config) = (dir.name.clone(), dir.config_shown.clone());
         self.record(name, Kind::Start { config });
+        for input in found {
+            self.hand(d, input);
+        }
         self.settle(d);
         Ok(())
     }
@@ -447,6 +470,11 @@ impl Sim {
                 self.fault(fault);
                 self.dirty = true;
             }
+            Ev::Foreign {
+                segment,
+                advert,
+                left,
+            } => self.foreign(segment, *advert, left),
             Ev::Resume(d) => {
                 let dir = &mut self.world.directors[d];
                 if dir.paused_until.is_none_or(|t| t > now) {
@@ -522,6 +550,14 @@ impl Sim {
             Input::ProbeDone { id, .. } => self.oracle.probe_done(now, d, *id),
             Input::Link { interface, up } => self.oracle.link(now, d, interface, *up),
             Input::ScriptDone { id, .. } => self.oracle.script_done(now, d, *id),
+            Input::Address {
+                interface,
+                address,
+                added,
+            } => self.oracle.address(now, d, interface, *address, *added),
+            Input::Found { interface, address } => {
+                self.oracle.address(now, d, interface, *address, true)
+            }
             _ => {}
         }
         if let Some(n) = &mut self.world.directors[d].node {

@@ -34,6 +34,12 @@ pub(super) enum Ev {
     Stop(usize),
     /// An invariant deadline.
     Check,
+    /// A foreign speaker's next advert on a segment, and how many follow.
+    Foreign {
+        segment: usize,
+        advert: Box<crate::scenario::ForeignAdvert>,
+        left: u32,
+    },
 }
 
 pub(super) struct Entry {

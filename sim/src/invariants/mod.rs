@@ -105,6 +105,9 @@ pub enum Invariant {
     /// The oracle: a Master that stops gracefully (SIGTERM) sends a
     /// priority-0 advert first (`oracle/release.rs`).
     MasterReleases,
+    /// The oracle: each change of state runs keepalived's notify scripts,
+    /// and no others run (`oracle/notify.rs`).
+    NotifyScripts,
     /// A run used more events than its budget: something loops (two
     /// directors answering each other without end) instead of settling.
     EventBudget,
@@ -134,6 +137,7 @@ impl Invariant {
             Invariant::PoolExact => "pool_exact",
             Invariant::GarpSchedule => "garp_schedule",
             Invariant::MasterReleases => "master_releases",
+            Invariant::NotifyScripts => "notify_scripts",
             Invariant::EventBudget => "event_budget",
         }
     }

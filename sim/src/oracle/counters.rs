@@ -156,20 +156,36 @@ impl Oracle {
 
     /// Compares what director `d` reports with what the oracle counted and
     /// followed: `stats_file` is the statistics file it would write now,
-    /// `state` each instance's state as its dump shows it, `status` its
-    /// own drop counts.
+    /// `state` each instance's state as its dump shows it, `untracked` the
+    /// (instance, interface) trackers it says it dropped, `status` its own
+    /// drop counts.
     pub fn counters(
         &self,
         d: usize,
         status: &Status,
         stats_file: &str,
         state: &dyn Fn(&str) -> Option<State>,
+        untracked: &[(String, String)],
     ) -> Vec<Finding> {
         let dir = &self.dirs[d];
         if !dir.running {
             return Vec::new();
         }
         let mut found = Vec::new();
+        let missing: Vec<(String, String)> = dir
+            .facts
+            .iter()
+            .flat_map(|f| f.untracked.iter().map(|i| (f.name.clone(), i.clone())))
+            .collect();
+        if missing != untracked {
+            found.push(Finding {
+                rule: Invariant::CountersAgree,
+                director: d,
+                detail: format!(
+                    "it reports the trackers of interfaces it does not have as {untracked:?}; they are {missing:?}"
+                ),
+            });
+        }
         for (f, t) in dir.facts.iter().zip(&dir.tracks) {
             let shown = state(&f.name);
             if shown != Some(t.state) {

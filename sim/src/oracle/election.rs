@@ -255,6 +255,9 @@ impl Oracle {
             t.cause = format!("entering Backup ({reason}) at {}", secs(now));
             self.deadlines.extend(t.deadline);
         }
+        if from != to {
+            self.owe_notifies(now, d, i, to);
+        }
         found
     }
 
@@ -320,6 +323,7 @@ impl Oracle {
         found.extend(self.garp_missing(now));
         found.extend(self.checkers_missing(now));
         found.extend(self.faults(now));
+        found.extend(self.notifies_missing(now));
         for d in 0..self.dirs.len() {
             let dir = &self.dirs[d];
             if !dir.running || dir.paused {

@@ -15,14 +15,16 @@ mod checker;
 mod counters;
 mod election;
 mod garp;
+mod notify;
 mod pool;
 mod release;
 mod scripts;
 mod sent;
+mod sources;
 mod spec;
 mod trackers;
 pub(crate) mod verdict;
-mod wire;
+pub(crate) mod wire;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -138,6 +140,10 @@ struct Dir {
     links: trackers::Links,
     /// Its `vrrp_script`s.
     scripts: scripts::Scripts,
+    /// Its interfaces' addresses, for the instances' sources.
+    sources: sources::Sources,
+    /// Its notify scripts, and the runs owed.
+    notifies: notify::Notifies,
     /// Its checkers and probes.
     checkers: checker::Checkers,
     /// When each sync group last went Master, or yielded, together.
@@ -177,6 +183,7 @@ impl Oracle {
     /// Director `d` starts now with `config` on `interfaces`.
     pub fn booted(&mut self, now: Instant, d: usize, config: &Config, interfaces: &[Interface]) {
         let facts = Facts::of(config, interfaces);
+        let names: Vec<String> = facts.iter().map(|f| f.name.clone()).collect();
         let tracks = facts
             .iter()
             .map(|f| Track::new(f, State::Initialize, f.judged))
@@ -191,6 +198,8 @@ impl Oracle {
                 .map(|i| (i.name.clone(), (i.up, now)))
                 .collect(),
             scripts: scripts::Scripts::new(config, None),
+            sources: sources::Sources::new(interfaces),
+            notifies: notify::Notifies::new(config, &names),
             ..Dir::default()
         };
         let started: Vec<(String, bool)> = self.dirs[d].scripts.states().collect();
@@ -238,7 +247,11 @@ impl Oracle {
                 t
             })
             .collect();
+        // Notifies are not judged from a reload on.
+        dir.notifies = notify::Notifies::default();
         dir.facts = facts;
+        // The sources as they are now, not as the driver listed them.
+        dir.follow_sources();
         dir.tracks = tracks;
         dir.reloaded = true;
         self.checkers_reloaded(d);

@@ -15,20 +15,24 @@ use super::{secs, Finding, Oracle};
 impl Oracle {
     /// Director `d` is about to handle SIGTERM: which of its instances
     /// must release.
-    pub fn stopping(&mut self, d: usize) {
+    pub fn stopping(&mut self, now: Instant, d: usize) {
         for t in &mut self.dirs[d].tracks {
             t.must_release = t.state == State::Master;
         }
+        self.owe_stop_notifies(now, d);
     }
 
     /// Director `d` handled SIGTERM now: a Master that sent no priority-0
-    /// advert did not release.
+    /// advert did not release; a STOP notify that did not run is missing.
     pub fn stopped(&mut self, now: Instant, d: usize) -> Vec<Finding> {
-        let dir = &mut self.dirs[d];
-        if !dir.running {
+        if !self.dirs[d].running {
             return Vec::new();
         }
-        dir.facts
+        // Everything owed is due by the end of the shutdown's drain.
+        let mut found = self.notifies_late(d, now + std::time::Duration::from_nanos(1));
+        let dir = &mut self.dirs[d];
+        let released = dir
+            .facts
             .iter()
             .zip(dir.tracks.iter_mut())
             .filter_map(|(f, t)| std::mem::take(&mut t.must_release).then_some(f))
@@ -40,7 +44,8 @@ impl Oracle {
                     f.name,
                     secs(now)
                 ),
-            })
-            .collect()
+            });
+        found.extend(released);
+        found
     }
 }

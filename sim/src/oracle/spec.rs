@@ -36,11 +36,16 @@ pub struct Facts {
     pub preempt_delay: Duration,
     /// Its source address (the one that breaks a tie).
     pub primary: Option<IpAddr>,
+    /// Whether that address follows its interface's primary address (no
+    /// `unicast_src_ip` or `mcast_src_ip` configured).
+    pub follows: bool,
     /// The v2 authentication type byte, and the password bytes it must
     /// carry.
     pub auth: (u8, [u8; 8]),
-    /// Unicast (no TTL rule).
+    /// Unicast: no TTL rule but each peer's range.
     pub unicast: bool,
+    /// Each unicast peer's TTL range (`min_ttl`, `max_ttl`).
+    pub peer_ttl: Vec<(IpAddr, Option<u8>, Option<u8>)>,
     /// Its sync group.
     pub group: Option<usize>,
     /// The virtual addresses its adverts carry, in order.
@@ -67,6 +72,10 @@ pub struct Facts {
     /// address owner (its sync group's timing around it is not modelled).
     /// The others are left to the other invariants.
     pub judged: bool,
+    /// The interfaces it (or its sync group) tracks that did not exist
+    /// when it was built: keepalived says "tracked interface X doesn't
+    /// exist" and does not track them.
+    pub untracked: Vec<String>,
     /// Its announcement timing (`vrrp_garp_*`, `garp_*`).
     pub garp: GarpTiming,
     /// The interfaces its addresses (excluded ones too) live on: each
@@ -148,7 +157,18 @@ impl Facts {
         if !a.length_ok {
             return Err(Some(Counter::PacketLen));
         }
-        if !self.unicast && ttl != 255 {
+        // Multicast must come with 255 (RFC 5798 §5.1.1.3: it crossed no
+        // router); unicast may cross routers, so only a peer's own range
+        // binds it.
+        let in_range = |&(peer, min, max): &(IpAddr, Option<u8>, Option<u8>)| {
+            peer != a.src || (min.is_none_or(|m| m <= ttl) && max.is_none_or(|m| ttl <= m))
+        };
+        let ttl_ok = if self.unicast {
+            self.peer_ttl.iter().all(in_range)
+        } else {
+            ttl == 255
+        };
+        if !ttl_ok {
             return Err(Some(Counter::IpTtl));
         }
         if a.version != self.version {
@@ -296,11 +316,24 @@ fn facts(config: &Config, i: &VrrpInstance, interfaces: &[Interface]) -> Facts {
         nopreempt: i.nopreempt,
         preempt_delay: i.preempt_delay,
         primary,
+        follows: i.unicast_src_ip.is_none() && i.mcast_src_ip.is_none(),
         auth,
         unicast: !i.unicast_peers.is_empty(),
+        peer_ttl: i
+            .unicast_peers
+            .iter()
+            .map(|p| (p.address, p.min_ttl, p.max_ttl))
+            .collect(),
         group,
         weights,
         judged: i.priority != 255,
+        untracked: i
+            .track_interfaces
+            .iter()
+            .chain(group_links)
+            .filter(|t| !exists(&t.name))
+            .map(|t| t.name.clone())
+            .collect(),
         garp: i.garp,
         announce_on: i
             .virtual_ipaddress

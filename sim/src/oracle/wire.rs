@@ -93,7 +93,7 @@ pub fn layout(f: &Facts, src: IpAddr, dst: IpAddr, priority: u8) -> Vec<u8> {
 
 /// The sum of the v3 pseudo-header (RFC 5798 §5.2.8: the IPv4 one of RFC
 /// 768, or IPv6's of RFC 8200 §8.1).
-fn pseudo_sum(src: IpAddr, dst: IpAddr, len: usize) -> u32 {
+pub fn pseudo_sum(src: IpAddr, dst: IpAddr, len: usize) -> u32 {
     let mut bytes = Vec::with_capacity(40);
     match (src, dst) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {
@@ -183,6 +183,9 @@ mod tests {
             primary: Some("192.168.200.1".parse().unwrap()),
             auth: (1, *b"k@l!ve1\0"),
             unicast: false,
+            peer_ttl: Vec::new(),
+            follows: true,
+            untracked: Vec::new(),
             group: None,
             addresses: vec!["192.168.200.10".parse().unwrap()],
             destinations: vec!["224.0.0.18".parse().unwrap()],

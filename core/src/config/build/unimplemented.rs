@@ -14,6 +14,9 @@ pub fn keepalived_does(keyword: &str) -> &'static str {
         "BFD_CHECK" => "takes the real server's health from a BFD session",
         k if k.starts_with("regex") => "matches the HTTP answer against a regular expression",
         "tls_compliant" => "closes TLS sessions as the standard asks",
+        "auth_type AH" => {
+            "authenticates each advert with an IPsec AH header (HMAC-MD5-96) and leaves the VRRP password field empty; a peer without the header drops the advert"
+        }
         "use_vmac" | "vmac_xmit_base" | "use_vmac_addr" | "vmac_garp_intvl" | "vmac_prefix"
         | "vmac_addr_prefix" => {
             "puts the virtual addresses on a macvlan interface with the virtual MAC 00:00:5e:00:01:VRID"
