@@ -14,7 +14,9 @@
 //!   member of its sync group with a repeat;
 //! - a delayed burst is a timer keepalived never cancels: when it fires,
 //!   the instance announces if its addresses are set (it is Master then),
-//!   whether or not it left Master in between;
+//!   whether or not it left Master in between; one due at the very
+//!   instant the instance becomes Master may come or not (two timers at
+//!   one instant run in an order the model does not decide);
 //! - each burst is one announcement of `count` messages per interface its
 //!   addresses live on (an address's `dev`, else the instance's).
 //!
@@ -138,11 +140,17 @@ impl Oracle {
         }
         let i = dir.facts.iter().position(|f| f.name == name)?;
         let t = &mut dir.tracks[i];
+        // A burst owed at once matches before a delayed one due at the
+        // same instant (which may or may not come, `garp_missing`).
+        let matches = |(at, c, dev, _): &(Instant, u32, String, String)| {
+            *at == now && *c == count && dev == interface
+        };
         let owed = t
             .garp
             .owed
             .iter()
-            .position(|(at, c, dev, _)| *at == now && *c == count && dev == interface);
+            .position(|o| matches(o) && !o.3.starts_with("vrrp_garp_"))
+            .or_else(|| t.garp.owed.iter().position(matches));
         if let Some(k) = owed {
             t.garp.owed.remove(k);
             return None;
@@ -184,7 +192,12 @@ impl Oracle {
                     t.garp.owed.drain(..).partition(|(at, ..)| *at < now);
                 t.garp.owed = later;
                 for (at, count, dev, why) in past {
-                    if master_at(at) {
+                    // A delayed burst due at the very instant the instance
+                    // became Master: keepalived runs the two timers in an
+                    // order of its own, so it may come before (not Master
+                    // yet, nothing sent) or after.
+                    let tie = why.starts_with("vrrp_garp_") && t.master_since == Some(at);
+                    if master_at(at) && !tie {
                         found.push(Finding {
                             rule: Invariant::GarpSchedule,
                             director: d,
