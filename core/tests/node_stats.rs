@@ -113,6 +113,10 @@ fn clearing_the_statistics_zeroes_keepalived_s_counters_only() {
         ),
         (2, 1, 1)
     );
+    // The statistics file says the same, in keepalived's layout.
+    let file = node.stats_file();
+    assert_eq!(file, before.stats.keepalived_text(&before.name));
+    assert!(file.contains("    TTL: 1\n"), "{file}");
     node.clear_stats();
     let after = node.status().instances[0].clone();
     assert_eq!(

@@ -424,6 +424,15 @@ impl Node {
         }
     }
 
+    /// keepalived's statistics file (what SIGUSR2 writes): each instance's
+    /// block, in the configuration's order.
+    pub fn stats_file(&self) -> String {
+        self.members
+            .iter()
+            .map(|m| m.stats.keepalived_text(&m.cfg.name))
+            .collect()
+    }
+
     /// A snapshot.
     pub fn status(&self) -> Status {
         Status {

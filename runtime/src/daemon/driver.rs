@@ -300,12 +300,7 @@ impl<K: Kernel> Driver<K> {
     /// SIGSTATS_CLEAR zeroes the counters after writing them, as
     /// keepalived does.
     fn write_stats(&mut self, clear: bool) {
-        let status = self.node.status();
-        let text: String = status
-            .instances
-            .iter()
-            .map(|i| i.stats.keepalived_text(&i.name))
-            .collect();
+        let text = self.node.stats_file();
         let path = stats_path(&self.opts.dump);
         let tmp = path.with_extension("stats.tmp");
         let result = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path));

@@ -222,13 +222,7 @@ impl Sim {
         let Some(node) = &self.world.directors[d].node else {
             return;
         };
-        let status = node.status();
-        let file: String = status
-            .instances
-            .iter()
-            .map(|i| i.stats.keepalived_text(&i.name))
-            .collect();
-        let untracked = node.untracked();
+        let (status, file, untracked) = (node.status(), node.stats_file(), node.untracked());
         for f in self
             .oracle
             .counters(d, &status, &file, &|name| node.state(name), &untracked)

@@ -8,7 +8,6 @@ use holdfast_core::node::Input;
 use holdfast_core::trace::Kind;
 use holdfast_core::vrrp::instance::State;
 
-use crate::oracle::Facts;
 use crate::scenario::{seconds, Fault};
 use crate::setup::load_config;
 use crate::topology::HostKind;
@@ -204,15 +203,12 @@ impl Sim {
                     }
                 }
                 if dir.node.is_some() {
-                    let added = up;
-                    self.input(
-                        d,
-                        Input::Address {
-                            interface,
-                            address,
-                            added,
-                        },
-                    );
+                    let added = Input::Address {
+                        interface,
+                        address,
+                        added: up,
+                    };
+                    self.input(d, added);
                 }
             }
             Fault::Foreign { segment, advert } => {
@@ -317,8 +313,7 @@ impl Sim {
         };
         match node.reload(now, &cfg, &dir.interfaces) {
             Ok(()) => {
-                self.oracle
-                    .reloaded(now, d, &cfg, Facts::of(&cfg, &dir.interfaces));
+                self.oracle.reloaded(now, d, &cfg, &dir.interfaces);
                 // States carry over by name; new instances start from Initialize.
                 let states = info
                     .iter()

@@ -218,7 +218,8 @@ impl Oracle {
     /// states, and their elections are judged again from their next
     /// transition (core keeps a running timer across a reload); a Master
     /// advertises at once with its new settings.
-    pub fn reloaded(&mut self, now: Instant, d: usize, config: &Config, facts: Vec<Facts>) {
+    pub fn reloaded(&mut self, now: Instant, d: usize, config: &Config, interfaces: &[Interface]) {
+        let facts = Facts::of(config, interfaces);
         let dir = &mut self.dirs[d];
         // Scripts whose definition changed start again without a result.
         dir.scripts = scripts::Scripts::new(config, Some(&dir.scripts));
