@@ -228,3 +228,30 @@ fn a_bad_packet_lands_in_the_counter_of_the_first_check_keepalived_makes() {
     );
     assert_eq!(status.rejected.get(&Reject::Truncated), Some(&3));
 }
+
+/// An advert with another address list lands in keepalived's Address List
+/// line; one whose list differs only in its content was counted as
+/// received first (keepalived counts before it compares the list).
+#[test]
+fn another_address_list_is_an_address_list_error() {
+    let mut node = node();
+    let now = Instant::from_nanos(1_000_000_000);
+    let listing = |addresses: &[&str]| {
+        Repr {
+            version: Version::V2,
+            vrid: 9,
+            priority: 150,
+            adver_int: 1,
+            auth: Auth::pass("secret"),
+            addresses: addresses.iter().map(|a| ip(a)).collect(),
+        }
+        .to_bytes(ip("192.168.200.2"), ip("224.0.0.18"), Variant::Plain)
+    };
+    node.handle(now, packet(255, listing(&["10.0.0.1", "10.0.0.2"])));
+    node.handle(now, packet(255, listing(&["10.0.0.2"])));
+    let a = node.status().instances[0].clone();
+    assert_eq!(a.rejected.get(&Reject::AddressCount), Some(&1));
+    assert_eq!(a.rejected.get(&Reject::AddressList), Some(&1));
+    assert_eq!((a.stats.addr_list_err, a.stats.advert_rcvd), (2, 1));
+    assert!(node.stats_file().contains("    Address List: 2\n"));
+}

@@ -397,6 +397,62 @@ fn adverts_that_do_not_match_the_instance_are_rejected_by_name() {
     assert_eq!(b.poll_timeout(), Some(at(3.609375)));
 }
 
+/// keepalived 2.2.7 drops an advert whose address list is not the
+/// instance's: another count before the checksum, a missing address after
+/// it; the order of the list does not matter.
+#[test]
+fn an_advert_with_another_address_list_is_dropped() {
+    use holdfast_core::vrrp::Reject;
+    let mut mine = settings("10.200.0.2", 100);
+    mine.addresses = vec![ip("10.200.0.10"), ip("10.200.0.11")];
+    let mut b = Instance::new(mine);
+    b.start(Instant::ZERO);
+    let advert = |addresses: &[&str], checksum_ok: bool| {
+        let repr = Repr {
+            version: Version::V2,
+            vrid: 51,
+            priority: 200,
+            adver_int: 1,
+            auth: Auth::pass("k@l"),
+            addresses: addresses.iter().map(|a| ip(a)).collect(),
+        };
+        let (src, dst) = (ip("10.200.0.1"), ip("224.0.0.18"));
+        let mut bytes = repr.to_bytes(src, dst, Variant::Plain);
+        if !checksum_ok {
+            bytes[6] ^= 0xff;
+        }
+        Repr::read(&Packet::new_unchecked(&bytes[..]), src, dst).unwrap()
+    };
+    let src = ip("10.200.0.1");
+    assert_eq!(
+        b.handle_advert(at(1.0), src, 255, &advert(&["10.200.0.10"], true)),
+        Err(Reject::AddressCount)
+    );
+    // The count is judged before the checksum, the list after it.
+    assert_eq!(
+        b.handle_advert(at(1.0), src, 255, &advert(&["10.200.0.10"], false)),
+        Err(Reject::AddressCount)
+    );
+    let other = ["10.200.0.10", "10.200.0.99"];
+    assert_eq!(
+        b.handle_advert(at(1.0), src, 255, &advert(&other, false)),
+        Err(Reject::BadChecksum)
+    );
+    assert_eq!(
+        b.handle_advert(at(1.0), src, 255, &advert(&other, true)),
+        Err(Reject::AddressList)
+    );
+    // None of them moved the master-down deadline; the same list in
+    // another order is the instance's and is heard.
+    assert_eq!(b.poll_timeout(), Some(at(3.609375)));
+    let swapped = ["10.200.0.11", "10.200.0.10"];
+    assert_eq!(
+        b.handle_advert(at(1.0), src, 255, &advert(&swapped, true)),
+        Ok(())
+    );
+    assert!(b.poll_timeout() > Some(at(3.609375)));
+}
+
 #[test]
 fn announcements_at_the_transition_again_after_five_seconds_and_on_refresh() {
     let mut s = settings("10.200.0.1", 150);

@@ -55,9 +55,10 @@ const FOURTH: u64 = 0x4641_4d49_4c49_4553;
 /// (IPv6 and unicast virtual routers, digests of the served page and odd
 /// answers, trackers of missing interfaces,
 /// routers that rewrite the TTL, `vrrp_script`s and their failures,
-/// statistics cleared), whose faults join the timeline. The corpus of
-/// schedules that found bugs names the version each was found with.
-pub const LATEST: u32 = 2;
+/// statistics cleared), whose faults join the timeline; 3 adds foreign
+/// routers that list other addresses. The corpus of schedules that found
+/// bugs names the version each was found with.
+pub const LATEST: u32 = 3;
 
 /// Replaces `setup`'s timeline (over `duration`) and varies its network
 /// and configurations, all from `seed`, as the latest version does.
@@ -108,7 +109,7 @@ pub fn generate_version(setup: &mut Setup, seed: u64, duration: Duration, versio
         let unicast = vary_unicast(setup, &mut fourth, !reloads);
         vary_digests(setup, &mut fourth);
         flips = vary_scripts(setup, &mut fourth, duration);
-        flips.extend(foreign(setup, &mut fourth, duration));
+        flips.extend(foreign(setup, &mut fourth, duration, version));
         vary_notifies(setup, &mut fourth);
         // Unicast peers name the addresses: a renumbered director would
         // lose its peer by configuration.
@@ -547,8 +548,14 @@ fn vary_notifies(setup: &mut Setup, rng: &mut ChaCha8Rng) {
 /// a few adverts for its VRID that a director must drop, each in
 /// keepalived's counter for its first failed check: an unknown or another
 /// authentication type, another password, an unknown version (with a TTL
-/// a router left), another type, a bad checksum, another interval.
-fn foreign(setup: &Setup, rng: &mut ChaCha8Rng, duration: Duration) -> Vec<(Duration, Fault)> {
+/// a router left), another type, a bad checksum, another interval, and
+/// from version 3 another address list.
+fn foreign(
+    setup: &Setup,
+    rng: &mut ChaCha8Rng,
+    duration: Duration,
+    version: u32,
+) -> Vec<(Duration, Fault)> {
     use crate::scenario::ForeignAdvert;
     use holdfast_core::config::model::AuthType;
     if setup.directors.is_empty() || rng.random::<f64>() < 0.6 {
@@ -603,7 +610,9 @@ fn foreign(setup: &Setup, rng: &mut ChaCha8Rng, duration: Duration) -> Vec<(Dura
         count: rng.random_range(1..=5),
         every_ms: 1000.0,
     };
-    match rng.random_range(0..7) {
+    // Version 3 adds a router that lists other addresses: one more or one
+    // fewer (keepalived compares the count first), or one of them another.
+    match rng.random_range(0..if version >= 3 { 9 } else { 7 }) {
         0 => {
             a.version = 2;
             a.auth_type = rng.random_range(3..=255);
@@ -623,15 +632,31 @@ fn foreign(setup: &Setup, rng: &mut ChaCha8Rng, duration: Duration) -> Vec<(Dura
         }
         4 => a.kind = rng.random_range(2..=15),
         5 => a.bad_checksum = true,
-        _ => {
+        6 => {
             a.version = 2;
             a.interval = a.interval.wrapping_add(rng.random_range(1..=3));
         }
+        7 if a.addresses.is_empty() || rng.random::<bool>() => a.addresses.push(other(src)),
+        7 => {
+            a.addresses.pop();
+        }
+        _ => match a.addresses.last_mut() {
+            Some(last) => *last = other(src),
+            None => a.addresses.push(other(src)),
+        },
     }
     let span = duration.as_secs_f64();
     let at = secs(rng, 5.0_f64.min(span / 4.0), (span - 10.0).max(span / 2.0));
     let segment = setup.topo.segments[seg].name.clone();
     vec![(at, Fault::Foreign { segment, advert: a })]
+}
+
+/// An address of `src`'s family no configuration has.
+fn other(src: IpAddr) -> IpAddr {
+    match src {
+        IpAddr::V4(_) => IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, 239)),
+        IpAddr::V6(_) => IpAddr::V6(std::net::Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, 0x239)),
+    }
 }
 
 /// In some seeds, a director renumbered: one of its interfaces gains a

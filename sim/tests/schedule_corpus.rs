@@ -75,7 +75,8 @@ fn every_schedule_that_found_a_bug_now_holds() {
 fn a_generated_schedule_is_pinned() {
     pinned(1, include_str!("corpus/generated-seed-7.txt"));
     pinned(2, include_str!("corpus/generated-seed-7-v2.txt"));
-    assert_eq!(holdfast_sim::schedule::LATEST, 2, "pin the new version too");
+    pinned(3, include_str!("corpus/generated-seed-7-v3.txt"));
+    assert_eq!(holdfast_sim::schedule::LATEST, 3, "pin the new version too");
 }
 
 fn pinned(version: u32, expected: &str) {

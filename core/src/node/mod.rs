@@ -582,6 +582,11 @@ impl Node {
                     }
                 }
                 Err(r) => {
+                    // keepalived counts an advert as received before it
+                    // compares the address list.
+                    if r == crate::vrrp::Reject::AddressList {
+                        m.stats.advert_rcvd += 1;
+                    }
                     *m.rejected.entry(r).or_default() += 1;
                     m.stats.reject(r);
                     self.count(r);

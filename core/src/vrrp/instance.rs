@@ -675,7 +675,8 @@ impl Instance {
     /// order (which decides the counter a bad packet lands in): the
     /// length (the codec's, before this), the TTL, the version, for v2 the
     /// authentication type (known, then the instance's), the password and
-    /// the interval, then the type, then the checksum.
+    /// the interval, then the type, the address count, the checksum, and
+    /// last the address list.
     fn check(&self, src: IpAddr, ttl: u8, parsed: &Parsed) -> Result<(), Reject> {
         let repr = &parsed.repr;
         self.check_ttl(src, ttl)?;
@@ -703,6 +704,12 @@ impl Instance {
         if parsed.kind != super::wire::TYPE_ADVERTISEMENT {
             return Err(Reject::BadType);
         }
+        // keepalived 2.2.7 compares the address count before the checksum
+        // (`vrrp_skip_check_adv_addr`, which would skip it for the same
+        // master, is refused as not implemented).
+        if repr.addresses.len() != self.s.addresses.len() {
+            return Err(Reject::AddressCount);
+        }
         // The checksum variant this instance sends is the one it accepts;
         // keepalived also recognises the pre-1.3.6 unicast form from a
         // unicast peer.
@@ -716,6 +723,11 @@ impl Instance {
             && !repr.addresses.is_empty()
         {
             return Err(Reject::FamilyMismatch);
+        }
+        // Last, each of its addresses must be in the list (in any order);
+        // keepalived has counted the advert as received by then.
+        if !self.s.addresses.iter().all(|a| repr.addresses.contains(a)) {
+            return Err(Reject::AddressList);
         }
         Ok(())
     }

@@ -31,11 +31,18 @@ pub enum Reject {
     IntervalMismatch,
     /// Address family of the advert is not the instance's.
     FamilyMismatch,
+    /// It lists another number of addresses than the instance has
+    /// (keepalived's "unexpected ip number count", `addr_list_err`).
+    AddressCount,
+    /// One of the instance's addresses is missing from its list
+    /// (keepalived's "ip address associated with VRID not present in
+    /// MASTER advert", `addr_list_err`).
+    AddressList,
 }
 
 impl Reject {
     /// Every reason, for counters.
-    pub const ALL: [Reject; 11] = [
+    pub const ALL: [Reject; 13] = [
         Reject::Truncated,
         Reject::BadVersion,
         Reject::BadType,
@@ -47,6 +54,8 @@ impl Reject {
         Reject::AuthMismatch,
         Reject::IntervalMismatch,
         Reject::FamilyMismatch,
+        Reject::AddressCount,
+        Reject::AddressList,
     ];
 
     /// A short name for logs and metrics.
@@ -63,6 +72,8 @@ impl Reject {
             Reject::AuthMismatch => "auth_mismatch",
             Reject::IntervalMismatch => "interval_mismatch",
             Reject::FamilyMismatch => "family_mismatch",
+            Reject::AddressCount => "address_count",
+            Reject::AddressList => "address_list",
         }
     }
 }

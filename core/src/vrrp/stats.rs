@@ -57,6 +57,7 @@ impl Stats {
             // interval counter for them.
             Reject::IntervalMismatch => {}
             Reject::InvalidAuthType => self.invalid_authtype += 1,
+            Reject::AddressCount | Reject::AddressList => self.addr_list_err += 1,
             Reject::AuthTypeMismatch => self.authtype_mismatch += 1,
             Reject::AuthMismatch => self.auth_failure += 1,
             Reject::BadVersion
@@ -132,6 +133,8 @@ mod tests {
             (Reject::WrongVrid, 9),
             (Reject::FamilyMismatch, 10),
             (Reject::InvalidAuthType, 11),
+            (Reject::AddressCount, 12),
+            (Reject::AddressList, 13),
         ] {
             for _ in 0..times {
                 s.reject(reason);
@@ -146,6 +149,7 @@ mod tests {
                 authtype_mismatch: 4,
                 auth_failure: 5,
                 invalid_authtype: 11,
+                addr_list_err: 25,
                 ..Stats::default()
             },
             "keepalived 2.2.7 has no counter for the others"

@@ -82,8 +82,8 @@ pub enum Invariant {
     ProbeSchedule,
     /// The oracle: keepalived's per-instance counters (adverts received
     /// and sent, priority 0 among them, times it became and left Master)
-    /// are what the director received, sent and did
-    /// (`oracle/counters.rs`).
+    /// are what the director received, sent and did, and its status shows
+    /// each checker's last result as counted (`oracle/counters.rs`).
     CountersAgree,
     /// The oracle: an instance is in Fault exactly while a link that
     /// faults it (or a member of its sync group) is down

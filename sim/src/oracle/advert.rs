@@ -30,6 +30,11 @@ pub struct Advert {
     pub auth_type: u8,
     /// v2 authentication data (a type-1 password).
     pub auth_data: [u8; 8],
+    /// The addresses it lists, as far as the message holds them (its
+    /// count is byte 3).
+    pub addresses: Vec<IpAddr>,
+    /// How many addresses its header says it lists.
+    pub count: usize,
     /// Whether its checksum verifies without a pseudo-header, with the
     /// pseudo-header of its destination, and with that of the multicast
     /// group in place of a unicast destination (keepalived before 1.3.6).
@@ -69,6 +74,15 @@ impl Advert {
             let field = u16::from_be_bytes([header[4], header[5]]) & 0x0fff;
             (field, 0, [0; 8])
         };
+        // The addresses follow the 8-byte header, 4 or 16 bytes each.
+        let width = if v4 { 4 } else { 16 };
+        let addresses = (0..count)
+            .map_while(|n| bytes.get(8 + n * width..8 + (n + 1) * width))
+            .map(|b| match <[u8; 4]>::try_from(b) {
+                Ok(four) => IpAddr::from(four),
+                Err(_) => IpAddr::from(<[u8; 16]>::try_from(b).expect("16 bytes")),
+            })
+            .collect();
         let group = IpAddr::V4(std::net::Ipv4Addr::new(224, 0, 0, 18));
         let sums = Sums {
             plain: wire::verifies(bytes, true, src, dst),
@@ -86,6 +100,8 @@ impl Advert {
             interval_field,
             auth_type,
             auth_data,
+            addresses,
+            count,
         })
     }
 
@@ -112,6 +128,11 @@ mod tests {
         assert_eq!((a.version, a.vrid, a.priority), (2, 51, 150));
         assert_eq!((a.interval_field, a.auth_type), (1, 1));
         assert_eq!(&a.auth_data, b"k@l!ve1\0");
+        let listed: Vec<IpAddr> = vec![
+            "192.168.200.10".parse().unwrap(),
+            "192.168.200.11".parse().unwrap(),
+        ];
+        assert_eq!((a.count, &a.addresses), (2, &listed));
         // Its checksum field is zero: it verifies under no variant.
         assert!(!a.sums.plain && !a.sums.pseudo && !a.sums.legacy);
         // v3, VRID 7, priority 100, max adver int 100 cs (1 s).

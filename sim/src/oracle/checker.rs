@@ -67,6 +67,10 @@ struct Model {
     next: Option<(Instant, Instant)>,
     /// What its last failure's reason must mention.
     why: String,
+    /// Its place among its real server's checkers.
+    index: usize,
+    /// Whether the last probe it counted passed.
+    last: Option<bool>,
 }
 
 impl Model {
@@ -135,7 +139,7 @@ impl Checkers {
                 let all = rs.checkers.iter().all(|ch| {
                     let at = ch.connect.ip.unwrap_or(rs.address);
                     let on = ch.connect.port.or(rs.port).unwrap_or(0);
-                    c.owner(ch, at, on) == Some((key, true))
+                    c.owner(ch, at, on).map(|(k, _, judged)| (k, judged)) == Some((key, true))
                 });
                 c.followed.insert(key, all);
             }
@@ -153,6 +157,17 @@ impl Checkers {
                 .insert(v, if held { Quorum::Held } else { Quorum::Lost });
         }
         c
+    }
+
+    /// Whether the last probe of each followed checker passed, by its real
+    /// server and its place among that server's checkers; a checker with a
+    /// probe under way is left out (core may have given it up already).
+    pub(super) fn last_results(&self) -> BTreeMap<(RsKey, usize), bool> {
+        self.models
+            .iter()
+            .filter(|(n, _)| !self.probes.values().any(|p| p.checker == **n))
+            .filter_map(|(_, m)| Some(((m.rs, m.index), m.last?)))
+            .collect()
     }
 
     /// Whether real server `rs` (`key`) is alive as the model has it;
@@ -182,12 +197,12 @@ impl Checkers {
 
     /// The real server `checker` (probing `address`:`port`) belongs to,
     /// when exactly one real server of the configuration has it.
-    fn owner(&self, checker: &Checker, address: IpAddr, port: u16) -> Option<(RsKey, bool)> {
+    fn owner(&self, checker: &Checker, address: IpAddr, port: u16) -> Option<(RsKey, usize, bool)> {
         let config = self.config.as_ref()?;
         let mut found = None;
         for (v, vs) in config.virtual_servers.iter().enumerate() {
             for rs in &vs.real_servers {
-                for ch in &rs.checkers {
+                for (index, ch) in rs.checkers.iter().enumerate() {
                     let at = ch.connect.ip.unwrap_or(rs.address);
                     let on = ch.connect.port.or(rs.port).unwrap_or(0);
                     if ch == checker && at == address && on == port {
@@ -196,7 +211,7 @@ impl Checkers {
                         }
                         let dynamic = matches!(&ch.kind, CheckerKind::MiscCheck(m) if m.dynamic);
                         let judged = !dynamic && !vs.ha_suspend;
-                        found = Some(((v, rs.address, rs.port), judged));
+                        found = Some(((v, rs.address, rs.port), index, judged));
                     }
                 }
             }
@@ -244,7 +259,7 @@ impl Oracle {
         }
         let number = id.0 >> 32;
         if !c.models.contains_key(&number) {
-            let (rs, true) = c.owner(checker, address, port)? else {
+            let (rs, index, true) = c.owner(checker, address, port)? else {
                 return None;
             };
             let (urls, http, fast_recovery) = match &checker.kind {
@@ -274,6 +289,8 @@ impl Oracle {
                     delay_before_retry: checker.delay_before_retry,
                     next: Some((first, last)),
                     why: String::new(),
+                    index,
+                    last: None,
                 },
             );
         }
@@ -455,6 +472,7 @@ fn count(c: &mut Checkers, now: Instant, p: Probe) {
     let rs = m.rs;
     let before = c.alive(rs);
     let m = c.models.get_mut(&p.checker).expect("looked up above");
+    m.last = Some(p.pass);
     let why = if p.pass {
         format!("url {} passed", p.url)
     } else {

@@ -10,11 +10,14 @@
 //! (`Dir::node_rejected`). Compared whenever a director's process ends
 //! and at the end of the run (`counters_agree`) with what a user reads:
 //! the statistics file the daemon writes on SIGUSR2 (keepalived's
-//! layout, read here line by line) and the state each instance reports;
-//! from a reload on, a director's counters are not compared.
+//! layout, read here line by line), the state each instance reports, and
+//! whether each checker's last probe passed as the status (the daemon's
+//! dumps) shows it; from a reload on, a director's counters and checkers
+//! are not compared.
 
 use std::collections::BTreeMap;
 
+use holdfast_core::check::schedule::Outcome;
 use holdfast_core::node::Status;
 use holdfast_core::vrrp::instance::State;
 
@@ -41,6 +44,7 @@ pub(super) struct Counts {
     pub invalid_authtype: u64,
     pub authtype_mismatch: u64,
     pub auth_failure: u64,
+    pub addr_list_err: u64,
 }
 
 /// The keepalived counter a dropped packet lands in.
@@ -58,11 +62,16 @@ pub enum Counter {
     AuthTypeMismatch,
     /// `auth_failure`.
     AuthFailure,
+    /// `addr_list_err`, for another number of addresses.
+    AddrCount,
+    /// `addr_list_err`, for an address of the instance's missing: keepalived
+    /// has counted the advert in `advert_rcvd` by then.
+    AddrList,
 }
 
 impl Counts {
     /// Each counter with keepalived's name.
-    pub(super) fn fields(&self) -> [(&'static str, u64); 13] {
+    pub(super) fn fields(&self) -> [(&'static str, u64); 14] {
         [
             ("advert_rcvd", self.advert_rcvd),
             ("advert_sent", self.advert_sent),
@@ -77,6 +86,7 @@ impl Counts {
             ("invalid_authtype", self.invalid_authtype),
             ("authtype_mismatch", self.authtype_mismatch),
             ("auth_failure", self.auth_failure),
+            ("addr_list_err", self.addr_list_err),
         ]
     }
 
@@ -90,6 +100,11 @@ impl Counts {
             Counter::InvalidAuthType => &mut self.invalid_authtype,
             Counter::AuthTypeMismatch => &mut self.authtype_mismatch,
             Counter::AuthFailure => &mut self.auth_failure,
+            Counter::AddrCount => &mut self.addr_list_err,
+            Counter::AddrList => {
+                self.advert_rcvd += 1;
+                &mut self.addr_list_err
+            }
         } += 1;
     }
 }
@@ -132,9 +147,9 @@ fn read_stats_file(text: &str) -> BTreeMap<String, Counts> {
             ("Authentication Errors", "Failure") => &mut c.auth_failure,
             ("Priority Zero", "Received") => &mut c.pri_zero_rcvd,
             ("Priority Zero", "Sent") => &mut c.pri_zero_sent,
-            // keepalived 2.2.7 never counts an interval error, and the
-            // simulated directors' address lists always agree.
-            ("Packet Errors", "Advertisement Interval" | "Address List") => &mut c.rejected,
+            ("Packet Errors", "Address List") => &mut c.addr_list_err,
+            // keepalived 2.2.7 never counts an interval error.
+            ("Packet Errors", "Advertisement Interval") => &mut c.rejected,
             _ => continue,
         };
         *field += n;
@@ -201,6 +216,31 @@ impl Oracle {
         }
         if dir.reloaded {
             return found;
+        }
+        // What its status shows of each checker's last probe: the result
+        // the oracle counted last.
+        let last = dir.checkers.last_results();
+        for rs in &status.real_servers {
+            for (k, shown) in rs.last.iter().enumerate() {
+                let Some(&pass) = last.get(&((rs.vs, rs.address, rs.port), k)) else {
+                    continue;
+                };
+                let passed = shown
+                    .as_ref()
+                    .map(|o| matches!(o, Outcome::Pass | Outcome::Exit(0)));
+                if passed != Some(pass) {
+                    found.push(Finding {
+                        rule: Invariant::CountersAgree,
+                        director: d,
+                        detail: format!(
+                            "real server {}:{} shows the last probe of its checker {k} as {shown:?}; the last one counted {}",
+                            rs.address,
+                            rs.port.unwrap_or(0),
+                            if pass { "passed" } else { "failed" }
+                        ),
+                    });
+                }
+            }
         }
         let file = read_stats_file(stats_file);
         let node: u64 = status.rejected.values().sum();

@@ -191,6 +191,11 @@ impl Facts {
         if a.kind != 1 {
             return Err(Some(Counter::InvalidType));
         }
+        // keepalived compares the number of addresses here, the addresses
+        // themselves after the checksum.
+        if a.count != self.addresses.len() {
+            return Err(Some(Counter::AddrCount));
+        }
         // The variant it sends is the one it takes; a unicast v3 instance
         // also takes keepalived's pre-1.3.6 unicast checksum.
         let sums = a.sums;
@@ -199,7 +204,13 @@ impl Facts {
         } else {
             sums.pseudo || (self.unicast && sums.legacy)
         };
-        if !summed || Some(a.src) == self.primary {
+        if !summed {
+            return Err(None);
+        }
+        if self.addresses.iter().any(|v| !a.addresses.contains(v)) {
+            return Err(Some(Counter::AddrList));
+        }
+        if Some(a.src) == self.primary {
             return Err(None);
         }
         Ok(())
