@@ -56,7 +56,8 @@ const FOURTH: u64 = 0x4641_4d49_4c49_4553;
 /// answers, trackers of missing interfaces,
 /// routers that rewrite the TTL, `vrrp_script`s and their failures,
 /// statistics cleared), whose faults join the timeline; 3 adds foreign
-/// routers that list other addresses. The corpus of schedules that found
+/// routers that list other addresses, and the real servers' and pools'
+/// scripts with `omega`. The corpus of schedules that found
 /// bugs names the version each was found with.
 pub const LATEST: u32 = 3;
 
@@ -124,6 +125,9 @@ pub fn generate_version(setup: &mut Setup, seed: u64, duration: Duration, versio
             let host = d.name.clone();
             flips.push((at, Fault::ClearStats { host }));
         }
+    }
+    if version >= 3 {
+        vary_lvs_scripts(setup, &mut fourth);
     }
     let mut draws = [rng, more, fourth];
     setup.timeline = faults(setup, &mut draws, duration, &base, reloads, v2);
@@ -540,6 +544,31 @@ fn vary_notifies(setup: &mut Setup, rng: &mut ChaCha8Rng) {
         }
         for g in &mut d.config.sync_groups {
             g.notify = draw(rng, &g.name);
+        }
+    }
+}
+
+/// In half the seeds (version 3 on), the real servers' and pools'
+/// scripts: each real server's `notify_up` and `notify_down`, each pool's
+/// `quorum_up` and `quorum_down`, half of them drawn, and `omega` on half
+/// the pools, per director (each runs its own).
+fn vary_lvs_scripts(setup: &mut Setup, rng: &mut ChaCha8Rng) {
+    use holdfast_core::config::model::Script;
+    if rng.random::<f64>() < 0.5 {
+        return;
+    }
+    let some = |rng: &mut ChaCha8Rng, name: String| {
+        (rng.random::<f64>() < 0.5).then(|| Script::new(format!("/etc/keepalived/{name}.sh")))
+    };
+    for d in &mut setup.directors {
+        for (v, vs) in d.config.virtual_servers.iter_mut().enumerate() {
+            vs.omega = rng.random::<f64>() < 0.5;
+            vs.quorum_up = some(rng, format!("vs{v}_quorum_up"));
+            vs.quorum_down = some(rng, format!("vs{v}_quorum_down"));
+            for (r, rs) in vs.real_servers.iter_mut().enumerate() {
+                rs.notify_up = some(rng, format!("vs{v}_rs{r}_up")).map(Box::new);
+                rs.notify_down = some(rng, format!("vs{v}_rs{r}_down")).map(Box::new);
+            }
         }
     }
 }

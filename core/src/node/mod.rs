@@ -147,6 +147,7 @@ impl Node {
         // Starts every instance no script holds.
         node.update_trackers(now);
         node.pools.sync_table(&mut node.outputs);
+        node.pools.started(&mut node.outputs);
         node.pump(now);
         Ok(node)
     }

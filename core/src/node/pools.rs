@@ -180,8 +180,11 @@ impl Pools {
         }
     }
 
-    /// keepalived's omega: on shutdown, the down notifiers of live real
-    /// servers and of pools that have their quorum.
+    /// keepalived's omega (its `clear_service_rs` and `update_vs_notifies`
+    /// when stopping): on shutdown, the `notify_down` of each live real
+    /// server still in the service (not one a lost quorum swapped for the
+    /// sorry server), then the pool's `quorum_down`, whatever its quorum
+    /// was (keepalived marks every pool's quorum lost as it stops).
     pub(super) fn omega(&self, out: &mut Outbox) {
         for (v, vs) in self
             .config
@@ -190,15 +193,31 @@ impl Pools {
             .enumerate()
             .filter(|(_, vs)| vs.omega)
         {
+            let swapped = !self.quorum[v] && vs.sorry_server.is_some();
             for (r, rs) in vs.real_servers.iter().enumerate() {
-                if let (true, Some(s)) = (self.alive[v][r], &rs.notify_down) {
+                if let (true, false, Some(s)) = (self.alive[v][r], swapped, &rs.notify_down) {
                     out.push_back(Output::RunScript {
                         script: (**s).clone(),
                         args: Vec::new(),
                     });
                 }
             }
-            if let (true, Some(s)) = (self.quorum[v], &vs.quorum_down) {
+            if let Some(s) = &vs.quorum_down {
+                out.push_back(Output::RunScript {
+                    script: s.clone(),
+                    args: Vec::new(),
+                });
+            }
+        }
+    }
+
+    /// At start, a pool without its quorum that has a sorry server runs
+    /// its `quorum_down` (keepalived's "Starting with quorum down", from
+    /// `update_quorum_state` at init); a pool that starts with it runs
+    /// nothing.
+    pub(super) fn started(&self, out: &mut Outbox) {
+        for (v, vs) in self.config.virtual_servers.iter().enumerate() {
+            if let (false, Some(_), Some(s)) = (self.quorum[v], &vs.sorry_server, &vs.quorum_down) {
                 out.push_back(Output::RunScript {
                     script: s.clone(),
                     args: Vec::new(),
@@ -504,7 +523,58 @@ mod tests {
         // At start both servers are up and the quorum held: omega runs the
         // live server's notify_down and the pool's quorum_down.
         let o = drain(&mut out);
-        let scripts = scripts(&o);
-        assert_eq!(scripts, ["/bin/echo rs-down", "/bin/echo down"], "{o:?}");
+        assert_eq!(
+            scripts(&o),
+            ["/bin/echo rs-down", "/bin/echo down"],
+            "{o:?}"
+        );
+        // Without its quorum, keepalived still runs quorum_down as it stops.
+        let (lost, _) = one_failed(&config(&with_omega));
+        lost.omega(&mut out);
+        assert_eq!(scripts(&drain(&mut out)), ["/bin/echo down"]);
+    }
+
+    /// keepalived's start: a pool that starts without its quorum and has a
+    /// sorry server runs quorum_down ("Starting with quorum down"); with
+    /// omega, a live server that the lost quorum took out of the service
+    /// (the sorry server in its place) gets no notify_down as it stops.
+    #[test]
+    fn quorum_down_at_a_start_without_quorum_and_no_notify_down_for_a_server_out() {
+        let text = CONF
+            .replacen(
+                "    quorum 2\n",
+                "    quorum 3\n    omega\n    sorry_server 10.0.0.99 80\n",
+                1,
+            )
+            .replacen(
+                "        notify_down",
+                "        weight 2\n        notify_down",
+                1,
+            )
+            .replacen(
+                "real_server 10.0.0.12 80 {\n",
+                "real_server 10.0.0.12 80 {\n        notify_down \"/bin/echo rs2-down\"\n",
+                1,
+            );
+        let cfg = config(&text);
+        let mut out = Outbox::default();
+        let p = Pools::new(at(0), &cfg, 7);
+        assert!(p.quorum[0], "weights 2 + 1 hold quorum 3");
+        p.started(&mut out);
+        assert!(
+            drain(&mut out).is_empty(),
+            "a pool starting with its quorum runs nothing"
+        );
+        let (lost, _) = one_failed(&cfg);
+        assert!(
+            !lost.quorum[0] && lost.alive[0][1],
+            "10.0.0.12 lives, out of the service"
+        );
+        lost.omega(&mut out);
+        assert_eq!(scripts(&drain(&mut out)), ["/bin/echo down"]);
+        let alpha = text.replace("TCP_CHECK {", "TCP_CHECK {\n            alpha");
+        let q = Pools::new(at(0), &config(&alpha), 7);
+        q.started(&mut out);
+        assert_eq!(scripts(&drain(&mut out)), ["/bin/echo down"]);
     }
 }

@@ -106,7 +106,8 @@ pub enum Invariant {
     /// priority-0 advert first (`oracle/release.rs`).
     MasterReleases,
     /// The oracle: each change of state runs keepalived's notify scripts,
-    /// and no others run (`oracle/notify.rs`).
+    /// each real server's and pool's change its own, and no others run
+    /// (`oracle/notify.rs`, `oracle/lvs_notify.rs`).
     NotifyScripts,
     /// A run used more events than its budget: something loops (two
     /// directors answering each other without end) instead of settling.

@@ -39,7 +39,7 @@ use super::pool::Quorum;
 use super::{secs, Finding, Oracle};
 
 /// A real server: its virtual server's place, address and port.
-type RsKey = (usize, IpAddr, Option<u16>);
+pub(super) type RsKey = (usize, IpAddr, Option<u16>);
 
 /// keepalived's BOOTSTRAP_DELAY: the first probe comes this long after
 /// the start, plus a random part of `warmup`.
@@ -352,6 +352,7 @@ impl Oracle {
         alive: bool,
         reason: &str,
     ) -> Option<Finding> {
+        self.owe_real_server_scripts(now, d, rs, alive);
         let c = &mut self.dirs[d].checkers;
         if !c.judged || !c.models.values().any(|m| m.rs == rs) {
             return None;

@@ -15,6 +15,7 @@ mod checker;
 mod counters;
 mod election;
 mod garp;
+mod lvs_notify;
 mod notify;
 mod pool;
 mod release;
@@ -206,6 +207,7 @@ impl Oracle {
         self.dirs[d]
             .links
             .extend(started.into_iter().map(|(n, up)| (n, (up, now))));
+        self.owe_start_scripts(now, d);
         self.reprioritise(now, d);
     }
 

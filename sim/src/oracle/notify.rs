@@ -8,7 +8,8 @@
 //! instance, then every sync group, goes to STOP.
 //!
 //! Every notify owed must run within its instant and every script run must
-//! be owed (`notify_scripts`). An instance in a sync group is not judged
+//! be owed (`notify_scripts`); the real servers' and pools' scripts join
+//! the same runs owed (`lvs_notify.rs`). An instance in a sync group is not judged
 //! on its own notifies: keepalived leaves out those of a member whose
 //! state its group already has, by an order of events within the group
 //! that this model does not follow; its group's are judged.
@@ -19,6 +20,7 @@ use holdfast_core::vrrp::instance::State;
 
 use crate::invariants::Invariant;
 
+use super::lvs_notify::LvsNotifies;
 use super::{secs, Finding, Oracle};
 
 /// A script run owed: (command, arguments, why, since when).
@@ -40,6 +42,8 @@ pub(super) struct Notifies {
     pub(super) owed: Vec<Owed>,
     /// SIGTERM came: the groups' STOP is owed already.
     stopping: bool,
+    /// The real servers' and pools' scripts (`lvs_notify.rs`).
+    pub(super) lvs: LvsNotifies,
 }
 
 /// keepalived's word for a state in a notify's arguments.
@@ -109,6 +113,7 @@ impl Notifies {
                 .collect(),
             owed: Vec::new(),
             stopping: false,
+            lvs: LvsNotifies::new(config),
         }
     }
 }
@@ -185,6 +190,7 @@ impl Oracle {
             .flat_map(|n| [&n.any, &n.master, &n.backup, &n.fault, &n.stop])
             .flatten()
             .any(|s| s.command == command);
+        let is_notify = is_notify || dir.notifies.lvs.commands.contains(command);
         let unjudged = dir.notifies.unjudged.iter().any(|c| c == command);
         (is_notify && !unjudged).then(|| Finding {
             rule: Invariant::NotifyScripts,

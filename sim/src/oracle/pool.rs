@@ -112,7 +112,7 @@ fn lives(c: &Checkers, v: usize, vs: &VirtualServer) -> Option<Vec<bool>> {
 }
 
 /// The quorum after the live weight `live`, from what it was.
-fn next_quorum(vs: &VirtualServer, live: u64, was: Quorum) -> Quorum {
+pub(super) fn next_quorum(vs: &VirtualServer, live: u64, was: Quorum) -> Quorum {
     let (q, h) = (u64::from(vs.quorum), u64::from(vs.hysteresis));
     if live == 0 || live < q.saturating_sub(h) {
         Quorum::Lost

@@ -20,6 +20,7 @@ impl Oracle {
             t.must_release = t.state == State::Master;
         }
         self.owe_stop_notifies(now, d);
+        self.owe_omega_scripts(now, d);
     }
 
     /// Director `d` handled SIGTERM now: a Master that sent no priority-0
