@@ -571,7 +571,7 @@ fn a_weighted_tracker_lowers_the_master_below_its_peer_which_takes_over() {
 }
 
 #[test]
-fn owners_start_master_as_a_group_and_come_back_from_fault_after_one_interval() {
+fn owners_start_master_as_a_group_and_come_back_from_fault_after_master_down() {
     let text = "vrrp_sync_group G {\n group { A B }\n}\nvrrp_instance A {\n interface eth0\n virtual_router_id 1\n priority 255\n virtual_ipaddress { 10.0.0.10/24 }\n}\nvrrp_instance B {\n interface eth1\n virtual_router_id 2\n priority 255\n virtual_ipaddress { 10.1.0.10/24 }\n}\n";
     let cfg = read(text);
     let mut node = Node::new(Instant::ZERO, &cfg, &ifaces(1)).unwrap();
@@ -597,16 +597,48 @@ fn owners_start_master_as_a_group_and_come_back_from_fault_after_one_interval() 
             up: true,
         },
     );
-    // keepalived's try_up_instance: an owner waits one interval and its skew (1/256 s,
-    // in keepalived's whole microseconds).
-    assert_eq!(node.poll_timeout(), Some(at(3.0 + 1.0 + 0.003906)));
-    while let Some(t) = node.poll_timeout().filter(|&t| t <= at(6.0)) {
-        node.handle_timeout(t);
-    }
+    // keepalived's try_up_instance: the fault left wantstate FAULT, so an
+    // owner too waits a whole master-down interval, 3 s and its skew
+    // (1/256 s, in keepalived's whole microseconds): measured with
+    // keepalived 2.2.7, 3.005 s from the link's return.
+    let run_to = |node: &mut Node, until: f64| {
+        while let Some(t) = node.poll_timeout().filter(|&t| t <= at(until)) {
+            node.handle_timeout(t);
+        }
+    };
+    run_to(&mut node, 3.0 + 3.0 + 0.003905);
+    assert_eq!(
+        (node.state("A"), node.state("B")),
+        (Some(State::Backup), Some(State::Backup))
+    );
+    run_to(&mut node, 3.0 + 3.0 + 0.003906);
     assert_eq!(
         (node.state("A"), node.state("B")),
         (Some(State::Master), Some(State::Master))
     );
+}
+
+/// keepalived's wantstate at start (`vrrp_init_state`): an owner with
+/// `state BACKUP` written, or in a sync group with a member that is not an
+/// owner, starts in BACKUP and counts a whole master-down interval (3 × 1 s
+/// and its skew, 1/256 s); `state MASTER` without a priority is an owner,
+/// Master at once.
+#[test]
+fn an_owner_that_wants_backup_or_shares_a_group_waits_master_down() {
+    let backup = "vrrp_instance A {\n interface eth0\n state BACKUP\n virtual_router_id 1\n priority 255\n virtual_ipaddress { 10.0.0.10/24 }\n}\n";
+    let node = Node::new(Instant::ZERO, &read(backup), &ifaces(1)).unwrap();
+    assert_eq!(node.state("A"), Some(State::Backup));
+    assert_eq!(node.poll_timeout(), Some(at(3.0 + 0.003906)));
+    let mixed = "vrrp_sync_group G {\n group { A B }\n}\nvrrp_instance A {\n interface eth0\n virtual_router_id 1\n priority 255\n virtual_ipaddress { 10.0.0.10/24 }\n}\nvrrp_instance B {\n interface eth1\n virtual_router_id 2\n priority 100\n virtual_ipaddress { 10.1.0.10/24 }\n}\n";
+    let node = Node::new(Instant::ZERO, &read(mixed), &ifaces(1)).unwrap();
+    assert_eq!(
+        (node.state("A"), node.state("B")),
+        (Some(State::Backup), Some(State::Backup))
+    );
+    assert_eq!(node.poll_timeout(), Some(at(3.0 + 0.003906)));
+    let bare = "vrrp_instance A {\n interface eth0\n state MASTER\n virtual_router_id 1\n virtual_ipaddress { 10.0.0.10/24 }\n}\n";
+    let node = Node::new(Instant::ZERO, &read(bare), &ifaces(1)).unwrap();
+    assert_eq!(node.state("A"), Some(State::Master));
 }
 
 #[test]

@@ -837,18 +837,59 @@ fn config() -> impl Strategy<Value = Config> {
                         virtual_server_groups,
                         virtual_servers,
                         ssl,
-                    )| Config {
-                        global,
-                        vrrp_scripts,
-                        sync_groups,
-                        instances,
-                        virtual_server_groups,
-                        virtual_servers,
-                        ssl,
+                    )| {
+                        let mut c = Config {
+                            global,
+                            vrrp_scripts,
+                            sync_groups,
+                            instances,
+                            virtual_server_groups,
+                            virtual_servers,
+                            ssl,
+                        };
+                        as_keepalived_reads_it(&mut c);
+                        c
                     },
                 )
         },
     )
+}
+
+/// The model in the form keepalived's reading leaves it (the reader
+/// applies these rules, each with a warning; a model outside them would
+/// not read back as itself): an owner has no `nopreempt` and no weighted
+/// scripts, nor has a member of a sync group without
+/// `sync_group_tracking_weight`; a group with an owner tracks with weight
+/// 0; a script nothing tracks is gone.
+fn as_keepalived_reads_it(c: &mut Config) {
+    for i in &mut c.instances {
+        let group = c.sync_groups.iter().find(|g| g.members.contains(&i.name));
+        let unweighted = group.is_some_and(|g| !g.sync_group_tracking_weight);
+        if i.priority == 255 {
+            i.nopreempt = false;
+        }
+        let owner = i.priority == 255;
+        i.track_scripts
+            .retain(|t| t.weight == 0 || !(unweighted || owner));
+    }
+    for g in &mut c.sync_groups {
+        let has_owner = c
+            .instances
+            .iter()
+            .any(|i| g.members.contains(&i.name) && i.priority == 255);
+        if has_owner {
+            g.track_scripts.iter_mut().for_each(|t| t.weight = 0);
+            g.track_interfaces.iter_mut().for_each(|t| t.weight = 0);
+        }
+    }
+    let used: Vec<String> = c
+        .instances
+        .iter()
+        .flat_map(|i| &i.track_scripts)
+        .chain(c.sync_groups.iter().flat_map(|g| &g.track_scripts))
+        .map(|t| t.name.clone())
+        .collect();
+    c.vrrp_scripts.retain(|s| used.contains(&s.name));
 }
 
 /// The lines of the two models' JSON that differ, for a readable failure.

@@ -159,8 +159,10 @@ fn tracking_weight_out_of_range() {
         21,
         "weight 300 is out of range",
     );
-    let script = "vrrp_script chk {\n    script /bin/true\n    weight -254\n}\n";
-    expect_one(script, E, 3, 12, "weight -254 is out of range");
+    // Tracked, or keepalived would also say the script is not used.
+    let script = "vrrp_script chk {\n    script /bin/true\n    weight -254\n}\n".to_string()
+        + &inst("    track_script {\n        chk\n    }\n");
+    expect_one(&script, E, 3, 12, "weight -254 is out of range");
 }
 
 #[test]
@@ -408,9 +410,10 @@ fn unclosed_block_names_the_line_it_opened_on() {
 
 #[test]
 fn unterminated_string_names_its_own_line() {
-    let text = "vrrp_script chk {\n    script \"/usr/bin/check\n    interval 2\n}\n";
+    let text = "vrrp_script chk {\n    script \"/usr/bin/check\n    interval 2\n}\n".to_string()
+        + &inst("    track_script {\n        chk\n    }\n");
     // The rest of the line is taken as the string, so nothing else is reported.
-    expect_one(text, E, 2, 12, "unterminated string");
+    expect_one(&text, E, 2, 12, "unterminated string");
 }
 
 #[test]
@@ -681,4 +684,91 @@ fn ssl_block_is_read_and_its_unknown_keywords_located() {
         3,
         "unknown keyword `cafile` in SSL",
     );
+}
+
+/// keepalived's `vrrp_state_handler`: a BACKUP after a MASTER is ignored,
+/// with a warning; and what is not written is derived from what is
+/// (`vrrp_complete_instance`): `state MASTER` without a priority is the
+/// address owner, priority 255 without a state wants MASTER; an owner's
+/// `nopreempt` is cleared, with a warning.
+#[test]
+fn state_and_priority_are_derived_from_each_other_as_keepalived_does() {
+    use holdfast_core::config::model::InitialState;
+    expect_one(
+        &inst("    state MASTER\n    state BACKUP\n    priority 100\n"),
+        W,
+        5,
+        11,
+        "BACKUP is ignored",
+    );
+    expect_one(
+        &inst("    priority 255\n    nopreempt\n"),
+        W,
+        5,
+        5,
+        "priority 255",
+    );
+    let read = |extra: &str| {
+        let loaded = config::parse_str(
+            "t.conf",
+            &inst(extra),
+            &MemLoader::new(),
+            &LoadOptions::default(),
+        );
+        let i = loaded.config.expect("it reads").instances[0].clone();
+        (i.priority, i.initial_state)
+    };
+    assert_eq!(read("    state MASTER\n"), (255, InitialState::Master));
+    assert_eq!(read("    priority 255\n"), (255, InitialState::Master));
+    assert_eq!(
+        read("    state BACKUP\n    priority 255\n"),
+        (255, InitialState::Backup)
+    );
+    assert_eq!(
+        read("    state MASTER\n    state BACKUP\n"),
+        (255, InitialState::Master)
+    );
+    assert_eq!(read(""), (100, InitialState::Backup));
+}
+
+/// keepalived 2.2.7's reading of weights in sync groups (measured): a
+/// member's weighted track_script is dropped without
+/// sync_group_tracking_weight (and a script nothing else tracks is then not
+/// used, nor run); its weighted track_interface keeps the weight, with a
+/// warning that says keepalived applies it despite its own message.
+#[test]
+fn weighted_trackers_in_a_sync_group_as_keepalived_runs_them() {
+    let scripted = |group_extra: &str| {
+        format!(
+            "vrrp_script chk {{\n    script /bin/true\n}}\nvrrp_sync_group G {{\n    group {{\n        VI_1\n    }}\n{group_extra}}}\n{}",
+            inst("    track_script {\n        chk weight -20\n    }\n    track_interface {\n        eth1 weight -30\n    }\n")
+        )
+    };
+    let f = findings(&scripted(""));
+    let said = |needle: &str| {
+        f.iter()
+            .filter(|x| x.3.contains(needle))
+            .map(|x| (x.0, x.1))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        said("weighted track_script `chk` is ignored"),
+        [(W, 13)],
+        "{f:#?}"
+    );
+    assert_eq!(said("vrrp_script `chk` is not used"), [(W, 1)], "{f:#?}");
+    assert_eq!(said("applies it all the same"), [(W, 9)], "{f:#?}");
+    let read = |text: &str| {
+        let loaded = config::parse_str("t.conf", text, &MemLoader::new(), &LoadOptions::default());
+        loaded.config.expect("it reads")
+    };
+    let c = read(&scripted(""));
+    assert!(c.instances[0].track_scripts.is_empty() && c.vrrp_scripts.is_empty());
+    assert_eq!(c.instances[0].track_interfaces[0].weight, -30);
+    // With sync_group_tracking_weight both count, with no warning.
+    let weighted = scripted("    sync_group_tracking_weight\n");
+    let f = findings(&weighted);
+    assert!(f.iter().all(|x| x.3.contains("only one member")), "{f:#?}");
+    let c = read(&weighted);
+    assert_eq!(c.instances[0].track_scripts[0].weight, -20);
 }

@@ -56,8 +56,8 @@ const FOURTH: u64 = 0x4641_4d49_4c49_4553;
 /// answers, trackers of missing interfaces,
 /// routers that rewrite the TTL, `vrrp_script`s and their failures,
 /// statistics cleared), whose faults join the timeline; 3 adds foreign
-/// routers that list other addresses, and the real servers' and pools'
-/// scripts with `omega`. The corpus of schedules that found
+/// routers that list other addresses, the real servers' and pools'
+/// scripts with `omega`, and address owners. The corpus of schedules that found
 /// bugs names the version each was found with.
 pub const LATEST: u32 = 3;
 
@@ -128,11 +128,40 @@ pub fn generate_version(setup: &mut Setup, seed: u64, duration: Duration, versio
     }
     if version >= 3 {
         vary_lvs_scripts(setup, &mut fourth);
+        vary_owners(setup, &mut fourth);
     }
     let mut draws = [rng, more, fourth];
     setup.timeline = faults(setup, &mut draws, duration, &base, reloads, v2);
     setup.timeline.extend(flips);
     setup.timeline.sort_by_key(|(t, _)| *t);
+    as_read(setup);
+}
+
+/// Each director's varied configuration as a file of it would read: printed
+/// and read back by core's reader, which applies keepalived's corrections
+/// (weighted scripts of sync-group members dropped without
+/// `sync_group_tracking_weight`, an owner's `nopreempt` cleared, a script
+/// nothing tracks removed...), so that no seed runs a model that no file
+/// gives. Nothing is drawn here: every version's seeds keep their draws.
+fn as_read(setup: &mut Setup) {
+    use holdfast_core::config::{self, printer, LoadOptions, MemLoader};
+    let opts = LoadOptions {
+        ignore_unimplemented: true,
+        ..LoadOptions::default()
+    };
+    for d in &mut setup.directors {
+        let text = printer::print(&d.config);
+        let loaded = config::parse_str("generated.conf", &text, &MemLoader::new(), &opts);
+        match loaded.config {
+            Some(c) => d.config = c,
+            // A drawn configuration core refuses is the generator's bug.
+            None => panic!(
+                "the generator drew a configuration for {} that does not read:\n{}\n{text}",
+                d.name,
+                loaded.render()
+            ),
+        }
+    }
 }
 
 /// The settings that decide elections and checks, drawn per VRID (both
@@ -544,6 +573,65 @@ fn vary_notifies(setup: &mut Setup, rng: &mut ChaCha8Rng) {
         }
         for g in &mut d.config.sync_groups {
             g.notify = draw(rng, &g.name);
+        }
+    }
+}
+
+/// Some virtual routers (version 3 on) get an address owner: one
+/// director's instances of a sync group (or one instance outside any),
+/// priority 255, most wanting MASTER (`state MASTER`: Master at once when
+/// the whole group is), some with `state BACKUP` written (keepalived then
+/// counts a master-down interval); `nopreempt` and `preempt_delay` off, as
+/// keepalived clears them for an owner.
+fn vary_owners(setup: &mut Setup, rng: &mut ChaCha8Rng) {
+    use holdfast_core::config::model::InitialState;
+    if setup.directors.is_empty() {
+        return;
+    }
+    // The routers: each sync group's members, or an instance alone.
+    let first = &setup.directors[0].config;
+    let mut routers: Vec<Vec<String>> = first
+        .sync_groups
+        .iter()
+        .map(|g| g.members.clone())
+        .collect();
+    routers.extend(
+        first
+            .instances
+            .iter()
+            .filter(|i| {
+                !first
+                    .sync_groups
+                    .iter()
+                    .any(|g| g.members.contains(&i.name))
+            })
+            .map(|i| vec![i.name.clone()]),
+    );
+    for members in routers {
+        if rng.random::<f64>() >= 0.2 {
+            continue;
+        }
+        let d = rng.random_range(0..setup.directors.len());
+        let wants = if rng.random::<f64>() < 0.8 {
+            InitialState::Master
+        } else {
+            InitialState::Backup
+        };
+        for i in &mut setup.directors[d].config.instances {
+            if members.contains(&i.name) {
+                i.priority = 255;
+                i.initial_state = wants;
+                i.nopreempt = false;
+                i.preempt_delay = Duration::ZERO;
+            }
+        }
+        // One owner per virtual router.
+        for (k, other) in setup.directors.iter_mut().enumerate() {
+            for i in &mut other.config.instances {
+                if k != d && members.contains(&i.name) && i.priority == 255 {
+                    i.priority = 254;
+                }
+            }
         }
     }
 }

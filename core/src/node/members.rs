@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use super::{Interface, NodeError};
-use crate::config::model::{Config, Family, VirtualIp, VrrpInstance};
+use crate::config::model::{Config, Family, InitialState, VirtualIp, VrrpInstance};
 use crate::vrrp::instance::{Instance, Settings};
 use crate::vrrp::stats::Stats;
 use crate::vrrp::Reject;
@@ -98,9 +98,10 @@ pub(super) fn build_members(
         };
         let group = group_of(&cfg.name);
         let g = group.map(|g| &config.sync_groups[g]);
-        // keepalived: trackers of sync-group members count as unweighted
-        // unless the group says sync_group_tracking_weight.
-        let weighted = g.is_none_or(|g| g.sync_group_tracking_weight);
+        // Weights as configured: the configuration reader already applied
+        // keepalived's rules for sync groups and owners (a member's
+        // weighted scripts dropped without sync_group_tracking_weight, its
+        // weighted interfaces kept, as keepalived 2.2.7 runs them).
         let mut tracked = Vec::new();
         if !cfg.dont_track_primary && !ifname.is_empty() {
             tracked.push((ifname.clone(), 0, false));
@@ -117,11 +118,7 @@ pub(super) fn build_members(
                 untracked.push(t.name.clone());
                 continue;
             }
-            tracked.push((
-                t.name.clone(),
-                if weighted { t.weight } else { 0 },
-                t.reverse,
-            ));
+            tracked.push((t.name.clone(), t.weight, t.reverse));
         }
         let scripts = cfg
             .track_scripts
@@ -129,11 +126,26 @@ pub(super) fn build_members(
             .chain(g.into_iter().flat_map(|g| g.track_scripts.iter()))
             .filter_map(|t| {
                 let i = config.vrrp_scripts.iter().position(|s| s.name == t.name)?;
-                Some((i, if weighted { t.weight } else { 0 }, t.reverse))
+                Some((i, t.weight, t.reverse))
             })
             .collect();
         let mut inst = Instance::new(Settings::from_config(cfg, &config.global, primary));
         inst.set_in_group(group.is_some());
+        // keepalived's vrrp_init_state: an address owner that wants MASTER
+        // is Master at once, in a sync group only if every member is one
+        // (vrrp_sync_set_group starts the group in BACKUP otherwise).
+        let owner = |i: &VrrpInstance| i.priority == 255 && i.initial_state == InitialState::Master;
+        let at_once = owner(cfg)
+            && g.is_none_or(|g| {
+                g.members.iter().all(|m| {
+                    config
+                        .instances
+                        .iter()
+                        .find(|i| &i.name == m)
+                        .is_none_or(owner)
+                })
+            });
+        inst.set_start_master(at_once);
         members.push(Member {
             held: false,
             inst,

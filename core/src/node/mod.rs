@@ -103,17 +103,8 @@ impl Node {
         interfaces: &[Interface],
         seed: u64,
     ) -> Result<Node, NodeError> {
-        let mut members = build_members(config, interfaces)?;
+        let members = build_members(config, interfaces)?;
         let groups = group_members(&members, config.sync_groups.len());
-        // keepalived starts a group master at once only if every member is
-        // an address owner; they then start as owners do.
-        for g in &groups {
-            if !g.is_empty() && g.iter().all(|&i| members[i].cfg.priority == 255) {
-                for &i in g {
-                    members[i].inst.set_in_group(false);
-                }
-            }
-        }
         let links = interfaces.iter().map(|i| (i.name.clone(), i.up)).collect();
         let mut node = Node {
             members,

@@ -252,6 +252,8 @@ pub struct Instance {
     group_fault: bool,
     /// Becoming master waits for its sync group.
     in_group: bool,
+    /// It wants MASTER at start (see [`Instance::set_start_master`]).
+    start_master: bool,
     /// A deliberate bug (tests of the simulator's oracle).
     #[cfg(feature = "defects")]
     defect: Option<Defect>,
@@ -277,6 +279,7 @@ impl Instance {
             own_fault: false,
             group_fault: false,
             in_group: false,
+            start_master: true,
             #[cfg(feature = "defects")]
             defect: None,
             want_master: false,
@@ -298,6 +301,14 @@ impl Instance {
         return self.defect == Some(d);
         #[cfg(not(feature = "defects"))]
         return false;
+    }
+
+    /// Whether, as an address owner, it is Master at once when it starts
+    /// (keepalived's `wantstate` is MASTER: `state MASTER`, or priority 255
+    /// with no state written; and its sync group, if any, is all such
+    /// owners). True unless set.
+    pub fn set_start_master(&mut self, start_master: bool) {
+        self.start_master = start_master;
     }
 
     /// Makes becoming master wait for the sync group (see [`Action::WantMaster`]).
@@ -363,14 +374,10 @@ impl Instance {
                 self.transition(State::Backup, Reason::FaultCleared);
                 self.want_master = false;
                 self.master_adver_int = self.s.advert_int;
-                // keepalived's try_up_instance: an owner comes back after one
-                // interval and its skew, everyone else after master-down.
-                let wait = if self.s.priority == 255 {
-                    self.s.advert_int + self.skew()
-                } else {
-                    self.master_down()
-                };
-                self.timer = Some(now + wait);
+                // keepalived's try_up_instance: a fault left `wantstate`
+                // FAULT, so the owner too counts a whole master-down
+                // interval (measured: 3.005 s at advert_int 1).
+                self.timer = Some(now + self.master_down());
             }
             (State::Backup | State::Master, true) => {
                 if self.state == State::Master {
@@ -528,14 +535,13 @@ impl Instance {
         self.master_adver_int = self.s.advert_int;
         if self.own_fault || self.group_fault {
             self.transition(State::Fault, Reason::Fault);
-        } else if self.s.priority == 255 && !self.in_group {
+        } else if self.s.priority == 255 && self.start_master {
             self.become_master(now, Reason::Owner);
-        } else if self.s.priority == 255 {
-            // An owner whose group cannot go master yet waits one interval
-            // and the shortest skew (keepalived's vrrp_init_state).
-            self.transition(State::Backup, Reason::Startup);
-            self.timer = Some(now + self.s.advert_int + self.skew());
         } else {
+            // `state MASTER` included, and an owner that wants BACKUP or
+            // is in a sync group with others (keepalived starts the group
+            // in BACKUP, and its members count a whole master-down
+            // interval).
             self.transition(State::Backup, Reason::Startup);
             self.timer = Some(now + self.master_down());
         }

@@ -156,17 +156,31 @@ impl Oracle {
         };
         let judged = self.dirs[d].tracks[i].judged;
         let group = self.dirs[d].facts[i].group;
+        // An owner's start is judged too, unless a script holds it (a
+        // known difference: docs/keepalived.md).
+        let f = &self.dirs[d].facts[i];
+        let start_judged = judged || (f.priority == 255 && !f.tracks_scripts());
+        let starts_master = f.starts_master;
         match (from, to) {
-            // Only an address owner is Master from the start (RFC 5798
-            // §6.4.1); everyone else starts as Backup.
-            (State::Initialize, State::Master)
-                if judged && self.dirs[d].facts[i].priority != 255 =>
-            {
+            // Only an address owner that wants MASTER is Master from the
+            // start (RFC 5798 §6.4.1, keepalived's vrrp_init_state);
+            // everyone else starts as Backup.
+            (State::Initialize, State::Master) if start_judged && !starts_master => {
                 found.push(Finding {
                     rule: Invariant::TakeoverEarly,
                     director: d,
                     detail: format!(
-                        "{name} became Master at {} from Initialize ({reason}), which only an address owner does",
+                        "{name} became Master at {} from Initialize ({reason}), which only an address owner that wants MASTER does",
+                        secs(now)
+                    ),
+                });
+            }
+            (State::Initialize, State::Backup) if start_judged && starts_master => {
+                found.push(Finding {
+                    rule: Invariant::TakeoverMissing,
+                    director: d,
+                    detail: format!(
+                        "{name} entered Backup at {} from Initialize ({reason}); an address owner that wants MASTER is Master at once",
                         secs(now)
                     ),
                 });
@@ -243,15 +257,10 @@ impl Oracle {
                 (State::Master, Some(v)) if f.version == 3 => v,
                 _ => f.advert_int,
             };
-            // An address owner coming up (from Initialize in a sync group,
-            // or out of Fault) waits one interval and its skew
-            // (keepalived's vrrp_init_state and try_up_instance).
-            let wait = if f.priority == 255 && matches!(from, State::Initialize | State::Fault) {
-                t.interval + f.skew(255, t.interval)
-            } else {
-                f.master_down(t.priority, t.interval)
-            };
-            t.deadline = Some(now + wait);
+            // Everyone entering Backup counts a whole master-down interval,
+            // an address owner coming out of Fault too (keepalived's
+            // try_up_instance finds `wantstate` FAULT, not MASTER).
+            t.deadline = Some(now + f.master_down(t.priority, t.interval));
             t.cause = format!("entering Backup ({reason}) at {}", secs(now));
             self.deadlines.extend(t.deadline);
         }

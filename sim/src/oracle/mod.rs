@@ -7,8 +7,9 @@
 //! (`election.rs`).
 //!
 //! It judges only what it can decide exactly: the elections of an
-//! address owner (priority 255) are left to the other invariants, and so
-//! is an instance between a reload and its next transition.
+//! address owner (priority 255) after its start are left to the other
+//! invariants (its start is judged), and so is an instance between a
+//! reload and its next transition.
 
 mod advert;
 mod checker;

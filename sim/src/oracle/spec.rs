@@ -5,7 +5,9 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use holdfast_core::config::model::{AuthType, Config, Family, GarpTiming, VrrpInstance};
+use holdfast_core::config::model::{
+    AuthType, Config, Family, GarpTiming, InitialState, VrrpInstance,
+};
 use holdfast_core::node::Interface;
 
 use super::advert::Advert;
@@ -50,6 +52,11 @@ pub struct Facts {
     pub group: Option<usize>,
     /// The virtual addresses its adverts carry, in order.
     pub addresses: Vec<IpAddr>,
+    /// It is Master at once when it starts (keepalived's
+    /// `vrrp_init_state`): an address owner (255) that wants MASTER (`state
+    /// MASTER`, or no state written), outside a sync group or in one whose
+    /// every member is such an owner.
+    pub starts_master: bool,
     /// Where its adverts go: the multicast group, or each unicast peer.
     pub destinations: Vec<IpAddr>,
     /// The trackers that put it in Fault while down (up, when
@@ -216,6 +223,13 @@ impl Facts {
         Ok(())
     }
 
+    /// Whether it tracks a `vrrp_script`, weighted or not.
+    pub fn tracks_scripts(&self) -> bool {
+        let faulting = self.fault_links.iter().flatten().map(|(n, _)| n);
+        let weighted = self.weights.iter().map(|(n, _, _)| n);
+        faulting.chain(weighted).any(|n| is_script_tracker(n))
+    }
+
     /// Whether an advert of priority `p` from `src` wins against this
     /// instance as Master at priority `mine`: a higher priority, or an equal one from a higher
     /// address (RFC 5798 §6.4.3).
@@ -241,10 +255,11 @@ fn facts(config: &Config, i: &VrrpInstance, interfaces: &[Interface]) -> Facts {
         .iter()
         .position(|g| g.members.contains(&i.name));
     let g = group.map(|g| &config.sync_groups[g]);
-    let weighted = g.is_none_or(|g| g.sync_group_tracking_weight);
+    // The weights as the configuration reader left them: keepalived's
+    // rules for sync groups and owners are already applied there
+    // (docs/keepalived.md, "Sync groups").
     let interface = i.interface.clone().unwrap_or_default();
-    let unweighted = g.is_some_and(|g| !g.sync_group_tracking_weight);
-    let faults = |weight: i32| weight == 0 || unweighted;
+    let faults = |weight: i32| weight == 0;
     let exists = |name: &str| interfaces.iter().any(|x| x.name == name);
     let group_scripts = g.map_or(&[][..], |g| &g.track_scripts[..]);
     let group_links = g.map_or(&[][..], |g| &g.track_interfaces[..]);
@@ -293,7 +308,7 @@ fn facts(config: &Config, i: &VrrpInstance, interfaces: &[Interface]) -> Facts {
         i.unicast_peers.iter().map(|p| p.address).collect()
     };
     let fault_links = primary.is_some().then_some(links);
-    let weights = if weighted {
+    let weights = {
         let scripts = i
             .track_scripts
             .iter()
@@ -307,11 +322,19 @@ fn facts(config: &Config, i: &VrrpInstance, interfaces: &[Interface]) -> Facts {
             .map(|t| (t.name.clone(), t.weight, t.reverse))
             .chain(scripts)
             .collect()
-    } else {
-        Vec::new()
     };
+    let owner = |i: &VrrpInstance| i.priority == 255 && i.initial_state == InitialState::Master;
+    let starts_master = owner(i)
+        && g.is_none_or(|g| {
+            config
+                .instances
+                .iter()
+                .filter(|m| g.members.contains(&m.name))
+                .all(owner)
+        });
     Facts {
         name: i.name.clone(),
+        starts_master,
         fault_links,
         addresses: i.virtual_ipaddress.iter().map(|v| v.address).collect(),
         destinations,

@@ -188,6 +188,7 @@ mod tests {
             untracked: Vec::new(),
             group: None,
             addresses: vec!["192.168.200.10".parse().unwrap()],
+            starts_master: false,
             destinations: vec!["224.0.0.18".parse().unwrap()],
             checksum_plain: version == 2,
             fault_links: Some(vec![("eth0".into(), false)]),

@@ -168,6 +168,7 @@ fn finish(
     // Instances: unique names, unique VRID per interface and family, known
     // tracked scripts.
     let mut inst_spans: BTreeMap<String, Span> = BTreeMap::new();
+    let mut inst_script_spans: BTreeMap<String, Vec<Span>> = BTreeMap::new();
     let mut vrids: BTreeMap<(String, Family, u8), (String, Span)> = BTreeMap::new();
     let mut advert_spans: BTreeMap<String, Span> = BTreeMap::new();
     let mut kept_instances = Vec::new();
@@ -201,7 +202,7 @@ fn finish(
                 vrids.insert(key, (d.inst.name.clone(), d.vrid_span));
             }
         }
-        resolve_track_scripts(
+        let kept = resolve_track_scripts(
             &mut cx,
             &config,
             &mut d.inst.track_scripts,
@@ -209,11 +210,12 @@ fn finish(
             &d.track_script_weights,
             &d.inst.name,
         );
+        inst_script_spans.insert(d.inst.name.clone(), kept);
         inst_spans.insert(d.inst.name.clone(), d.name_span);
         advert_spans.insert(d.inst.name.clone(), d.advert_span);
         kept_instances.push(d.inst);
     }
-    let instances = kept_instances;
+    let mut instances = kept_instances;
 
     // Sync groups: unique names, members exist and belong to one group only,
     // equal advert intervals.
@@ -300,7 +302,7 @@ fn finish(
         }
         d.group.members = ok_members;
         let name = d.group.name.clone();
-        resolve_track_scripts(
+        let _ = resolve_track_scripts(
             &mut cx,
             &config,
             &mut d.group.track_scripts,
@@ -311,7 +313,15 @@ fn finish(
         group_names.insert(d.group.name.clone(), d.name_span);
         config.sync_groups.push(d.group);
     }
+    weights_as_keepalived_reads_them(
+        &mut cx,
+        &mut config,
+        &mut instances,
+        &inst_script_spans,
+        &inst_spans,
+    );
     config.instances = instances;
+    drop_unused_scripts(&mut cx, &mut config, &script_spans);
 
     // Virtual servers: group references, global mail defaults (resolved in
     // place: a large pool is never copied).
@@ -346,8 +356,8 @@ fn resolve_track_scripts(
     spans: &[Span],
     weights: &[Option<i32>],
     owner: &str,
-) {
-    let mut kept = Vec::new();
+) -> Vec<Span> {
+    let (mut kept, mut kept_spans) = (Vec::new(), Vec::new());
     for ((mut e, span), w) in std::mem::take(entries).into_iter().zip(spans).zip(weights) {
         match config.vrrp_scripts.iter().find(|s| s.name == e.name) {
             Some(script) => {
@@ -356,6 +366,7 @@ fn resolve_track_scripts(
                     e.reverse = e.reverse || script.reverse;
                 }
                 kept.push(e);
+                kept_spans.push(*span);
             }
             None => cx.warn(
                 *span,
@@ -364,4 +375,120 @@ fn resolve_track_scripts(
         }
     }
     *entries = kept;
+    kept_spans
+}
+
+/// keepalived 2.2.7's reading of weights (`vrrp_complete_instance` and
+/// the sync groups' trackers, measured): a member of a sync group without
+/// `sync_group_tracking_weight` loses its weighted `track_script`s, and
+/// an address owner its own; a member's weighted `track_interface` keeps
+/// its weight at run time all the same (keepalived says it ignores it);
+/// a sync group with an address owner among its members tracks its own
+/// interfaces and scripts with weight 0.
+fn weights_as_keepalived_reads_them(
+    cx: &mut Cx,
+    config: &mut Config,
+    instances: &mut [super::model::VrrpInstance],
+    script_spans: &BTreeMap<String, Vec<Span>>,
+    inst_spans: &BTreeMap<String, Span>,
+) {
+    for inst in instances.iter_mut() {
+        let group = config
+            .sync_groups
+            .iter()
+            .find(|g| g.members.contains(&inst.name));
+        let unweighted = group.filter(|g| !g.sync_group_tracking_weight);
+        let spans = script_spans.get(&inst.name).cloned().unwrap_or_default();
+        let mut kept = Vec::new();
+        for (t, span) in std::mem::take(&mut inst.track_scripts)
+            .into_iter()
+            .zip(spans)
+        {
+            match (t.weight, unweighted) {
+                (0, _) => kept.push(t),
+                (_, Some(g)) => cx.warn(
+                    span,
+                    format!(
+                        "`{}` is in sync group `{}` without sync_group_tracking_weight: its weighted track_script `{}` is ignored and the script does not count (as keepalived: \"ignoring tracked script with weights due to SYNC group\")",
+                        inst.name, g.name, t.name
+                    ),
+                ),
+                _ if inst.priority == 255 => cx.warn(
+                    span,
+                    format!(
+                        "`{}` has priority 255: its weighted track_script `{}` is ignored (as keepalived: \"Cannot have weighted track script with priority 255\")",
+                        inst.name, t.name
+                    ),
+                ),
+                _ => kept.push(t),
+            }
+        }
+        inst.track_scripts = kept;
+        if let Some(g) = unweighted {
+            if inst.track_interfaces.iter().any(|t| t.weight != 0) {
+                cx.warn(
+                    inst_spans[&inst.name],
+                    format!(
+                        "`{}` is in sync group `{}` without sync_group_tracking_weight and tracks interfaces with a weight: keepalived 2.2.7 says it ignores the weight, and applies it all the same; so does holdfast (add sync_group_tracking_weight to say so)",
+                        inst.name, g.name
+                    ),
+                );
+            }
+        }
+    }
+    for g in &mut config.sync_groups {
+        let has_owner = instances
+            .iter()
+            .any(|i| g.members.contains(&i.name) && i.priority == 255);
+        let weighted = g.track_scripts.iter().any(|t| t.weight != 0)
+            || g.track_interfaces.iter().any(|t| t.weight != 0);
+        if has_owner && weighted {
+            cx.warn(
+                inst_spans
+                    .get(&g.members[0])
+                    .copied()
+                    .unwrap_or_default(),
+                format!(
+                    "sync group `{}` has an address owner (priority 255) among its members: its own trackers count with weight 0, a fault (as keepalived: \"Cannot have weighted track ... with member having priority 255\")",
+                    g.name
+                ),
+            );
+            for t in &mut g.track_scripts {
+                t.weight = 0;
+            }
+            for t in &mut g.track_interfaces {
+                t.weight = 0;
+            }
+        }
+    }
+}
+
+/// keepalived removes a `vrrp_script` that no instance or sync group
+/// tracks, and never runs it ("Warning - script X is not used").
+fn drop_unused_scripts(cx: &mut Cx, config: &mut Config, spans: &BTreeMap<String, Span>) {
+    let used: BTreeSet<String> = config
+        .instances
+        .iter()
+        .flat_map(|i| i.track_scripts.iter())
+        .chain(
+            config
+                .sync_groups
+                .iter()
+                .flat_map(|g| g.track_scripts.iter()),
+        )
+        .map(|t| t.name.clone())
+        .collect();
+    config.vrrp_scripts.retain(|s| {
+        let keep = used.contains(&s.name);
+        if !keep {
+            cx.warn(
+                spans.get(&s.name).copied().unwrap_or_default(),
+                format!(
+                    "vrrp_script `{}` is not used: keepalived does not run it (\"Warning - script {} is not used\"), nor does holdfast",
+                    s.name, s.name
+                ),
+            );
+        }
+        keep
+    });
 }

@@ -83,6 +83,7 @@ pub fn instance(cx: &mut Cx, stmt: Stmt, g: &GlobalDefs) -> Option<InstanceDraft
     let mut vrid: Option<(u8, Span)> = None;
     let mut vrid_written = false;
     let mut priority = 100u8;
+    let mut priority_written = false;
     let mut advert: Option<&Token> = None;
     let mut version: Option<(u8, Span)> = None;
     let mut auth: Option<(Authentication, Span)> = None;
@@ -109,6 +110,12 @@ pub fn instance(cx: &mut Cx, stmt: Stmt, g: &GlobalDefs) -> Option<InstanceDraft
                 if let Some(t) = cx.one(s, "state MASTER|BACKUP") {
                     match t.text.as_str() {
                         "MASTER" => state = InitialState::Master,
+                        // keepalived keeps a MASTER written before.
+                        "BACKUP" if state_span.is_some() && state == InitialState::Master => cx
+                            .warn(
+                                t.span,
+                                "`state` was MASTER already; BACKUP is ignored (as keepalived)",
+                            ),
                         "BACKUP" => state = InitialState::Backup,
                         other => cx.error(
                             t.span,
@@ -126,7 +133,10 @@ pub fn instance(cx: &mut Cx, stmt: Stmt, g: &GlobalDefs) -> Option<InstanceDraft
                     vrid = Some((n as u8, s.args()[0].span));
                 }
             }
-            "priority" => priority = cx.int(s, 1, 255).map_or(priority, |n| n as u8),
+            "priority" => {
+                priority_written = true;
+                priority = cx.int(s, 1, 255).map_or(priority, |n| n as u8);
+            }
             "advert_int" => {
                 if let Some(t) = cx.one(s, "advert_int <seconds>") {
                     if cx
@@ -366,7 +376,17 @@ pub fn instance(cx: &mut Cx, stmt: Stmt, g: &GlobalDefs) -> Option<InstanceDraft
         None => None,
     };
 
+    // keepalived derives what is not written from what is
+    // (vrrp_complete_instance): `state MASTER` without a priority is the
+    // address owner, priority 255 without a state wants MASTER.
+    if !priority_written && state_span.is_some() && state == InitialState::Master {
+        priority = 255;
+    }
+    if state_span.is_none() && priority == 255 {
+        state = InitialState::Master;
+    }
     if state == InitialState::Master
+        && priority != 255
         && authentication
             .as_ref()
             .is_some_and(|a| a.auth_type == AuthType::Ah)
@@ -378,7 +398,13 @@ pub fn instance(cx: &mut Cx, stmt: Stmt, g: &GlobalDefs) -> Option<InstanceDraft
         state = InitialState::Backup;
     }
     let mut nopreempt_flag = nopreempt.is_some();
-    if let (Some(span), InitialState::Master) = (nopreempt, state) {
+    if let (Some(span), 255) = (nopreempt, priority) {
+        cx.warn(
+            span,
+            "`nopreempt` does not work with priority 255 (the address owner); it is cleared (as keepalived)",
+        );
+        nopreempt_flag = false;
+    } else if let (Some(span), InitialState::Master) = (nopreempt, state) {
         cx.warn(
             span,
             "`nopreempt` does not work with `state MASTER`; it is cleared (as keepalived)",
