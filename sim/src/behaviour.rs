@@ -63,6 +63,7 @@ pub fn probe(
             Behaviour::Hang => return fail(timeout, "timed out"),
             _ if !reachable => return fail(timeout, "timed out"),
             Behaviour::Refuse => (SCRIPT_TIME + rtt, 1),
+            Behaviour::Exit(code) => (SCRIPT_TIME + rtt, i32::from(*code)),
             _ => (SCRIPT_TIME + rtt, 0),
         };
         return ProbeResult {
@@ -92,7 +93,8 @@ pub fn probe(
         return pass(exchange.min(timeout));
     };
     let (response, extra) = match behaviour {
-        Behaviour::Ok => return within(pass(exchange), timeout),
+        // A server that only a check script reads otherwise serves well.
+        Behaviour::Ok | Behaviour::Exit(_) => return within(pass(exchange), timeout),
         Behaviour::Status(code) => (
             format!("HTTP/1.1 {code} Simulated\r\nContent-Length: 0\r\n\r\n"),
             Duration::ZERO,
@@ -139,10 +141,13 @@ pub fn passes(behaviour: &Behaviour, checker: &Checker, rtt: Duration, timeout: 
         CheckerKind::HttpGet(h) | CheckerKind::SslGet(h) => h.urls.len().max(1),
         _ => 1,
     };
-    (0..urls).all(|u| {
-        matches!(
-            probe(behaviour, checker, u, rtt, timeout, true).outcome,
-            Outcome::Pass | Outcome::Exit(0)
-        )
-    })
+    // keepalived's check_misc.c: with misc_dynamic, 2 to 255 pass too.
+    let dynamic = matches!(&checker.kind, CheckerKind::MiscCheck(m) if m.dynamic);
+    (0..urls).all(
+        |u| match probe(behaviour, checker, u, rtt, timeout, true).outcome {
+            Outcome::Pass | Outcome::Exit(0) => true,
+            Outcome::Exit(2..=255) => dynamic,
+            _ => false,
+        },
+    )
 }

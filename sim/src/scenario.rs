@@ -175,6 +175,10 @@ pub enum Behaviour {
     /// answer is odd in form (no reason phrase, a Content-Length shorter
     /// than what follows, or malformed), judged as keepalived reads it.
     Raw(String),
+    /// Serves as `ok` does; a `MISC_CHECK` script that checks it exits
+    /// with this status (with `misc_dynamic`, 2 to 255 set the weight to
+    /// the status less 2).
+    Exit(u8),
 }
 
 /// The adverts of a [`Fault::Foreign`] speaker: the message's fields as
@@ -485,6 +489,7 @@ impl Fault {
                     Behaviour::Body(_) => "serves a wrong body".to_string(),
                     Behaviour::SlowMs(ms) => format!("answers after {ms} ms"),
                     Behaviour::Raw(r) => format!("answers {r:?}"),
+                    Behaviour::Exit(code) => format!("makes its check script exit {code}"),
                 };
                 match port {
                     Some(p) => format!("{server}:{p} {what}"),

@@ -57,7 +57,8 @@ const FOURTH: u64 = 0x4641_4d49_4c49_4553;
 /// routers that rewrite the TTL, `vrrp_script`s and their failures,
 /// statistics cleared), whose faults join the timeline; 3 adds foreign
 /// routers that list other addresses, the real servers' and pools'
-/// scripts with `omega`, and address owners. The corpus of schedules that found
+/// scripts with `omega`, address owners, and MISC_CHECK scripts (some
+/// `misc_dynamic`) with the statuses servers make them exit with. The corpus of schedules that found
 /// bugs names the version each was found with.
 pub const LATEST: u32 = 3;
 
@@ -129,9 +130,10 @@ pub fn generate_version(setup: &mut Setup, seed: u64, duration: Duration, versio
     if version >= 3 {
         vary_lvs_scripts(setup, &mut fourth);
         vary_owners(setup, &mut fourth);
+        vary_misc(setup, &mut fourth);
     }
     let mut draws = [rng, more, fourth];
-    setup.timeline = faults(setup, &mut draws, duration, &base, reloads, v2);
+    setup.timeline = faults(setup, &mut draws, duration, &base, reloads, version);
     setup.timeline.extend(flips);
     setup.timeline.sort_by_key(|(t, _)| *t);
     as_read(setup);
@@ -577,6 +579,34 @@ fn vary_notifies(setup: &mut Setup, rng: &mut ChaCha8Rng) {
     }
 }
 
+/// Some TCP checks (version 3 on) become `MISC_CHECK` scripts, half of
+/// them `misc_dynamic` (their statuses 2 to 255 pass and set the weight),
+/// as real pools check with scripts of their own.
+fn vary_misc(setup: &mut Setup, rng: &mut ChaCha8Rng) {
+    use holdfast_core::config::model::MiscCheck;
+    for d in &mut setup.directors {
+        for vs in &mut d.config.virtual_servers {
+            for rs in &mut vs.real_servers {
+                for ch in &mut rs.checkers {
+                    if !matches!(ch.kind, CheckerKind::TcpCheck) || rng.random::<f64>() >= 0.3 {
+                        continue;
+                    }
+                    ch.kind = CheckerKind::MiscCheck(MiscCheck {
+                        path: format!("/etc/keepalived/check_rs.sh {}", rs.address),
+                        // At least 2 s, in keepalived's whole seconds: a
+                        // script that meets a lost segment waits TCP's 1 s
+                        // retransmission, which the bound-based pool
+                        // invariant does not count.
+                        timeout: Some(Duration::from_secs(rng.random_range(2..=5))),
+                        dynamic: rng.random::<bool>(),
+                        user: None,
+                    });
+                }
+            }
+        }
+    }
+}
+
 /// Some virtual routers (version 3 on) get an address owner: one
 /// director's instances of a sync group (or one instance outside any),
 /// priority 255, most wanting MASTER (`state MASTER`: Master at once when
@@ -873,11 +903,16 @@ fn vary_checker(ch: &mut Checker, rng: &mut ChaCha8Rng) {
 /// An answer a real server may give: refusing, hanging, a status (some
 /// accepted by some urls), a page (its digest never the configured one),
 /// or a slow answer (well inside the checker's budget, or past it).
-fn behaviour(draws: &mut [ChaCha8Rng; 3], v2: bool) -> Behaviour {
+fn behaviour(draws: &mut [ChaCha8Rng; 3], version: u32) -> Behaviour {
     // The first stream's draw as it always was; the second refines an
     // answer into a status, a page or a slow answer; the fourth gives half
-    // the pages an odd form.
+    // the pages an odd form, and from version 3 makes a quarter of the
+    // answers a status for the check scripts (MISC_CHECK).
+    let v2 = version >= 2;
     let [rng, more, fourth] = draws;
+    if version >= 3 && fourth.random::<f64>() < 0.25 {
+        return Behaviour::Exit([0, 1, 2, 3, 5, 12, 255][fourth.random_range(0..7)]);
+    }
     match rng.random_range(0..3) {
         0 => Behaviour::Refuse,
         1 => Behaviour::Hang,
@@ -906,8 +941,9 @@ fn faults(
     duration: Duration,
     base: &[NetSpec],
     reloads: bool,
-    v2: bool,
+    version: u32,
 ) -> Vec<(Duration, Fault)> {
+    let v2 = version >= 2;
     let directors: Vec<String> = setup.directors.iter().map(|d| d.name.clone()).collect();
     let segments: Vec<String> = setup.topo.segments.iter().map(|s| s.name.clone()).collect();
     let servers: Vec<IpAddr> = setup.servers.keys().copied().collect();
@@ -1002,7 +1038,7 @@ fn faults(
             }
             7 if !servers.is_empty() => {
                 let server = servers[draws[0].random_range(0..servers.len())];
-                let behaviour = behaviour(draws, v2);
+                let behaviour = behaviour(draws, version);
                 // One port of it, or all.
                 let port = [None, Some(80), Some(443)][draws[1].random_range(0..3)];
                 out.push((

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::{Outbox, Output};
 use crate::alert::{CheckerChange, Policy};
 use crate::check::schedule::{self, CheckerId, Scheduler};
-use crate::config::model::{Checker, Config};
+use crate::config::model::{Checker, CheckerKind, Config};
 use crate::lvs::{self, Table};
 use crate::time::Instant;
 
@@ -134,8 +134,20 @@ impl Pools {
             if let Some((p, ov)) = old_vs(vs) {
                 for (r, rs) in vs.real_servers.iter().enumerate() {
                     let old = &p.config.virtual_servers[ov].real_servers;
+                    // Only a `misc_dynamic` script that stays (the same
+                    // checker) carries the weight it set (keepalived's
+                    // migrate_misc_check); otherwise the file's weight.
+                    let dynamic = |o: &crate::config::model::RealServer| {
+                        rs.checkers.iter().any(|c| {
+                            matches!(&c.kind, CheckerKind::MiscCheck(m) if m.dynamic)
+                                && o.checkers.contains(c)
+                        })
+                    };
                     if let Some(or) = old.iter().position(|o| {
-                        o.address == rs.address && o.port == rs.port && o.weight == rs.weight
+                        o.address == rs.address
+                            && o.port == rs.port
+                            && o.weight == rs.weight
+                            && dynamic(o)
                     }) {
                         weights[v][r] = p.weights[ov][or];
                     }
@@ -532,6 +544,31 @@ mod tests {
         let (lost, _) = one_failed(&config(&with_omega));
         lost.omega(&mut out);
         assert_eq!(scripts(&drain(&mut out)), ["/bin/echo down"]);
+    }
+
+    /// A `misc_dynamic` script's weight stays over a reload while the same
+    /// script checks the server; a file that checks it otherwise brings
+    /// the configured weight back.
+    #[test]
+    fn a_dynamic_weight_carries_over_a_reload_only_with_its_script() {
+        let text = CONF.replacen(
+            "        TCP_CHECK {\n            connect_timeout 1\n            retry 0\n            warmup 0\n        }",
+            "        MISC_CHECK {\n            misc_path /bin/check\n            misc_dynamic\n            retry 0\n            warmup 0\n        }",
+            1,
+        );
+        let cfg = config(&text);
+        let mut out = Outbox::default();
+        let mut p = Pools::new(at(0), &cfg, 7);
+        p.sync_table(&mut out);
+        let sent = probes(&mut p, at(1), &mut out);
+        p.sched.probe_done(at(1), sent[0].1, Outcome::Exit(5));
+        p.pump(&mut out);
+        drain(&mut out);
+        assert_eq!(p.weights[0][0], 3, "status 5 sets weight 3");
+        let same = Pools::carry(at(5), &cfg, 7, Some(&p));
+        assert_eq!(same.weights[0][0], 3);
+        let tcp = Pools::carry(at(5), &config(CONF), 7, Some(&p));
+        assert_eq!(tcp.weights[0][0], 1, "the file's weight");
     }
 
     /// keepalived's start: a pool that starts without its quorum and has a

@@ -61,10 +61,19 @@ impl Monitor {
                     }
                     expect.push((r, rs, up));
                 }
+                // A `misc_dynamic` script sets its server's weight (0 to
+                // 253): the pool's live weight, hence its quorum, is not
+                // known.
+                let dynamic = |rs: &holdfast_core::config::model::RealServer| {
+                    rs.checkers.iter().any(|c| {
+                        matches!(&c.kind, holdfast_core::config::model::CheckerKind::MiscCheck(m) if m.dynamic)
+                    })
+                };
+                let weights_known = !vs.real_servers.iter().any(dynamic);
                 // The quorum is known only once every server has settled:
                 // lost whatever it was before, or held whatever it was
                 // (in between, the hysteresis band, history decides).
-                let (lost, kept) = if settled {
+                let (lost, kept) = if settled && weights_known {
                     (!pool::quorum(vs, live, true), pool::quorum(vs, live, false))
                 } else {
                     (false, false)
@@ -87,6 +96,12 @@ impl Monitor {
                         })
                 };
                 for (r, rs, up) in expect {
+                    // Its weight 0 (a status of 2) and an inhibited
+                    // failure look alike in the table: the oracle judges
+                    // its changes (`real_server_exact`).
+                    if dynamic(rs) {
+                        continue;
+                    }
                     if has_sorry && !lost && !kept {
                         continue; // the quorum decides, and it is not known
                     }

@@ -23,7 +23,9 @@
 //! What each probe should say comes from `verdict.rs`, not from what the
 //! simulator told core. A director's checkers are judged from its start
 //! until a reload (which carries checker states over in ways this model
-//! does not follow); a `misc_dynamic` or `ha_suspend` server is not judged.
+//! does not follow); an `ha_suspend` server is not judged. A `misc_dynamic`
+//! script's statuses 2 to 255 pass (the weights they set are left to
+//! `real_server_pool`).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -71,6 +73,8 @@ struct Model {
     index: usize,
     /// Whether the last probe it counted passed.
     last: Option<bool>,
+    /// A `misc_dynamic` script: exit statuses 2 to 255 pass.
+    dynamic: bool,
 }
 
 impl Model {
@@ -162,11 +166,12 @@ impl Checkers {
     /// Whether the last probe of each followed checker passed, by its real
     /// server and its place among that server's checkers; a checker with a
     /// probe under way is left out (core may have given it up already).
-    pub(super) fn last_results(&self) -> BTreeMap<(RsKey, usize), bool> {
+    /// (With whether it is a `misc_dynamic` one.)
+    pub(super) fn last_results(&self) -> BTreeMap<(RsKey, usize), (bool, bool)> {
         self.models
             .iter()
             .filter(|(n, _)| !self.probes.values().any(|p| p.checker == **n))
-            .filter_map(|(_, m)| Some(((m.rs, m.index), m.last?)))
+            .filter_map(|(_, m)| Some(((m.rs, m.index), (m.last?, m.dynamic))))
             .collect()
     }
 
@@ -209,8 +214,7 @@ impl Checkers {
                         if found.is_some() {
                             return None; // two servers with the same checker
                         }
-                        let dynamic = matches!(&ch.kind, CheckerKind::MiscCheck(m) if m.dynamic);
-                        let judged = !dynamic && !vs.ha_suspend;
+                        let judged = !vs.ha_suspend;
                         found = Some(((v, rs.address, rs.port), index, judged));
                     }
                 }
@@ -291,6 +295,7 @@ impl Oracle {
                     why: String::new(),
                     index,
                     last: None,
+                    dynamic: matches!(&checker.kind, CheckerKind::MiscCheck(m) if m.dynamic),
                 },
             );
         }

@@ -222,12 +222,14 @@ impl Oracle {
         let last = dir.checkers.last_results();
         for rs in &status.real_servers {
             for (k, shown) in rs.last.iter().enumerate() {
-                let Some(&pass) = last.get(&((rs.vs, rs.address, rs.port), k)) else {
+                let Some(&(pass, dynamic)) = last.get(&((rs.vs, rs.address, rs.port), k)) else {
                     continue;
                 };
-                let passed = shown
-                    .as_ref()
-                    .map(|o| matches!(o, Outcome::Pass | Outcome::Exit(0)));
+                let passed = shown.as_ref().map(|o| match o {
+                    Outcome::Pass | Outcome::Exit(0) => true,
+                    Outcome::Exit(2..=255) => dynamic,
+                    _ => false,
+                });
                 if passed != Some(pass) {
                     found.push(Finding {
                         rule: Invariant::CountersAgree,

@@ -96,6 +96,15 @@ fn lives(c: &Checkers, v: usize, vs: &VirtualServer) -> Option<Vec<bool>> {
     if matches!(vs.key, VsKey::Group { .. }) {
         return None;
     }
+    // A `misc_dynamic` script moves weights: left to `real_server_pool`.
+    let dynamic = |c: &holdfast_core::config::model::Checker| matches!(&c.kind, holdfast_core::config::model::CheckerKind::MiscCheck(m) if m.dynamic);
+    if vs
+        .real_servers
+        .iter()
+        .any(|rs| rs.checkers.iter().any(dynamic))
+    {
+        return None;
+    }
     if let Some(s) = &vs.sorry_server {
         let duplicate = vs
             .real_servers

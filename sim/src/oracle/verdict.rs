@@ -35,12 +35,19 @@ pub fn verdict(
         // TCP or HTTP connection is refused.
         (_, Behaviour::Refuse) if misc => Err("exit status 1".into()),
         (_, Behaviour::Refuse) => Err("refused".into()),
+        // keepalived's check_misc.c: 0 passes; with misc_dynamic 2 to 255
+        // pass too (setting the weight); anything else fails.
+        (CheckerKind::MiscCheck(m), Behaviour::Exit(code)) => match code {
+            0 => Ok(()),
+            2..=255 if m.dynamic => Ok(()),
+            _ => Err(format!("exit status {code}")),
+        },
         (CheckerKind::HttpGet(h) | CheckerKind::SslGet(h), b) => {
             let Some(u) = h.urls.get(url) else {
                 return Ok(());
             };
             let (status, body) = match b {
-                Behaviour::Ok | Behaviour::SlowMs(_) => return Ok(()),
+                Behaviour::Ok | Behaviour::SlowMs(_) | Behaviour::Exit(_) => return Ok(()),
                 Behaviour::Status(code) => (*code, ""),
                 Behaviour::Body(text) => (200, text.as_str()),
                 Behaviour::Raw(raw) => match read(raw) {
