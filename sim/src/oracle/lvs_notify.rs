@@ -133,18 +133,18 @@ impl Oracle {
         let Some((_, p)) = n.lvs.pools.iter_mut().find(|(v, _)| *v == rs.0) else {
             return;
         };
-        let Some(r) =
+        let Some((server, alive)) =
             p.vs.real_servers
                 .iter()
-                .position(|s| (s.address, s.port) == (rs.1, rs.2))
+                .zip(p.alive.iter_mut())
+                .find(|(s, _)| (s.address, s.port) == (rs.1, rs.2))
         else {
             return;
         };
-        if p.alive[r] == up {
+        if *alive == up {
             return;
         }
-        p.alive[r] = up;
-        let server = &p.vs.real_servers[r];
+        *alive = up;
         let word = if up { "up" } else { "down" };
         let why = format!(
             "real server {}:{} went {word} at {}",

@@ -25,7 +25,7 @@ mod sent;
 mod sources;
 mod spec;
 mod trackers;
-pub(crate) mod verdict;
+pub mod verdict;
 pub(crate) mod wire;
 
 use std::collections::{BTreeMap, BTreeSet};
