@@ -142,7 +142,7 @@ pub fn passes(behaviour: &Behaviour, checker: &Checker, rtt: Duration, timeout: 
         _ => 1,
     };
     // keepalived's check_misc.c: with misc_dynamic, 2 to 255 pass too.
-    let dynamic = matches!(&checker.kind, CheckerKind::MiscCheck(m) if m.dynamic);
+    let dynamic = checker.kind.is_dynamic();
     (0..urls).all(
         |u| match probe(behaviour, checker, u, rtt, timeout, true).outcome {
             Outcome::Pass | Outcome::Exit(0) => true,

@@ -260,7 +260,7 @@ impl Scheduler {
     fn finish(&mut self, now: Instant, i: u32, outcome: Outcome) {
         let st = &mut self.checkers[i as usize];
         st.in_flight = None;
-        let dynamic = matches!(&st.cfg.kind, CheckerKind::MiscCheck(m) if m.dynamic);
+        let dynamic = st.cfg.kind.is_dynamic();
         let (pass, reason, weight) = match &outcome {
             // keepalived's check_misc.c: with misc_dynamic, status 0 puts the
             // configured weight back.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::{Outbox, Output};
 use crate::alert::{CheckerChange, Policy};
 use crate::check::schedule::{self, CheckerId, Scheduler};
-use crate::config::model::{Checker, CheckerKind, Config};
+use crate::config::model::{Checker, Config};
 use crate::lvs::{self, Table};
 use crate::time::Instant;
 
@@ -138,10 +138,9 @@ impl Pools {
                     // checker) carries the weight it set (keepalived's
                     // migrate_misc_check); otherwise the file's weight.
                     let dynamic = |o: &crate::config::model::RealServer| {
-                        rs.checkers.iter().any(|c| {
-                            matches!(&c.kind, CheckerKind::MiscCheck(m) if m.dynamic)
-                                && o.checkers.contains(c)
-                        })
+                        rs.checkers
+                            .iter()
+                            .any(|c| c.kind.is_dynamic() && o.checkers.contains(c))
                     };
                     if let Some(or) = old.iter().position(|o| {
                         o.address == rs.address

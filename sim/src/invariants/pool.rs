@@ -65,9 +65,7 @@ impl Monitor {
                 // 253): the pool's live weight, hence its quorum, is not
                 // known.
                 let dynamic = |rs: &holdfast_core::config::model::RealServer| {
-                    rs.checkers.iter().any(|c| {
-                        matches!(&c.kind, holdfast_core::config::model::CheckerKind::MiscCheck(m) if m.dynamic)
-                    })
+                    rs.checkers.iter().any(|c| c.kind.is_dynamic())
                 };
                 let weights_known = !vs.real_servers.iter().any(dynamic);
                 // The quorum is known only once every server has settled:

@@ -295,7 +295,7 @@ impl Oracle {
                     why: String::new(),
                     index,
                     last: None,
-                    dynamic: matches!(&checker.kind, CheckerKind::MiscCheck(m) if m.dynamic),
+                    dynamic: checker.kind.is_dynamic(),
                 },
             );
         }

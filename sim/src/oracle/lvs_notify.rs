@@ -21,7 +21,7 @@
 
 use std::collections::BTreeSet;
 
-use holdfast_core::config::model::{CheckerKind, Config, VirtualServer};
+use holdfast_core::config::model::{Config, VirtualServer};
 use holdfast_core::time::Instant;
 
 use super::checker::RsKey;
@@ -51,11 +51,10 @@ impl LvsNotifies {
     pub(super) fn new(config: &Config) -> LvsNotifies {
         let mut out = LvsNotifies::default();
         for (v, vs) in config.virtual_servers.iter().enumerate() {
-            let dynamic = vs.real_servers.iter().any(|rs| {
-                rs.checkers
-                    .iter()
-                    .any(|c| matches!(&c.kind, CheckerKind::MiscCheck(m) if m.dynamic))
-            });
+            let dynamic = vs
+                .real_servers
+                .iter()
+                .any(|rs| rs.checkers.iter().any(|c| c.kind.is_dynamic()));
             if dynamic {
                 continue;
             }

@@ -17,8 +17,10 @@
 //! Compared with the director's kernel table once each instant is over
 //! (`pool_exact`). A virtual server is judged only when every checker of
 //! every real server of it is one the model follows; a virtual server
-//! group, a dynamic weight (`misc_dynamic`) or a sorry server that is also
-//! a real server is left to `real_server_pool`.
+//! group or a sorry server that is also a real server is left to
+//! `real_server_pool`; a pool with a `misc_dynamic` script (weights it
+//! sets) is judged by no pool rule yet, only its servers' changes
+//! (`real_server_exact`).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -96,12 +98,12 @@ fn lives(c: &Checkers, v: usize, vs: &VirtualServer) -> Option<Vec<bool>> {
     if matches!(vs.key, VsKey::Group { .. }) {
         return None;
     }
-    // A `misc_dynamic` script moves weights: left to `real_server_pool`.
-    let dynamic = |c: &holdfast_core::config::model::Checker| matches!(&c.kind, holdfast_core::config::model::CheckerKind::MiscCheck(m) if m.dynamic);
+    // A `misc_dynamic` script moves weights, which no rule judges yet (its
+    // passes and failures are `real_server_exact`'s).
     if vs
         .real_servers
         .iter()
-        .any(|rs| rs.checkers.iter().any(dynamic))
+        .any(|rs| rs.checkers.iter().any(|c| c.kind.is_dynamic()))
     {
         return None;
     }

@@ -76,6 +76,12 @@ pub enum CheckerKind {
 }
 
 impl CheckerKind {
+    /// A `MISC_CHECK` with `misc_dynamic`: its statuses 2 to 255 pass and
+    /// set the real server's weight.
+    pub fn is_dynamic(&self) -> bool {
+        matches!(self, CheckerKind::MiscCheck(m) if m.dynamic)
+    }
+
     /// Whether holdfast runs this kind of check. The reader refuses the
     /// others (or, with `--ignore-unimplemented`, drops them), so neither
     /// driver ever sees one: the daemon and the simulator cannot disagree
